@@ -1,0 +1,1 @@
+//! Shared shapes and helpers for the `nw` criterion benches.

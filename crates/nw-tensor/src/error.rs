@@ -1,0 +1,57 @@
+//! The one error type of `nw-tensor`: every message names the operation and the shapes.
+
+use thiserror::Error;
+
+/// What can go wrong in a tensor operation.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TensorError {
+    /// The data does not fill the shape.
+    #[error("shape {shape:?} holds {expected} values, got {got}")]
+    DataLength {
+        /// The requested shape.
+        shape: Vec<usize>,
+        /// Elements the shape holds.
+        expected: usize,
+        /// Elements supplied.
+        got: usize,
+    },
+    /// Two shapes that the operation cannot combine.
+    #[error("{op}: shapes {lhs:?} and {rhs:?} do not fit")]
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// The first operand's shape.
+        lhs: Vec<usize>,
+        /// The second operand's shape (or the requested shape).
+        rhs: Vec<usize>,
+    },
+    /// An operand of the wrong number of dimensions.
+    #[error("{op}: expects {expected}, got shape {shape:?}")]
+    Rank {
+        /// The operation.
+        op: &'static str,
+        /// What the operation accepts, e.g. "a 3-d tensor".
+        expected: &'static str,
+        /// The operand's shape.
+        shape: Vec<usize>,
+    },
+    /// An axis that the tensor does not have.
+    #[error("{op}: axis {axis} is out of range for shape {shape:?}")]
+    Axis {
+        /// The operation.
+        op: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// The operand's shape.
+        shape: Vec<usize>,
+    },
+    /// A shape whose element count does not fit in memory addresses.
+    #[error("shape {shape:?} has too many elements")]
+    TooLarge {
+        /// The shape.
+        shape: Vec<usize>,
+    },
+}
+
+/// `Result` with [`TensorError`].
+pub type Result<T, E = TensorError> = std::result::Result<T, E>;

@@ -1,0 +1,127 @@
+//! The scalar twins: the plain, one-element-at-a-time definition of every kernel.
+//!
+//! Each function here has a vector twin of the same name in [`super::simd`]. Read this file
+//! to learn what a kernel computes; read the other to see how it is made fast.
+
+use super::{MR, NR};
+
+/// `a * b + c`, fused exactly when `wide`'s `mul_add` is fused on this build.
+///
+/// `wide` emits a fused multiply-add only when the `fma` target feature is on and falls back
+/// to a multiply and an add otherwise; the twins must round the same way to agree bit for bit.
+#[inline(always)]
+pub fn fma(a: f32, b: f32, c: f32) -> f32 {
+    if cfg!(target_feature = "fma") {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Below this, `exp(x)` is under `f32::MIN_POSITIVE` (2^-126): the result is flushed to 0.
+///
+/// Denormal results take microcode assists that slow a kernel down by an order of magnitude,
+/// and a weight under 1e-38 next to the row maximum's weight of 1 changes nothing.
+pub const EXP_FLUSH_BELOW: f32 = -87.336_54;
+pub(crate) const LOG2_E: f32 = std::f32::consts::LOG2_E;
+/// ln 2 split in two (Cody and Waite): `n * LN2_HI` is exact for |n| < 2^15 without FMA.
+pub(crate) const LN2_HI: f32 = 0.693_359_375;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5 * 2^23 + 127: adding it rounds to an integer and leaves `n + 127` in the low bits.
+pub(crate) const SHIFTER: f32 = 12_583_039.0;
+/// Cephes' minimax polynomial for `(e^r - 1 - r) / r^2` on |r| <= ln(2) / 2.
+pub(crate) const EXP_POLY: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    0.166_666_66,
+    0.5,
+];
+
+/// `e^x` for `x <= 0` (a score minus its row maximum), in f32.
+///
+/// Range reduction `x = n ln 2 + r` with |r| <= ln(2)/2, a degree-7 polynomial for `e^r`,
+/// and `2^n` built in the exponent bits. Relative error is at most 2 ulp (tested against f64
+/// over the whole range in `tests/exp.rs`). Results below 2^-126 are exactly 0 (never
+/// denormal), `-inf` gives 0, `-0` gives 1, NaN gives NaN. Positive `x` is outside the
+/// contract.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    // Clamped so that 2^n stays a normal number; flushed lanes are replaced below.
+    let xc = if x < EXP_FLUSH_BELOW { EXP_FLUSH_BELOW } else { x };
+    let z = xc * LOG2_E + SHIFTER;
+    let n = z - SHIFTER;
+    let r = fma(n, -LN2_HI, xc);
+    let r = fma(n, -LN2_LO, r);
+    let mut p = EXP_POLY[0];
+    for &c in &EXP_POLY[1..] {
+        p = fma(p, r, c);
+    }
+    let er = fma(p, r * r, r) + 1.0;
+    let two_n = f32::from_bits(z.to_bits() << 23);
+    let y = er * two_n;
+    if x < EXP_FLUSH_BELOW { 0.0 } else { y }
+}
+
+/// The largest element of `x`, or `-inf` for an empty slice (NaN may or may not win).
+#[inline]
+pub fn max(x: &[f32]) -> f32 {
+    x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
+/// Replaces each `x_i` by `exp(x_i - shift)` and returns their sum.
+#[inline]
+pub fn exp_shift_sum(x: &mut [f32], shift: f32) -> f32 {
+    let mut sum = 0.0;
+    for v in x {
+        *v = exp(*v - shift);
+        sum += *v;
+    }
+    sum
+}
+
+/// Multiplies every element of `x` by `s`.
+#[inline]
+pub fn scale(x: &mut [f32], s: f32) {
+    for v in x {
+        *v *= s;
+    }
+}
+
+/// Softmax of one row in place: max, exponentials of the shifted row with their sum, scale.
+pub fn softmax_row(x: &mut [f32]) {
+    let m = max(x);
+    let sum = exp_shift_sum(x, m);
+    scale(x, 1.0 / sum);
+}
+
+/// `sum_i a_i b_i` in one running f32 sum.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot: slices of different lengths");
+    a.iter().zip(b).fold(0.0, |s, (&x, &y)| fma(x, y, s))
+}
+
+/// One register tile of a matrix product: `C[i][j] (+)= sum_p A_i[p] B[p][j]`.
+///
+/// `a` holds the tile's `MR` rows of A (each at least `kc` long), `b` a packed panel of `kc`
+/// rows of `NR` contiguous columns, and `c` the tile's rows at stride `ldc`. Each output is
+/// one running fused sum over `p`, then stored into C (`first`, the first block of a sum) or
+/// added to it: exactly what the vector twin does.
+pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: bool) {
+    let kc = b.len() / NR;
+    for (i, row) in a.iter().enumerate() {
+        for j in 0..NR {
+            let mut acc = 0.0;
+            for p in 0..kc {
+                acc = fma(row[p], b[p * NR + j], acc);
+            }
+            if first {
+                c[i * ldc + j] = acc;
+            } else {
+                c[i * ldc + j] += acc;
+            }
+        }
+    }
+}

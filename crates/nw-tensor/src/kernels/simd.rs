@@ -1,0 +1,202 @@
+//! The vector twins: the same kernels as [`super::scalar`], on `wide` vectors.
+//!
+//! Main loops run on whole vectors, with several independent accumulators where a reduction
+//! would otherwise wait on one register; tails go to the scalar twin. Nothing is padded: a
+//! padded max or sum would be wrong, and a padded load would read past the slice.
+
+use super::scalar::{self, EXP_FLUSH_BELOW, EXP_POLY, LN2_HI, LN2_LO, LOG2_E, SHIFTER};
+
+#[cfg(target_feature = "avx512f")]
+mod width {
+    /// One AVX-512 register of f32.
+    pub type Vector = wide::f32x16;
+    pub(super) const LANES: usize = 16;
+    /// 8 x 2 accumulators leave registers for the B loads; 8 divides the chapter's sizes.
+    pub(super) const MR: usize = 8;
+}
+
+#[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]
+mod width {
+    /// One AVX register of f32.
+    pub type Vector = wide::f32x8;
+    pub(super) const LANES: usize = 8;
+    /// The classic 6 x 16 tile: 12 accumulators of 16 registers.
+    pub(super) const MR: usize = 6;
+}
+
+#[cfg(not(target_feature = "avx"))]
+mod width {
+    /// One SSE register of f32.
+    pub type Vector = wide::f32x4;
+    pub(super) const LANES: usize = 4;
+    /// 4 x 2 accumulators of 16 registers.
+    pub(super) const MR: usize = 4;
+}
+
+pub use width::Vector;
+
+/// f32 lanes in one [`Vector`] on this build.
+pub const LANES: usize = width::LANES;
+/// Rows of the matmul register tile.
+pub const MR: usize = width::MR;
+/// Columns of the matmul register tile: two vectors.
+pub const NR: usize = 2 * LANES;
+/// Independent accumulators in reductions: enough to hide the add latency.
+const ACCS: usize = 4;
+
+/// Loads the first `LANES` values of `s`.
+#[inline(always)]
+pub fn load(s: &[f32]) -> Vector {
+    let head: [f32; LANES] = s[..LANES].try_into().expect("slice holds a vector");
+    Vector::new(head)
+}
+
+/// Stores `v` into the first `LANES` values of `s`.
+#[inline(always)]
+pub fn store(s: &mut [f32], v: Vector) {
+    s[..LANES].copy_from_slice(v.as_array());
+}
+
+/// `e^x` lane by lane for `x <= 0`: the twin of [`scalar::exp`], same steps, same bits.
+#[inline(always)]
+pub fn exp(x: Vector) -> Vector {
+    let lo = Vector::splat(EXP_FLUSH_BELOW);
+    // The constant goes first: x86 max returns its second operand when either is NaN,
+    // so a NaN lane stays NaN.
+    let xc = lo.fast_max(x);
+    let shifter = Vector::splat(SHIFTER);
+    let z = xc.mul_add(Vector::splat(LOG2_E), shifter);
+    let n = z - shifter;
+    let r = n.mul_add(Vector::splat(-LN2_HI), xc);
+    let r = n.mul_add(Vector::splat(-LN2_LO), r);
+    let mut p = Vector::splat(EXP_POLY[0]);
+    for &c in &EXP_POLY[1..] {
+        p = p.mul_add(r, Vector::splat(c));
+    }
+    let er = p.mul_add(r * r, r) + Vector::ONE;
+    let two_n = Vector::from_bits(z.to_bits() << 23);
+    x.simd_lt(lo).select(Vector::ZERO, er * two_n)
+}
+
+/// The largest element of `x`, or `-inf` for an empty slice (NaN may or may not win).
+#[inline]
+pub fn max(x: &[f32]) -> f32 {
+    let mut acc = [Vector::splat(f32::NEG_INFINITY); ACCS];
+    let mut blocks = x.chunks_exact(ACCS * LANES);
+    for block in &mut blocks {
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a = a.fast_max(load(&block[k * LANES..]));
+        }
+    }
+    let mut vectors = blocks.remainder().chunks_exact(LANES);
+    for v in &mut vectors {
+        acc[0] = acc[0].fast_max(load(v));
+    }
+    let m = acc[0].fast_max(acc[1]).fast_max(acc[2].fast_max(acc[3]));
+    let m = scalar::max(m.as_array());
+    m.max(scalar::max(vectors.remainder()))
+}
+
+/// Replaces each `x_i` by `exp(x_i - shift)` and returns their sum.
+#[inline]
+pub fn exp_shift_sum(x: &mut [f32], shift: f32) -> f32 {
+    let s = Vector::splat(shift);
+    let mut acc = [Vector::ZERO; ACCS];
+    let mut blocks = x.chunks_exact_mut(ACCS * LANES);
+    for block in &mut blocks {
+        for (v, a) in block.chunks_exact_mut(LANES).zip(&mut acc) {
+            let e = exp(load(v) - s);
+            store(v, e);
+            *a += e;
+        }
+    }
+    let mut vectors = blocks.into_remainder().chunks_exact_mut(LANES);
+    for v in &mut vectors {
+        let e = exp(load(v) - s);
+        store(v, e);
+        acc[0] += e;
+    }
+    let tail = scalar::exp_shift_sum(vectors.into_remainder(), shift);
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])).reduce_add() + tail
+}
+
+/// Multiplies every element of `x` by `s`.
+#[inline]
+pub fn scale(x: &mut [f32], s: f32) {
+    let sv = Vector::splat(s);
+    let mut vectors = x.chunks_exact_mut(LANES);
+    for v in &mut vectors {
+        store(v, load(v) * sv);
+    }
+    scalar::scale(vectors.into_remainder(), s);
+}
+
+/// Softmax of one row in place: max, exponentials of the shifted row with their sum, scale.
+pub fn softmax_row(x: &mut [f32]) {
+    let m = max(x);
+    let sum = exp_shift_sum(x, m);
+    scale(x, 1.0 / sum);
+}
+
+/// `sum_i a_i b_i`, in `ACCS` vector accumulators.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot: slices of different lengths");
+    let mut acc = [Vector::ZERO; ACCS];
+    let mut a_blocks = a.chunks_exact(ACCS * LANES);
+    let mut b_blocks = b.chunks_exact(ACCS * LANES);
+    for (ab, bb) in (&mut a_blocks).zip(&mut b_blocks) {
+        for (k, s) in acc.iter_mut().enumerate() {
+            *s = load(&ab[k * LANES..]).mul_add(load(&bb[k * LANES..]), *s);
+        }
+    }
+    let mut a_vecs = a_blocks.remainder().chunks_exact(LANES);
+    let mut b_vecs = b_blocks.remainder().chunks_exact(LANES);
+    for (av, bv) in (&mut a_vecs).zip(&mut b_vecs) {
+        acc[0] = load(av).mul_add(load(bv), acc[0]);
+    }
+    let tail = scalar::dot(a_vecs.remainder(), b_vecs.remainder());
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])).reduce_add() + tail
+}
+
+/// One register tile of a matrix product: `C[i][j] (+)= sum_p A_i[p] B[p][j]`.
+///
+/// The tile lives in `MR x 2` vector registers for the whole `p` loop; each step loads two
+/// vectors of the packed B panel and broadcasts one value of each A row:
+///
+/// ```text
+///             B panel row p:  [ b0 (LANES) | b1 (LANES) ]
+///   A_0[p] -> acc[0][0] += A_0[p] * b0    acc[0][1] += A_0[p] * b1
+///   A_1[p] -> acc[1][0] += A_1[p] * b0    acc[1][1] += A_1[p] * b1
+///     ...                       (MR rows)
+/// ```
+///
+/// Same contract as [`scalar::gemm_tile`]: `a` holds `MR` rows of at least `kc` values, `b`
+/// is `kc` rows of `NR`, `c` the tile at row stride `ldc`; `first` overwrites C instead of
+/// adding to it.
+#[inline]
+pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: bool) {
+    let kc = b.len() / NR;
+    let a: [&[f32]; MR] = std::array::from_fn(|i| &a[i][..kc]);
+    let mut acc = [[Vector::ZERO; 2]; MR];
+    for (p, bp) in b.chunks_exact(NR).enumerate() {
+        let b0 = load(bp);
+        let b1 = load(&bp[LANES..]);
+        for (acc_i, a_i) in acc.iter_mut().zip(&a) {
+            let ai = Vector::splat(a_i[p]);
+            acc_i[0] = ai.mul_add(b0, acc_i[0]);
+            acc_i[1] = ai.mul_add(b1, acc_i[1]);
+        }
+    }
+    for (i, acc_i) in acc.iter().enumerate() {
+        let row = &mut c[i * ldc..i * ldc + NR];
+        let (c0, c1) = row.split_at_mut(LANES);
+        if first {
+            store(c0, acc_i[0]);
+            store(c1, acc_i[1]);
+        } else {
+            store(c0, load(c0) + acc_i[0]);
+            store(c1, load(c1) + acc_i[1]);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `nw-tensor`: the numeric core of `nw`, the Nadaraya-Watson attention-pooling workspace.
+//!
+//! Attention pooling is a row softmax followed by a weighted sum:
+//! `f(x) = sum_i softmax_i(-(x - x_i)^2 / 2) y_i`. This crate holds the pieces: a small row-major
+//! [`Tensor`], batched matrix multiplication ([`Tensor::bmm`], [`ops::matmul`]) and row
+//! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on `wide` SIMD vectors.
+//!
+//! ```
+//! use nw_tensor::{Par, Tensor};
+//!
+//! // The chapter's weighted average as a batched matmul: (2, 1, 10) x (2, 10, 1).
+//! let weights = Tensor::full(&[2, 10], 0.1)?.unsqueeze(1)?;
+//! let values = Tensor::arange(20).reshape(&[2, 10])?.unsqueeze(2)?;
+//! let avg = weights.bmm(&values, Par::Seq)?;
+//! assert_eq!(avg.shape(), &[2, 1, 1]);
+//! assert!((avg.data()[0] - 4.5).abs() < 1e-5 && (avg.data()[1] - 14.5).abs() < 1e-5);
+//! # Ok::<(), nw_tensor::TensorError>(())
+//! ```
+//!
+//! # Numerics
+//! Everything is f32, as in the chapter. Each kernel states its error bound against an f64
+//! computation on the same inputs, and the tests hold it there: see [`ops::matmul::gemm`],
+//! [`ops::softmax`] and [`kernels::scalar::exp`].
+//!
+//! # SIMD
+//! Every vector kernel in [`kernels::simd`] has a scalar twin in [`kernels::scalar`]. `wide`
+//! picks its instructions when the crate is compiled, so the workspace builds with
+//! `-C target-cpu=native`; a portable build is correct and slower.
+//!
+//! # Parallelism
+//! Every operation takes a [`Par`]: `Par::Seq` runs on the calling thread, `Par::Rayon` on the
+//! current rayon pool. Work splits by batch entry or row block and reductions run in a fixed
+//! order, so the result is the same bits whatever the thread count.
+
+pub mod error;
+pub mod kernels;
+pub mod ops;
+pub mod par;
+pub mod tensor;
+
+pub use error::{Result, TensorError};
+pub use par::Par;
+pub use tensor::Tensor;

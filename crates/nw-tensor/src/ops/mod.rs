@@ -1,0 +1,4 @@
+//! Operations on row-major f32 slices; [`crate::Tensor`] checks shapes and calls these.
+
+pub mod matmul;
+pub mod softmax;

@@ -1,0 +1,1 @@
+//! `nw-viz`: pictures for `nw` (filled in by the command-line issue).
