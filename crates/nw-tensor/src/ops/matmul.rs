@@ -81,7 +81,11 @@ pub fn batched_gemm(
         .zip(b.chunks(k * n));
     if par.is_parallel() && batch > 1 {
         // With a product per thread or more, splitting a product too only adds hand-offs.
-        let inner = if batch >= par.threads() { Par::Seq } else { par };
+        let inner = if batch >= par.threads() {
+            Par::Seq
+        } else {
+            par
+        };
         c.par_chunks_mut(m * n)
             .zip(a.par_chunks(m * k))
             .zip(b.par_chunks(k * n))
@@ -114,9 +118,21 @@ pub fn gemm_naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f
 }
 
 fn check_lengths(batch: usize, m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &[f32]) {
-    assert_eq!(a.len(), batch * m * k, "gemm: A must hold {batch} x {m} x {k} values");
-    assert_eq!(b.len(), batch * k * n, "gemm: B must hold {batch} x {k} x {n} values");
-    assert_eq!(c.len(), batch * m * n, "gemm: C must hold {batch} x {m} x {n} values");
+    assert_eq!(
+        a.len(),
+        batch * m * k,
+        "gemm: A must hold {batch} x {m} x {k} values"
+    );
+    assert_eq!(
+        b.len(),
+        batch * k * n,
+        "gemm: B must hold {batch} x {k} x {n} values"
+    );
+    assert_eq!(
+        c.len(),
+        batch * m * n,
+        "gemm: C must hold {batch} x {m} x {n} values"
+    );
 }
 
 /// [`gemm`] with a caller-owned packing buffer, so a batch packs into one allocation.
@@ -239,7 +255,10 @@ fn pack_b<'p>(
     };
     // Packing is a copy; below a few hundred KiB a thread hand-off costs more than it saves.
     if par.is_parallel() && len >= 1 << 16 {
-        packed.par_chunks_mut(kc * NR).enumerate().for_each(pack_panel);
+        packed
+            .par_chunks_mut(kc * NR)
+            .enumerate()
+            .for_each(pack_panel);
     } else {
         packed.chunks_mut(kc * NR).enumerate().for_each(pack_panel);
     }

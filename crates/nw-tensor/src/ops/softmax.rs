@@ -5,12 +5,16 @@
 //! - `-inf` entries get weight exactly 0 while the row has a finite entry;
 //! - a row with no distribution to give (a NaN or `+inf` entry, or only `-inf` entries) comes
 //!   back as all NaN, as in PyTorch: a weight of 0 or a uniform row would look like an answer;
-//! - entries whose weight would be under 2^-126 are exactly 0 (never denormal).
+//! - `exp` never returns a denormal, so a row costs the same whatever its range.
 //!
 //! Accuracy against an f64 softmax of the same f32 inputs, for entry `j` of a row of `n`:
-//! relative error at most `(|x_j - max| + n / (4 LANES) + 16) * 2^-24` (rounding of the shift,
-//! 2 ulp of `exp`, the sum's partial-sum chains, the scale), absolute error at most 2^-126
-//! where the f64 weight is under 2^-126. `tests/softmax.rs` holds both twins to it.
+//! relative error at most `(|x_j - max| + ln n + chain + 9) * 2^-24`. The first term is the
+//! rounding of the shift (`exp` turns an absolute error in its argument into a relative one),
+//! `ln n + 1` bounds the same effect on the sum, 8 covers `exp` (1.5 ulp), the reciprocal and
+//! the scale, and `chain` is the longest run of additions in the sum: `n / (4 LANES) + LANES +
+//! 12` for the vector kernel (four vector accumulators), `n` for the scalar twin. Where the f64 weight is under
+//! 2^-126 the absolute error is at most 2^-126 instead. `tests/softmax.rs` holds both twins
+//! to this bound.
 
 use rayon::prelude::*;
 
