@@ -1,0 +1,584 @@
+//! Validated CSV files of f32 columns: training files (`x,y`), query files (a column `x`),
+//! and an atomic writer for named columns.
+//!
+//! # The format read
+//! - Fields are separated by commas and trimmed of surrounding whitespace; there is no
+//!   quoting (numbers and our column names never need it).
+//! - Line 1 is the header. A training file's header is exactly `x,y`; a query file's header
+//!   has a column `x` anywhere, and its other columns are ignored (their values unchecked),
+//!   though every row must still have as many fields as the header.
+//! - Numbers are parsed by Rust's `str::parse::<f32>`, which rounds correctly, so shortest
+//!   round-trip text gives back the exact bits. Values that are not finite in f32 (`nan`,
+//!   `inf`, `-Infinity`, and overflow such as `1e39`) are refused.
+//! - `\n` and `\r\n` line endings both work, and a UTF-8 byte-order mark before the header is
+//!   skipped (spreadsheet programs write one).
+//! - Blank lines (empty or only whitespace) at the end of the file are skipped. A blank line
+//!   with data after it is an error: it usually means two files were pasted together or a
+//!   file was cut, and silently skipping it would hide that.
+//! - A file with no lines, or a header and no rows, is an error.
+//!
+//! Every error names the file, the file's own 1-based line number and the offending text.
+//!
+//! # Writing
+//! [`write_columns`] checks everything first (names, equal lengths, finite values), then
+//! writes to a temporary file in the destination's directory, syncs it and renames it over
+//! the destination, so a reader never sees half a file and a failed write leaves the old file
+//! as it was. Numbers are written as the shortest decimal that parses back to the same bits:
+//! Rust's `{}` for f32 (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`)
+//! below 1e-5 and from 1e16 on in magnitude, where `{}` would spell out every zero.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::dataset::Dataset;
+use crate::error::{DataError, Result};
+
+/// What a training file must start with.
+const TRAINING_EXPECTED: &str = "the header \"x,y\"";
+/// What a query file must start with.
+const QUERIES_EXPECTED: &str = "a header with a column \"x\"";
+/// Longest text quoted in an error; a runaway line is cut to this many characters.
+const MAX_QUOTED_CHARS: usize = 80;
+
+/// Reads a training file (header `x,y`) into a [`Dataset`].
+pub fn read_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
+    let path = path.as_ref();
+    parse_dataset(open(path)?, &path.display().to_string())
+}
+
+/// Reads the column `x` of a query file (other columns are ignored).
+pub fn read_queries(path: impl AsRef<Path>) -> Result<Vec<f32>> {
+    let path = path.as_ref();
+    parse_queries(open(path)?, &path.display().to_string())
+}
+
+/// Reads a training file from `reader`; `name` is the file name used in errors.
+pub fn parse_dataset(reader: impl BufRead, name: &str) -> Result<Dataset> {
+    let mut columns = read_table(reader, name, Layout::Training)?;
+    let y = columns.pop().unwrap_or_default();
+    let x = columns.pop().unwrap_or_default();
+    // read_table checked both columns: equal lengths, finite values.
+    Ok(Dataset::from_checked(x, y))
+}
+
+/// Reads the column `x` of a query file from `reader`; `name` is the file name used in errors.
+pub fn parse_queries(reader: impl BufRead, name: &str) -> Result<Vec<f32>> {
+    Ok(read_table(reader, name, Layout::Queries)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// Writes `data` as a training file (header `x,y`), atomically (see [`write_columns`]).
+pub fn write_dataset(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
+    write_columns(path, &["x", "y"], &[data.x(), data.y()])
+}
+
+/// Writes named f32 columns of equal length as a CSV file, atomically.
+///
+/// The columns are checked before anything touches the disk: as many names as columns, at
+/// least one column and one row, equal lengths, names that read back as the same header
+/// (non-empty, distinct, no comma, quote, line break or surrounding whitespace, not all
+/// numbers) and only finite values; a NaN or infinity is an error naming its column and
+/// index. Then the text goes to a temporary file beside `path`, which is synced and renamed
+/// over `path`; on any failure the temporary file is removed and `path` is untouched.
+pub fn write_columns(path: impl AsRef<Path>, names: &[&str], columns: &[&[f32]]) -> Result<()> {
+    let path = path.as_ref();
+    check_columns(&path.display().to_string(), names, columns)?;
+    write_atomic(path, |w| write_body(w, names, columns))
+}
+
+/// Writes named f32 columns to `writer` with the checks of [`write_columns`] but no temporary
+/// file (for standard output, or a buffer); `name` is used in errors.
+pub fn write_columns_to(
+    mut writer: impl Write,
+    name: &str,
+    names: &[&str],
+    columns: &[&[f32]],
+) -> Result<()> {
+    check_columns(name, names, columns)?;
+    write_body(&mut writer, names, columns)
+        .and_then(|()| writer.flush())
+        .map_err(|source| DataError::Write {
+            path: PathBuf::from(name),
+            source,
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Which columns a file must have.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Exactly `x,y`; both are returned, in that order.
+    Training,
+    /// A column `x` anywhere; only it is returned.
+    Queries,
+}
+
+impl Layout {
+    fn expected(self) -> &'static str {
+        match self {
+            Layout::Training => TRAINING_EXPECTED,
+            Layout::Queries => QUERIES_EXPECTED,
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|source| DataError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Lines of a file, numbered from 1, without their `\n` or `\r\n`.
+struct Lines<'a, R> {
+    reader: R,
+    file: &'a str,
+    line: usize,
+    text: String,
+}
+
+impl<'a, R: BufRead> Lines<'a, R> {
+    fn new(reader: R, file: &'a str) -> Self {
+        Lines {
+            reader,
+            file,
+            line: 0,
+            text: String::new(),
+        }
+    }
+
+    /// Reads the next line into `self.text`; false at the end of the file.
+    fn advance(&mut self) -> Result<bool> {
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        bytes.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut bytes)
+            .map_err(|source| DataError::Read {
+                file: self.file.to_string(),
+                line: self.line + 1,
+                source,
+            })?;
+        if read == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        if self.line == 1 && bytes.starts_with("\u{feff}".as_bytes()) {
+            bytes.drain(.."\u{feff}".len());
+        }
+        self.text = String::from_utf8(bytes).map_err(|e| DataError::NotUtf8 {
+            file: self.file.to_string(),
+            line: self.line,
+            text: quoted(&String::from_utf8_lossy(e.as_bytes())),
+        })?;
+        Ok(true)
+    }
+
+    /// The next non-blank line and its number, or `None` if only blank lines remain. A blank
+    /// line followed by a non-blank one is an error naming the blank line.
+    fn next_content(&mut self) -> Result<Option<(usize, &str)>> {
+        let mut first_blank = None;
+        while self.advance()? {
+            if self.text.trim().is_empty() {
+                first_blank.get_or_insert(self.line);
+                continue;
+            }
+            if let Some(line) = first_blank {
+                return Err(DataError::BlankLine {
+                    file: self.file.to_string(),
+                    line,
+                });
+            }
+            return Ok(Some((self.line, &self.text)));
+        }
+        Ok(None)
+    }
+}
+
+/// `text` cut to [`MAX_QUOTED_CHARS`] characters for an error message.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Reads the header and rows, returning the wanted columns (`x, y` or `x`).
+fn read_table(reader: impl BufRead, file: &str, layout: Layout) -> Result<Vec<Vec<f32>>> {
+    let mut lines = Lines::new(reader, file);
+    let (header_line, header) = match lines.next_content()? {
+        Some((line, text)) => (line, text.to_string()),
+        None => {
+            return Err(DataError::Empty {
+                file: file.to_string(),
+                expected: layout.expected(),
+            });
+        }
+    };
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let wanted = wanted_columns(&names, layout).map_err(|problem| match problem {
+        HeaderProblem::Missing => DataError::NoHeader {
+            file: file.to_string(),
+            line: header_line,
+            text: quoted(&header),
+            expected: layout.expected(),
+        },
+        HeaderProblem::Bad(problem) => DataError::BadHeader {
+            file: file.to_string(),
+            line: header_line,
+            text: quoted(&header),
+            problem,
+            expected: layout.expected(),
+        },
+    })?;
+
+    let mut columns: Vec<Vec<f32>> = vec![Vec::new(); wanted.len()];
+    while let Some((line, text)) = lines.next_content()? {
+        let fields: Vec<&str> = text.split(',').collect();
+        if fields.len() != names.len() {
+            let (file, text) = (file.to_string(), quoted(text));
+            let (got, expected) = (fields.len(), names.len());
+            return Err(if got < expected {
+                DataError::MissingFields {
+                    file,
+                    line,
+                    text,
+                    got,
+                    expected,
+                }
+            } else {
+                DataError::ExtraFields {
+                    file,
+                    line,
+                    text,
+                    got,
+                    expected,
+                }
+            });
+        }
+        for (column, &index) in columns.iter_mut().zip(&wanted) {
+            column.push(parse_number(fields[index], file, line, names[index])?);
+        }
+    }
+    if columns.first().is_none_or(Vec::is_empty) {
+        return Err(DataError::NoRows {
+            file: file.to_string(),
+            line: header_line,
+            text: quoted(&header),
+        });
+    }
+    Ok(columns)
+}
+
+/// Why a header was refused.
+enum HeaderProblem {
+    /// The line holds only numbers: it is data, and the header is missing.
+    Missing,
+    /// A header, but not the right one.
+    Bad(String),
+}
+
+/// Indices of the wanted columns in the header: `[x, y]` for training, `[x]` for queries.
+fn wanted_columns(
+    names: &[&str],
+    layout: Layout,
+) -> std::result::Result<Vec<usize>, HeaderProblem> {
+    if names.iter().all(|n| n.parse::<f32>().is_ok()) {
+        return Err(HeaderProblem::Missing);
+    }
+    let allowed: &[&str] = match layout {
+        Layout::Training => &["x", "y"],
+        Layout::Queries => &["x"],
+    };
+    for (i, name) in names.iter().enumerate() {
+        if allowed.contains(name) && names[..i].contains(name) {
+            return Err(HeaderProblem::Bad(format!("column {name:?} appears twice")));
+        }
+        if matches!(layout, Layout::Training) && !allowed.contains(name) {
+            return Err(HeaderProblem::Bad(format!("unexpected column {name:?}")));
+        }
+    }
+    let mut wanted = Vec::with_capacity(allowed.len());
+    for want in allowed {
+        match names.iter().position(|n| n == want) {
+            Some(i) => wanted.push(i),
+            None => return Err(HeaderProblem::Bad(format!("no column {want:?}"))),
+        }
+    }
+    if !wanted.is_sorted() {
+        return Err(HeaderProblem::Bad("columns are out of order".to_string()));
+    }
+    Ok(wanted)
+}
+
+/// One field as a finite f32.
+fn parse_number(field: &str, file: &str, line: usize, column: &str) -> Result<f32> {
+    let text = field.trim();
+    match text.parse::<f32>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(DataError::NonFinite {
+            file: file.to_string(),
+            line,
+            text: quoted(text),
+            column: column.to_string(),
+        }),
+        Err(_) => Err(DataError::NotANumber {
+            file: file.to_string(),
+            line,
+            text: quoted(text),
+            column: column.to_string(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/// Everything [`write_columns`] promises to check before it writes.
+fn check_columns(file: &str, names: &[&str], columns: &[&[f32]]) -> Result<()> {
+    let bad = |problem: String| DataError::BadColumns {
+        file: file.to_string(),
+        problem,
+    };
+    if names.len() != columns.len() {
+        return Err(bad(format!(
+            "{} column names for {} columns",
+            names.len(),
+            columns.len()
+        )));
+    }
+    let (Some(first_name), Some(first)) = (names.first(), columns.first()) else {
+        return Err(bad("no columns".to_string()));
+    };
+    if first.is_empty() {
+        // Our readers refuse a header without rows, so we do not write one.
+        return Err(bad(format!("column {first_name:?} has no values")));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() || name.trim() != *name || name.contains([',', '"', '\n', '\r']) {
+            return Err(bad(format!(
+                "column name {name:?} would not read back (empty, surrounding whitespace, comma, quote or line break)"
+            )));
+        }
+        if names[..i].contains(name) {
+            return Err(bad(format!("column name {name:?} appears twice")));
+        }
+    }
+    if names.iter().all(|n| n.parse::<f32>().is_ok()) {
+        return Err(bad(format!(
+            "header {:?} holds only numbers and would read as a missing header",
+            names.join(",")
+        )));
+    }
+    for (name, column) in names.iter().zip(columns) {
+        if column.len() != first.len() {
+            return Err(bad(format!(
+                "column {name:?} has {} values but column {first_name:?} has {}",
+                column.len(),
+                first.len()
+            )));
+        }
+    }
+    for (name, column) in names.iter().zip(columns) {
+        if let Some((index, &value)) = column.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(DataError::WriteNonFinite {
+                file: file.to_string(),
+                column: name.to_string(),
+                index,
+                line: index + 2,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The header and rows, checked already.
+fn write_body(w: &mut impl Write, names: &[&str], columns: &[&[f32]]) -> io::Result<()> {
+    writeln!(w, "{}", names.join(","))?;
+    let rows = columns.first().map_or(0, |c| c.len());
+    for row in 0..rows {
+        for (j, column) in columns.iter().enumerate() {
+            if j > 0 {
+                w.write_all(b",")?;
+            }
+            write_number(w, column[row])?;
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// One finite value as the shortest decimal that parses back to the same bits.
+fn write_number(w: &mut impl Write, v: f32) -> io::Result<()> {
+    // Both `{}` and `{:e}` print the fewest digits that round-trip; `{}` never uses an
+    // exponent, so f32::MAX would take 39 characters and the smallest subnormal 47.
+    let a = v.abs();
+    if a == 0.0 || (1e-5..1e16).contains(&a) {
+        write!(w, "{v}")
+    } else {
+        write!(w, "{v:e}")
+    }
+}
+
+/// Distinguishes temporary files made by this process.
+static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Removes the temporary file unless the write succeeded.
+struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            // Best effort: the write has already failed and that error is what the caller
+            // needs to see; a leftover temporary file is named so it is clearly ours.
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// Writes through `fill` to a temporary file beside `path`, then renames it over `path`.
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<()> {
+    let write_err = |source: io::Error| DataError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        write_err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path does not name a file",
+        ))
+    })?;
+    let dir = parent_dir(path);
+
+    let (tmp_path, file) = create_temp(dir, &file_name.to_string_lossy()).map_err(write_err)?;
+    let mut guard = TempFile {
+        path: Some(tmp_path.clone()),
+    };
+    let mut w = BufWriter::new(file);
+    fill(&mut w).map_err(write_err)?;
+    let file = w.into_inner().map_err(|e| write_err(e.into_error()))?;
+    // Data on disk before the rename makes it visible, so a crash cannot expose an empty file.
+    file.sync_all().map_err(write_err)?;
+    // Closed before renaming: Windows will not rename a file that is open.
+    drop(file);
+    fs::rename(&tmp_path, path).map_err(write_err)?;
+    guard.path = None;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// The directory holding `path`, where its temporary file goes: the same file system, so the
+/// rename is atomic. A bare file name's parent is "", which means the current directory.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A new, empty temporary file in `dir`, named after the destination.
+fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    let mut last_err = None;
+    // `create_new` never opens an existing file, so two writers cannot share a temporary;
+    // a clash (a stale file from a crashed run with our pid) just moves to the next name.
+    for _ in 0..64 {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{file_name}.{pid}.{n}.tmp"));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+/// Makes the rename itself durable where the platform allows it.
+fn sync_dir(dir: &Path) {
+    // Best effort: the file is complete and in place already; some file systems (and Windows)
+    // cannot sync a directory, and that is no reason to report the write as failed.
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temps_in(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn an_io_error_mid_write_removes_the_temp_file_and_keeps_the_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        fs::write(&dest, "x,y\n1,2\n").unwrap();
+        let err = write_atomic(&dest, |w| {
+            w.write_all(b"x,y\n3,")?;
+            w.flush()?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().ends_with("out.csv: disk full"), "{err}");
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "x,y\n1,2\n");
+        assert!(
+            temps_in(dir.path()).is_empty(),
+            "{:?}",
+            temps_in(dir.path())
+        );
+    }
+
+    #[test]
+    fn a_path_without_a_file_name_is_refused() {
+        let err = write_atomic(Path::new("/"), |_| Ok(())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot write /: the path does not name a file"
+        );
+    }
+
+    #[test]
+    fn a_bare_file_name_is_written_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("out.csv")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/out.csv")), Path::new("a"));
+        assert_eq!(parent_dir(Path::new("/out.csv")), Path::new("/"));
+    }
+
+    #[test]
+    fn quoted_cuts_long_text_on_a_character_boundary() {
+        let long = "é".repeat(200);
+        let q = quoted(&long);
+        assert_eq!(q.chars().count(), MAX_QUOTED_CHARS + 3);
+        assert!(q.ends_with("..."));
+        assert_eq!(quoted("short"), "short");
+    }
+}

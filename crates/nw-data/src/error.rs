@@ -1,0 +1,214 @@
+//! The one error type of `nw-data`: every message names the file, the line and the offending
+//! text (or, for in-memory data, the column and index), so a user can go straight to the fix.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What can go wrong building, reading or writing a data set.
+///
+/// Reading errors carry `file` (the display name given to the reader, for files the path as
+/// given) and `line`, the file's own 1-based line number with the header on line 1. Quoted
+/// text is shown with Rust's string escapes, so a stray `\r` or tab is visible.
+#[derive(Debug, Error)]
+pub enum DataError {
+    /// The file could not be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Reading failed part way through the file.
+    #[error("{file}:{line}: read failed: {source}")]
+    Read {
+        /// The file's display name.
+        file: String,
+        /// The line being read.
+        line: usize,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// A line that is not UTF-8 text.
+    #[error("{file}:{line}: line is not valid utf-8: {text:?}")]
+    NotUtf8 {
+        /// The file's display name.
+        file: String,
+        /// The offending line.
+        line: usize,
+        /// The line with invalid bytes replaced by U+FFFD.
+        text: String,
+    },
+    /// The file holds nothing but (possibly) blank lines.
+    #[error("{file}:1: file is empty, expected {expected}")]
+    Empty {
+        /// The file's display name.
+        file: String,
+        /// What the reader wanted, e.g. `the header "x,y"`.
+        expected: &'static str,
+    },
+    /// A blank line followed by more data (only trailing blank lines are skipped).
+    #[error("{file}:{line}: blank line before more data (only trailing blank lines are allowed)")]
+    BlankLine {
+        /// The file's display name.
+        file: String,
+        /// The first blank line of the run.
+        line: usize,
+    },
+    /// The first line holds numbers, not column names.
+    #[error("{file}:{line}: header is missing: found {text:?}, expected {expected}")]
+    NoHeader {
+        /// The file's display name.
+        file: String,
+        /// The first non-blank line (always 1: leading blank lines are an error of their own).
+        line: usize,
+        /// The line found.
+        text: String,
+        /// What the reader wanted, e.g. `the header "x,y"`.
+        expected: &'static str,
+    },
+    /// A header without a required column, with a column it does not allow, or with a
+    /// repeated column.
+    #[error("{file}:{line}: bad header {text:?}: {problem}, expected {expected}")]
+    BadHeader {
+        /// The file's display name.
+        file: String,
+        /// The header's line.
+        line: usize,
+        /// The header found.
+        text: String,
+        /// What is wrong, e.g. `unexpected column "z"`.
+        problem: String,
+        /// What the reader wanted, e.g. `the header "x,y"`.
+        expected: &'static str,
+    },
+    /// A header and nothing after it.
+    #[error("{file}:{line}: no data rows after the header {text:?}")]
+    NoRows {
+        /// The file's display name.
+        file: String,
+        /// The header's line.
+        line: usize,
+        /// The header.
+        text: String,
+    },
+    /// A row with fewer fields than the header.
+    #[error(
+        "{file}:{line}: missing column: row {text:?} has {got} field(s) but the header has {expected}"
+    )]
+    MissingFields {
+        /// The file's display name.
+        file: String,
+        /// The row's line.
+        line: usize,
+        /// The row.
+        text: String,
+        /// Fields in the row.
+        got: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A row with more fields than the header.
+    #[error(
+        "{file}:{line}: extra column: row {text:?} has {got} field(s) but the header has {expected}"
+    )]
+    ExtraFields {
+        /// The file's display name.
+        file: String,
+        /// The row's line.
+        line: usize,
+        /// The row.
+        text: String,
+        /// Fields in the row.
+        got: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A field that does not parse as a number.
+    #[error("{file}:{line}: {text:?} is not a number (column {column})")]
+    NotANumber {
+        /// The file's display name.
+        file: String,
+        /// The row's line.
+        line: usize,
+        /// The field, trimmed.
+        text: String,
+        /// The column's name.
+        column: String,
+    },
+    /// A field that parses to NaN or an infinity in f32 (including overflow such as `1e39`).
+    #[error("{file}:{line}: {text:?} is not a finite f32 number (column {column})")]
+    NonFinite {
+        /// The file's display name.
+        file: String,
+        /// The row's line.
+        line: usize,
+        /// The field, trimmed.
+        text: String,
+        /// The column's name.
+        column: String,
+    },
+    /// Column names and columns that cannot be written as a CSV file.
+    #[error("{file}: cannot write columns: {problem}")]
+    BadColumns {
+        /// The destination's display name.
+        file: String,
+        /// What is wrong, e.g. `column "y" has 49 values but column "x" has 50`.
+        problem: String,
+    },
+    /// A NaN or infinity in a column to be written (we never print one as if it were a result).
+    #[error(
+        "{file}: refusing to write {value} in column {column:?} at index {index} (would be line {line})"
+    )]
+    WriteNonFinite {
+        /// The destination's display name.
+        file: String,
+        /// The column's name.
+        column: String,
+        /// The value's 0-based index in its column.
+        index: usize,
+        /// The line it would have had in the file (`index + 2`).
+        line: usize,
+        /// The value.
+        value: f32,
+    },
+    /// Creating, writing or renaming the file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The destination (or the temporary file when that is what failed).
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Inputs and targets of different lengths.
+    #[error("data set needs as many targets as inputs: x has {x_len} values, y has {y_len}")]
+    LengthMismatch {
+        /// Inputs.
+        x_len: usize,
+        /// Targets.
+        y_len: usize,
+    },
+    /// A NaN or infinity handed to [`Dataset::new`](crate::Dataset::new).
+    #[error("data set values must be finite: {column}[{index}] is {value}")]
+    NotFinite {
+        /// `"x"` or `"y"`.
+        column: &'static str,
+        /// The value's index.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
+    /// Grid bounds or step that do not describe a finite grid.
+    #[error("{op}: {problem}")]
+    BadGrid {
+        /// The function, e.g. `"arange"`.
+        op: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// `Result` with [`DataError`].
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

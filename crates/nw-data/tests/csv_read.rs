@@ -1,0 +1,384 @@
+//! Reading CSV files: one test per kind of bad input, each checking that the message names
+//! the file, the line and the offending text; then what must be accepted, and exactly.
+
+use std::io::{self, BufReader, Cursor, Read};
+
+use nw_data::{DataError, parse_dataset, parse_queries, read_dataset, read_queries};
+
+fn train_err(text: &str) -> DataError {
+    parse_dataset(Cursor::new(text), "data.csv").unwrap_err()
+}
+
+fn query_err(text: &str) -> DataError {
+    parse_queries(Cursor::new(text), "q.csv").unwrap_err()
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+// ---- files that cannot be read --------------------------------------------------------------
+
+#[test]
+fn a_missing_file_names_the_path_and_the_os_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.csv");
+    let err = read_dataset(&path).unwrap_err();
+    let DataError::Open { source, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(source.kind(), io::ErrorKind::NotFound);
+    let msg = err.to_string();
+    assert_eq!(msg, format!("cannot open {}: {source}", path.display()));
+    assert!(
+        read_queries(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("nope.csv")
+    );
+}
+
+#[test]
+fn a_directory_names_the_path_line_one_and_the_os_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = read_dataset(dir.path()).unwrap_err();
+    let msg = err.to_string();
+    // Opening a directory works on Unix and reading it fails; Windows refuses to open it.
+    assert!(
+        msg.starts_with(&format!("{}:1: read failed: ", dir.path().display()))
+            || msg.starts_with(&format!("cannot open {}: ", dir.path().display())),
+        "{msg}"
+    );
+}
+
+/// A reader that gives `first` and then fails.
+struct FailAfter(Cursor<&'static str>);
+
+impl Read for FailAfter {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(io::Error::other("device went away")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn a_read_error_part_way_names_the_line_being_read() {
+    let reader = BufReader::new(FailAfter(Cursor::new("x,y\n1,2\n")));
+    let err = parse_dataset(reader, "data.csv").unwrap_err();
+    assert_eq!(err.to_string(), "data.csv:3: read failed: device went away");
+}
+
+#[test]
+fn text_that_is_not_utf8_is_refused_with_its_line() {
+    let bytes: &[u8] = b"x,y\n1,2\n3,\xff\xfe\n";
+    let err = parse_dataset(Cursor::new(bytes), "data.csv").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "data.csv:3: line is not valid utf-8: \"3,\u{fffd}\u{fffd}\""
+    );
+}
+
+// ---- empty files and headers ----------------------------------------------------------------
+
+#[test]
+fn an_empty_file_is_refused() {
+    assert_eq!(
+        train_err("").to_string(),
+        "data.csv:1: file is empty, expected the header \"x,y\""
+    );
+    assert_eq!(
+        query_err("").to_string(),
+        "q.csv:1: file is empty, expected a header with a column \"x\""
+    );
+}
+
+#[test]
+fn a_file_of_blank_lines_is_empty() {
+    assert!(matches!(train_err("\n  \r\n\n"), DataError::Empty { .. }));
+}
+
+#[test]
+fn a_header_without_rows_says_so() {
+    for text in ["x,y", "x,y\n", "x,y\r\n\r\n", "x,y\n\n   \n"] {
+        assert_eq!(
+            train_err(text).to_string(),
+            "data.csv:1: no data rows after the header \"x,y\"",
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        query_err("id,x\n").to_string(),
+        "q.csv:1: no data rows after the header \"id,x\""
+    );
+}
+
+#[test]
+fn a_missing_header_says_what_was_expected() {
+    assert_eq!(
+        train_err("0.5,1.2\n1,2\n").to_string(),
+        "data.csv:1: header is missing: found \"0.5,1.2\", expected the header \"x,y\""
+    );
+    assert_eq!(
+        query_err("0.5\n1\n").to_string(),
+        "q.csv:1: header is missing: found \"0.5\", expected a header with a column \"x\""
+    );
+}
+
+#[test]
+fn a_training_header_with_an_extra_column_names_it() {
+    assert_eq!(
+        train_err("x,y,z\n1,2,3\n").to_string(),
+        "data.csv:1: bad header \"x,y,z\": unexpected column \"z\", expected the header \"x,y\""
+    );
+    assert_eq!(
+        train_err("x,y_truth\n1,2\n").to_string(),
+        "data.csv:1: bad header \"x,y_truth\": unexpected column \"y_truth\", expected the header \"x,y\""
+    );
+}
+
+#[test]
+fn a_training_header_without_y_names_the_missing_column() {
+    assert_eq!(
+        train_err("x\n1\n").to_string(),
+        "data.csv:1: bad header \"x\": no column \"y\", expected the header \"x,y\""
+    );
+}
+
+#[test]
+fn a_training_header_out_of_order_is_refused() {
+    assert_eq!(
+        train_err("y,x\n1,2\n").to_string(),
+        "data.csv:1: bad header \"y,x\": columns are out of order, expected the header \"x,y\""
+    );
+}
+
+#[test]
+fn a_repeated_column_is_refused() {
+    assert_eq!(
+        train_err("x,x\n1,2\n").to_string(),
+        "data.csv:1: bad header \"x,x\": column \"x\" appears twice, expected the header \"x,y\""
+    );
+    assert_eq!(
+        query_err("x,id,x\n1,2,3\n").to_string(),
+        "q.csv:1: bad header \"x,id,x\": column \"x\" appears twice, expected a header with a column \"x\""
+    );
+}
+
+#[test]
+fn a_query_header_without_x_is_refused() {
+    assert_eq!(
+        query_err("a,b\n1,2\n").to_string(),
+        "q.csv:1: bad header \"a,b\": no column \"x\", expected a header with a column \"x\""
+    );
+    // Case matters: the column is `x`.
+    assert!(matches!(query_err("X\n1\n"), DataError::BadHeader { .. }));
+}
+
+// ---- rows -----------------------------------------------------------------------------------
+
+#[test]
+fn a_row_with_a_missing_column_names_line_and_row() {
+    assert_eq!(
+        train_err("x,y\n1,2\n3\n").to_string(),
+        "data.csv:3: missing column: row \"3\" has 1 field(s) but the header has 2"
+    );
+}
+
+#[test]
+fn a_row_with_an_extra_column_names_line_and_row() {
+    assert_eq!(
+        train_err("x,y\n1,2\n3,4,5\n").to_string(),
+        "data.csv:3: extra column: row \"3,4,5\" has 3 field(s) but the header has 2"
+    );
+    // A trailing comma is an extra (empty) field.
+    assert_eq!(
+        train_err("x,y\n1,2,\n").to_string(),
+        "data.csv:2: extra column: row \"1,2,\" has 3 field(s) but the header has 2"
+    );
+}
+
+#[test]
+fn ragged_rows_in_ignored_query_columns_are_still_refused() {
+    assert_eq!(
+        query_err("id,x,note\n1,0.5,a\n2,1.5\n").to_string(),
+        "q.csv:3: missing column: row \"2,1.5\" has 2 field(s) but the header has 3"
+    );
+}
+
+#[test]
+fn text_that_is_not_a_number_is_quoted_with_its_column() {
+    assert_eq!(
+        train_err("x,y\n1,2\n3,abc\n").to_string(),
+        "data.csv:3: \"abc\" is not a number (column y)"
+    );
+    assert_eq!(
+        query_err("id,x\n1,0.5\n2,1,5\n").to_string(),
+        "q.csv:3: extra column: row \"2,1,5\" has 3 field(s) but the header has 2"
+    );
+    assert_eq!(
+        query_err("id,x\n1,0x10\n").to_string(),
+        "q.csv:2: \"0x10\" is not a number (column x)"
+    );
+}
+
+#[test]
+fn an_empty_field_is_not_a_number() {
+    assert_eq!(
+        train_err("x,y\n1,\n").to_string(),
+        "data.csv:2: \"\" is not a number (column y)"
+    );
+}
+
+#[test]
+fn nan_infinities_and_f32_overflow_are_refused() {
+    for text in [
+        "nan",
+        "NaN",
+        "-nan",
+        "inf",
+        "-inf",
+        "+inf",
+        "Inf",
+        "infinity",
+        "-Infinity",
+        "1e39",
+        "-1e39",
+        "3.5e38",
+    ] {
+        let err = train_err(&format!("x,y\n1,2\n{text},0\n"));
+        assert!(
+            matches!(err, DataError::NonFinite { line: 3, .. }),
+            "{text}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("data.csv:3: \"{text}\" is not a finite f32 number (column x)")
+        );
+    }
+    // The largest finite f32 is fine.
+    let d = parse_dataset(Cursor::new("x,y\n3.4028235e38,0\n"), "data.csv").unwrap();
+    assert_eq!(d.x()[0], f32::MAX);
+}
+
+#[test]
+fn a_blank_line_inside_the_data_is_refused() {
+    assert_eq!(
+        train_err("x,y\n1,2\n\n3,4\n").to_string(),
+        "data.csv:3: blank line before more data (only trailing blank lines are allowed)"
+    );
+    // A run of blank lines is reported at its first line, whitespace counts as blank.
+    assert_eq!(
+        train_err("x,y\n1,2\n  \r\n\t\n3,4\n").to_string(),
+        "data.csv:3: blank line before more data (only trailing blank lines are allowed)"
+    );
+}
+
+#[test]
+fn a_blank_line_before_the_header_is_refused() {
+    assert_eq!(
+        train_err("\nx,y\n1,2\n").to_string(),
+        "data.csv:1: blank line before more data (only trailing blank lines are allowed)"
+    );
+}
+
+#[test]
+fn long_lines_are_cut_in_messages() {
+    let row = format!("1,{}", "9".repeat(500));
+    let err = train_err(&format!("x,y\n{row},3\n")).to_string();
+    assert!(
+        err.starts_with("data.csv:2: extra column: row \"1,999"),
+        "{err}"
+    );
+    assert!(err.contains("...\" has 3 field(s)"), "{err}");
+    assert!(err.len() < 200, "{err}");
+}
+
+#[test]
+fn errors_from_a_file_name_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "x,y\n0.5,1\n0.7,oops\n").unwrap();
+    assert_eq!(
+        read_dataset(&path).unwrap_err().to_string(),
+        format!("{}:3: \"oops\" is not a number (column y)", path.display())
+    );
+}
+
+// ---- what is accepted -----------------------------------------------------------------------
+
+#[test]
+fn a_plain_training_file_reads_exactly() {
+    let d = parse_dataset(Cursor::new("x,y\n0.1,-2.5\n3.1000001,1e-45\n"), "d").unwrap();
+    assert_eq!(bits(d.x()), bits(&[0.1, 3.1000001]));
+    assert_eq!(bits(d.y()), bits(&[-2.5, f32::from_bits(1)]));
+}
+
+#[test]
+fn numbers_are_rounded_correctly_to_f32() {
+    // Long decimal forms round to the nearest f32, as the literal does.
+    let d = parse_dataset(
+        Cursor::new("x,y\n0.1000000000000000055511151231257827,2.99999999999999999999\n"),
+        "d",
+    )
+    .unwrap();
+    assert_eq!(d.x()[0].to_bits(), 0.1f32.to_bits());
+    assert_eq!(d.y()[0], 3.0);
+    // A halfway case between two f32s rounds to even: 1 + 2^-24 is exactly between 1 and
+    // 1 + 2^-23.
+    let d = parse_dataset(Cursor::new("x,y\n1.000000059604644775390625,-0\n"), "d").unwrap();
+    assert_eq!(d.x()[0], 1.0);
+    assert_eq!(d.y()[0].to_bits(), (-0.0f32).to_bits());
+}
+
+#[test]
+fn windows_line_endings_work_and_keep_line_numbers() {
+    let d = parse_dataset(Cursor::new("x,y\r\n1,2\r\n3,4\r\n"), "d").unwrap();
+    assert_eq!((d.x(), d.y()), (&[1.0, 3.0][..], &[2.0, 4.0][..]));
+    assert_eq!(
+        train_err("x,y\r\n1,2\r\nabc,4\r\n").to_string(),
+        "data.csv:3: \"abc\" is not a number (column x)"
+    );
+}
+
+#[test]
+fn whitespace_around_fields_is_trimmed() {
+    let d = parse_dataset(Cursor::new(" x\t, y \n 1 , 2\t\n"), "d").unwrap();
+    assert_eq!((d.x(), d.y()), (&[1.0][..], &[2.0][..]));
+}
+
+#[test]
+fn trailing_blank_lines_and_a_missing_final_newline_are_fine() {
+    for text in [
+        "x,y\n1,2\n3,4",
+        "x,y\n1,2\n3,4\n",
+        "x,y\n1,2\n3,4\n\n\n",
+        "x,y\n1,2\n3,4\n \r\n",
+    ] {
+        let d = parse_dataset(Cursor::new(text), "d").unwrap();
+        assert_eq!(d.len(), 2, "{text:?}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_before_the_header_is_skipped() {
+    let d = parse_dataset(Cursor::new("\u{feff}x,y\n1,2\n"), "d").unwrap();
+    assert_eq!(d.len(), 1);
+    // Only before the header: elsewhere it is an error, and the message shows it escaped.
+    assert_eq!(
+        train_err("x,y\n\u{feff}1,2\n").to_string(),
+        "data.csv:2: \"\\u{feff}1\" is not a number (column x)"
+    );
+}
+
+#[test]
+fn query_files_take_x_anywhere_and_ignore_other_columns() {
+    let q = parse_queries(Cursor::new("id,label,x\n1,foo,0.5\n2,,1.5\n"), "q").unwrap();
+    assert_eq!(q, vec![0.5, 1.5]);
+    let q = parse_queries(Cursor::new("x\n4.9\n"), "q").unwrap();
+    assert_eq!(q, vec![4.9]);
+    // Other columns are not checked at all, not even for being numbers.
+    let q = parse_queries(Cursor::new("x,y_hat\n0,NaN\n"), "q").unwrap();
+    assert_eq!(q, vec![0.0]);
+}
