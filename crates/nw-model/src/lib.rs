@@ -1,1 +1,43 @@
-//! `nw-model`: attention-pooling models for `nw` (filled in by the chapter-model issue).
+//! `nw-model`: the d2l chapter's attention-pooling models, their loss, hand-derived
+//! gradients and training.
+//!
+//! Attention pooling predicts `f(q) = sum_i alpha(q, k_i) v_i` with weights that sum to one.
+//! The chapter's models: [`AveragePooling`] (`alpha = 1/m`), [`NonparametricPooling`]
+//! (`alpha = softmax(-((q - k_i)/h)^2 / 2)`, Nadaraya-Watson) and [`ParametricPooling`]
+//! (the same with a learnable scale `w`, trained by [`train::train`]).
+//!
+//! ```
+//! use nw_model::{NonparametricPooling, Pooling};
+//! use nw_tensor::Par;
+//!
+//! let (keys, values) = ([0.0, 1.0, 2.0], [0.0, 1.0, 4.0]);
+//! let out = NonparametricPooling::default().pool(&[1.0], &keys, &values, true, Par::Seq)?;
+//! // Symmetric neighbours get equal weight: e^(-1/2) each, against e^0 for the middle key.
+//! let a = (-0.5f32).exp() / (1.0 + 2.0 * (-0.5f32).exp());
+//! assert!((out.y_hat[0] - (a * 0.0 + (1.0 - 2.0 * a) * 1.0 + a * 4.0)).abs() < 1e-6);
+//! # Ok::<(), nw_model::ModelError>(())
+//! ```
+//!
+//! # Paths
+//! [`chapter`] holds the chapter's formulation as written in PyTorch (repeat, weight
+//! matrix, `bmm`); it is the reference. The poolings compute the same weights in blocks of
+//! queries, and [`loo`] computes the leave-one-out loss and gradient in O(n) memory; tests
+//! hold all three together and against PyTorch's own results.
+//!
+//! # Numerics
+//! f32 like the chapter; sums that decide a reported number (losses, gradients, means) run
+//! in f64. Scores are computed in PyTorch's operation order, so they are the same bits.
+
+pub mod chapter;
+pub mod error;
+pub mod kernel;
+pub mod loo;
+pub mod loss;
+pub mod optim;
+pub mod pooling;
+pub mod train;
+
+pub use error::{ModelError, Result};
+pub use optim::{Adam, Optimizer, Sgd};
+pub use pooling::{Attention, AveragePooling, NonparametricPooling, ParametricPooling, Pooling};
+pub use train::{EpochRecord, Init, Path, TrainingReport, train};

@@ -1,0 +1,78 @@
+//! Optimizers for learnable poolings: plain SGD as in the chapter, and Adam.
+
+/// Updates parameters in place from their gradients.
+pub trait Optimizer {
+    /// One step: `params` moves against `grads` (same length).
+    fn step(&mut self, params: &mut [f32], grads: &[f32]);
+}
+
+/// `p <- p - lr * g`, the chapter's `torch.optim.SGD`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd {
+    /// Learning rate (the chapter uses 0.5).
+    pub lr: f32,
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p -= self.lr * g;
+        }
+    }
+}
+
+/// Adam (Kingma and Ba, 2015) with bias correction, the defaults of `torch.optim.Adam`.
+///
+/// Each step moves a parameter by about `lr` whatever the gradient's scale, which suits a
+/// bandwidth whose gradient spans orders of magnitude as it trains.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f32,
+    /// Decay of the first-moment estimate.
+    pub beta1: f32,
+    /// Decay of the second-moment estimate.
+    pub beta2: f32,
+    /// Added to the root of the second moment so a zero gradient divides safely.
+    pub eps: f32,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    t: i32,
+}
+
+impl Adam {
+    /// Adam with learning rate `lr` and PyTorch's defaults (0.9, 0.999, 1e-8).
+    pub fn new(lr: f32) -> Self {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            m: Vec::new(),
+            v: Vec::new(),
+            t: 0,
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+        if self.m.len() != params.len() {
+            self.m = vec![0.0; params.len()];
+            self.v = vec![0.0; params.len()];
+            self.t = 0;
+        }
+        self.t += 1;
+        let c1 = 1.0 - self.beta1.powi(self.t);
+        let c2 = 1.0 - self.beta2.powi(self.t);
+        for ((p, &g), (m, v)) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
+        {
+            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+            *p -= self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
+        }
+    }
+}

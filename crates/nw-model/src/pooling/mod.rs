@@ -1,0 +1,129 @@
+//! Attention pooling: `f(q) = sum_i alpha(q, k_i) v_i` with weights that sum to 1 over the
+//! keys. One file per variant, all behind [`Pooling`].
+
+mod average;
+mod nonparametric;
+mod parametric;
+
+pub use average::AveragePooling;
+pub use nonparametric::NonparametricPooling;
+pub use parametric::{ParametricPooling, ParametricTape};
+
+use nw_tensor::ops::{matmul, softmax};
+use nw_tensor::{Par, Tensor};
+use rayon::prelude::*;
+
+use crate::kernel::gaussian_score;
+use crate::{ModelError, Result};
+
+/// What a pooling returns: a prediction per query and, when asked for, the weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attention {
+    /// One prediction per query, in query order.
+    pub y_hat: Vec<f32>,
+    /// The attention weights, queries x keys, when they were asked for.
+    pub weights: Option<Tensor>,
+}
+
+/// A way to pool values by attention: the common face of the chapter's three models.
+pub trait Pooling {
+    /// A short name for reports (`average`, `nonparametric`, `parametric`).
+    fn name(&self) -> &'static str;
+
+    /// Predictions for `queries` from `(keys, values)`; the weight matrix when `weights`.
+    fn pool(
+        &self,
+        queries: &[f32],
+        keys: &[f32],
+        values: &[f32],
+        weights: bool,
+        par: Par,
+    ) -> Result<Attention>;
+}
+
+/// Checks that every key has a value and that there is a key.
+pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
+    if keys.len() != values.len() {
+        return Err(ModelError::KeysValues {
+            keys: keys.len(),
+            values: values.len(),
+        });
+    }
+    if keys.is_empty() {
+        return Err(ModelError::NoKeys);
+    }
+    Ok(())
+}
+
+/// Queries per block: a block's scores (`BLOCK x keys`) are all that is held at once when
+/// the weights are not wanted.
+const BLOCK: usize = 64;
+
+/// Gaussian attention pooling with scale `w`, a block of queries at a time: scores, row
+/// softmax, then a matrix-vector product with the values.
+pub(crate) fn gaussian_pool(
+    queries: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    w: f32,
+    weights: bool,
+    par: Par,
+) -> Result<Attention> {
+    check_keys(keys, values)?;
+    let m = keys.len();
+    let mut y_hat = vec![0.0; queries.len()];
+    let mut all = if weights {
+        vec![0.0; queries.len() * m]
+    } else {
+        Vec::new()
+    };
+    let block = |q: &[f32], y: &mut [f32], scores: &mut [f32]| {
+        for (row, &qi) in scores.chunks_exact_mut(m).zip(q) {
+            for (s, &k) in row.iter_mut().zip(keys) {
+                *s = gaussian_score(qi, k, w);
+            }
+        }
+        softmax::softmax_rows(scores, m, Par::Seq);
+        matmul::gemm(q.len(), m, 1, scores, values, y, Par::Seq);
+    };
+    // Blocks are independent and each row is computed the same way in any of them, so the
+    // split changes nothing in the result.
+    if weights {
+        let job = |((q, y), s): ((&[f32], &mut [f32]), &mut [f32])| block(q, y, s);
+        if par.is_parallel() {
+            queries
+                .par_chunks(BLOCK)
+                .zip(y_hat.par_chunks_mut(BLOCK))
+                .zip(all.par_chunks_mut(BLOCK * m))
+                .for_each(job);
+        } else {
+            queries
+                .chunks(BLOCK)
+                .zip(y_hat.chunks_mut(BLOCK))
+                .zip(all.chunks_mut(BLOCK * m))
+                .for_each(job);
+        }
+    } else {
+        let job = |scores: &mut Vec<f32>, (q, y): (&[f32], &mut [f32])| {
+            scores.resize(q.len() * m, 0.0);
+            block(q, y, scores);
+        };
+        if par.is_parallel() {
+            queries
+                .par_chunks(BLOCK)
+                .zip(y_hat.par_chunks_mut(BLOCK))
+                .for_each_init(Vec::new, job);
+        } else {
+            let mut scores = Vec::new();
+            for qy in queries.chunks(BLOCK).zip(y_hat.chunks_mut(BLOCK)) {
+                job(&mut scores, qy);
+            }
+        }
+    }
+    let weights = if weights {
+        Some(Tensor::new(&[queries.len(), m], all)?)
+    } else {
+        None
+    };
+    Ok(Attention { y_hat, weights })
+}

@@ -1,0 +1,142 @@
+//! Training parametric pooling as the chapter does: leave-one-out keys and values, summed
+//! squared loss, a gradient step per epoch on the whole training set.
+
+use nw_tensor::{Par, Tensor};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::loss::{squared_loss, squared_loss_grad};
+use crate::optim::Optimizer;
+use crate::pooling::ParametricPooling;
+use crate::{ModelError, Result, chapter, loo};
+
+/// Where the first `w` comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// This value.
+    Value(f32),
+    /// Uniform on [0, 1) from a seeded generator, like the chapter's `torch.rand((1,))`.
+    Uniform {
+        /// The generator's seed.
+        seed: u64,
+    },
+}
+
+impl Init {
+    /// The initial `w`.
+    pub fn value(self) -> f32 {
+        match self {
+            Init::Value(w) => w,
+            Init::Uniform { seed } => ChaCha8Rng::seed_from_u64(seed).random::<f32>(),
+        }
+    }
+}
+
+/// How each epoch's loss and gradient are computed; both give the same numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The chapter's tensors: `(n, n - 1)` leave-one-out keys and values, the weight matrix,
+    /// `bmm`, then the hand-derived backward pass. O(n^2) memory; the reference.
+    Chapter,
+    /// One query at a time with running sums ([`loo::loss_grad`]): O(n) memory.
+    Streaming,
+}
+
+/// What happened in one epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochRecord {
+    /// 1-based, as the chapter prints it.
+    pub epoch: usize,
+    /// `w` when the epoch started.
+    pub w_before: f32,
+    /// The summed loss at `w_before`, before the step (what the chapter prints).
+    pub loss: f32,
+    /// `dL/dw` at `w_before`.
+    pub grad: f32,
+    /// `w` after the epoch's step.
+    pub w: f32,
+}
+
+/// The whole run: one record per epoch and the trained pooling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingReport {
+    /// One record per epoch, in order.
+    pub epochs: Vec<EpochRecord>,
+    /// The trained pooling (its `w` is the last epoch's).
+    pub pooling: ParametricPooling,
+}
+
+/// Trains [`ParametricPooling`] on `(x, y)` for `epochs` steps of `optimizer` from `init`.
+///
+/// Each epoch evaluates the leave-one-out loss and gradient at the current `w` (each
+/// training input attends to every other example), records them, then steps.
+pub fn train(
+    x: &[f32],
+    y: &[f32],
+    init: Init,
+    epochs: usize,
+    optimizer: &mut dyn Optimizer,
+    path: Path,
+    par: Par,
+) -> Result<TrainingReport> {
+    if x.len() != y.len() {
+        return Err(ModelError::InputsTargets {
+            inputs: x.len(),
+            targets: y.len(),
+        });
+    }
+    if x.len() < 2 {
+        return Err(ModelError::TooFewExamples(x.len()));
+    }
+    // The chapter's leave-one-out tensors do not change between epochs: build them once.
+    let tensors = match path {
+        Path::Chapter => Some((
+            Tensor::from_slice(x),
+            chapter::leave_one_out(x)?,
+            chapter::leave_one_out(y)?,
+        )),
+        Path::Streaming => None,
+    };
+    let mut w = init.value();
+    let mut records = Vec::with_capacity(epochs);
+    for epoch in 1..=epochs {
+        let w_before = w;
+        let (loss, grad) = match &tensors {
+            Some((queries, keys, values)) => {
+                let tape = ParametricPooling::new(w)?.forward_rows(queries, keys, values, par)?;
+                let loss = squared_loss(tape.y_hat(), y)?;
+                (loss, tape.backward(&squared_loss_grad(tape.y_hat(), y)?))
+            }
+            None => {
+                let lg = loo::loss_grad(x, y, w, par)?;
+                (lg.loss, lg.grad)
+            }
+        };
+        for (what, value) in [("the loss", loss), ("the gradient", grad)] {
+            if !value.is_finite() {
+                return Err(ModelError::Diverged { epoch, what, value });
+            }
+        }
+        let mut params = [w];
+        optimizer.step(&mut params, &[grad]);
+        w = params[0];
+        if !w.is_finite() {
+            return Err(ModelError::Diverged {
+                epoch,
+                what: "w",
+                value: w,
+            });
+        }
+        records.push(EpochRecord {
+            epoch,
+            w_before,
+            loss,
+            grad,
+            w,
+        });
+    }
+    Ok(TrainingReport {
+        epochs: records,
+        pooling: ParametricPooling::new(w)?,
+    })
+}
