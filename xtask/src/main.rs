@@ -1,3 +1,61 @@
-//! `cargo xtask`: the project's own tasks.
+//! `cargo xtask`: the project's own tasks, run with `cargo xtask <task>` from anywhere in the
+//! workspace (the alias lives in `.cargo/config.toml`).
+//!
+//! - `bench`: run the criterion benches of `nw-bench`, print ours beside each peer as one
+//!   markdown table and write it, with the machine it ran on, to `docs/performance.md`.
 
-fn main() {}
+// A command-line tool talks to its user on stdout and stderr; the ban is for libraries.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
+
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [args]
+
+tasks:
+  bench [--quick] [CRITERION_ARGS...]
+      run the nw-bench criterion benches (release build), print ours beside each peer as a
+      markdown table and write it to docs/performance.md. --quick shortens warm-up and
+      measurement for a smoke run; other arguments go to the bench binaries (e.g. a filter
+      such as `bmm`, or `--sample-size 20`).
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = match std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect()
+    {
+        Ok(args) => args,
+        Err(bad) => return fail(anyhow!("argument {bad:?} is not valid UTF-8")),
+    };
+    let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprint!("error: unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(err),
+    }
+}
+
+/// Prints the whole error chain and returns a failing exit code.
+fn fail(err: anyhow::Error) -> ExitCode {
+    eprintln!("error: {err:#}");
+    ExitCode::FAILURE
+}

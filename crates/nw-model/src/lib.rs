@@ -40,4 +40,4 @@ pub mod train;
 pub use error::{ModelError, Result};
 pub use optim::{Adam, Optimizer, Sgd};
 pub use pooling::{Attention, AveragePooling, NonparametricPooling, ParametricPooling, Pooling};
-pub use train::{EpochRecord, Init, Path, TrainingReport, train};
+pub use train::{EpochRecord, Init, Path, TrainingReport, train, train_observed};

@@ -79,6 +79,21 @@ pub fn train(
     path: Path,
     par: Par,
 ) -> Result<TrainingReport> {
+    train_observed(x, y, init, epochs, optimizer, path, par, &mut |_| {})
+}
+
+/// [`train`], calling `observe` after each epoch (for progress reports).
+#[allow(clippy::too_many_arguments)]
+pub fn train_observed(
+    x: &[f32],
+    y: &[f32],
+    init: Init,
+    epochs: usize,
+    optimizer: &mut dyn Optimizer,
+    path: Path,
+    par: Par,
+    observe: &mut dyn FnMut(&EpochRecord),
+) -> Result<TrainingReport> {
     if x.len() != y.len() {
         return Err(ModelError::InputsTargets {
             inputs: x.len(),
@@ -127,13 +142,15 @@ pub fn train(
                 value: w,
             });
         }
-        records.push(EpochRecord {
+        let record = EpochRecord {
             epoch,
             w_before,
             loss,
             grad,
             w,
-        });
+        };
+        observe(&record);
+        records.push(record);
     }
     Ok(TrainingReport {
         epochs: records,

@@ -1,0 +1,554 @@
+//! `cargo xtask bench`: run the criterion benches, pair ours with each peer, write the report.
+//!
+//! The pairing is driven by `nw_bench::CASES`, the same table the benches run: every case and
+//! thread count gives one row, whatever its group or unit, so a new case or group needs no
+//! change here. Results come from criterion's files, `<target>/criterion/<group>/.../new/`:
+//! the median of `estimates.json` (ns per iteration) and the id and throughput of
+//! `benchmark.json`. Only results written by this run are used, so every ratio compares two
+//! measurements of the same run.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use nw_bench::{CASES, Case, Group, OURS, Peer, Unit};
+use serde_json::Value;
+
+/// Criterion flags and values that `--quick` adds: short warm-up and measurement, the fewest
+/// samples criterion allows.
+const QUICK_ARGS: &[(&str, &str)] = &[
+    ("--warm-up-time", "0.2"),
+    ("--measurement-time", "0.5"),
+    ("--sample-size", "10"),
+];
+
+/// Where the report goes, relative to the workspace root.
+const REPORT_PATH: &str = "docs/performance.md";
+
+/// Runs `cargo xtask bench [--quick] [CRITERION_ARGS...]`.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut criterion_args: Vec<String> = Vec::new();
+    if quick {
+        // A flag the user gave wins over the quick default (criterion rejects repeats).
+        for &(flag, value) in QUICK_ARGS {
+            let given = |a: &String| a == flag || a.starts_with(&format!("{flag}="));
+            if !args.iter().any(given) {
+                criterion_args.extend([flag.to_owned(), value.to_owned()]);
+            }
+        }
+    }
+    criterion_args.extend(args.iter().filter(|a| *a != "--quick").cloned());
+
+    let root = workspace_root();
+    let target = target_dir(&root)?;
+    let machine = Machine::probe(&root);
+    // Files written before this moment belong to an earlier run (with a second of slack for
+    // file systems that round their times).
+    let started = SystemTime::now() - Duration::from_secs(1);
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(&root)
+        .args(["bench", "--package", "nw-bench", "--"])
+        .args(&criterion_args)
+        .status()
+        .context("cannot run `cargo bench`")?;
+    if !status.success() {
+        bail!("`cargo bench --package nw-bench` failed ({status})");
+    }
+
+    let results = read_results(&target.join("criterion"), started)?;
+    let report = Report::build(CASES, &results);
+    println!();
+    println!("{}", report.markdown());
+    for note in &report.notes {
+        println!("- {note}");
+    }
+
+    let mut command = String::from("cargo xtask bench");
+    for arg in args {
+        command.push(' ');
+        command.push_str(arg);
+    }
+    let doc = report.document(&machine, &command, quick);
+    let path = root.join(REPORT_PATH);
+    fs::create_dir_all(path.parent().unwrap_or(&root))
+        .with_context(|| format!("cannot create the folder of {}", path.display()))?;
+    fs::write(&path, doc).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
+/// The workspace root: the parent of this package's folder.
+fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+/// Cargo's target folder as cargo itself reports it (so `CARGO_TARGET_DIR` and config are
+/// respected), the same way criterion finds where to write.
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("cannot run `cargo metadata`")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let metadata: Value =
+        serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata` output")?;
+    match metadata["target_directory"].as_str() {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => bail!("`cargo metadata` gave no target_directory"),
+    }
+}
+
+/// One benchmark's result as criterion stored it.
+#[derive(Clone, Debug, PartialEq)]
+struct Measured {
+    /// Median time of one iteration, in ns.
+    median_ns: f64,
+    /// Work per iteration from `benchmark.json`, if criterion recorded a throughput.
+    work: Option<u64>,
+    /// Whether this run wrote it (rather than an earlier one).
+    fresh: bool,
+}
+
+/// Results by criterion's full id, e.g. `bmm/256x64x64x64/ours/1t`.
+type Results = HashMap<String, Measured>;
+
+/// Reads every `new/` result under the folders of the groups in [`CASES`].
+fn read_results(criterion_dir: &Path, started: SystemTime) -> Result<Results> {
+    let mut groups: Vec<&str> = Vec::new();
+    for case in CASES {
+        if !groups.contains(&case.group.name) {
+            groups.push(case.group.name);
+        }
+    }
+    let mut results = Results::new();
+    for group in groups {
+        collect(&criterion_dir.join(group), 0, started, &mut results)?;
+    }
+    Ok(results)
+}
+
+/// Walks `dir` (criterion makes at most a few levels per id) for `new/` result folders.
+fn collect(dir: &Path, depth: usize, started: SystemTime, results: &mut Results) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(()); // a group that was never run has no folder
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            if let Some((id, measured)) = read_one(&path, started)? {
+                results.insert(id, measured);
+            }
+        } else if depth < 4 && path.file_name().is_none_or(|n| n != "report") {
+            collect(&path, depth + 1, started, results)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads one criterion `new/` folder: its full id and measurement.
+fn read_one(new: &Path, started: SystemTime) -> Result<Option<(String, Measured)>> {
+    let (bench_path, estimates_path) = (new.join("benchmark.json"), new.join("estimates.json"));
+    if !bench_path.is_file() || !estimates_path.is_file() {
+        return Ok(None);
+    }
+    let read = |path: &Path| -> Result<Value> {
+        let text = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("cannot parse {}", path.display()))
+    };
+    let bench = read(&bench_path)?;
+    let estimates = read(&estimates_path)?;
+    let Some(id) = bench["full_id"].as_str() else {
+        bail!("{} has no full_id", bench_path.display());
+    };
+    let Some(median_ns) = estimates["median"]["point_estimate"].as_f64() else {
+        bail!("{} has no median point estimate", estimates_path.display());
+    };
+    // Criterion writes {"Bytes": n} or {"Elements": n} (or null without a throughput).
+    let work = bench["throughput"]
+        .as_object()
+        .and_then(|t| t.values().next())
+        .and_then(Value::as_u64);
+    let modified = fs::metadata(&estimates_path)
+        .and_then(|m| m.modified())
+        .ok();
+    let fresh = modified.is_some_and(|t| t >= started);
+    Ok(Some((
+        id.to_owned(),
+        Measured {
+            median_ns,
+            work,
+            fresh,
+        },
+    )))
+}
+
+/// One line of the table: a case on one thread count, ours beside the peer.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    group: &'static str,
+    shape: String,
+    threads: usize,
+    unit: Unit,
+    /// Rates in units of work per ns, i.e. G units per second.
+    ours: f64,
+    peer: f64,
+    peer_name: &'static str,
+}
+
+/// The paired table and the notes on what could not be paired.
+#[derive(Debug, Default)]
+struct Report {
+    rows: Vec<Row>,
+    /// One line per pair left out of the table, saying why.
+    notes: Vec<String>,
+    /// Groups and peers that appear in the table, for the method notes.
+    groups: Vec<&'static Group>,
+    peers: Vec<&'static Peer>,
+}
+
+impl Report {
+    /// Pairs ours with the peer for every case and thread count in `cases`. A pair with a
+    /// side missing, from an earlier run, or counted differently from the table is left out
+    /// with a note.
+    fn build(cases: &'static [Case], results: &Results) -> Report {
+        let mut report = Report::default();
+        for case in cases {
+            for &threads in case.threads {
+                let label = format!("{} {} {threads}t", case.group.name, case.shape());
+                let side = |who: &str| -> std::result::Result<f64, String> {
+                    let id = case.full_id(who, threads);
+                    match results.get(&id) {
+                        None => Err(format!("{label}: no result for `{id}` (not run)")),
+                        Some(m) if !m.fresh => Err(format!(
+                            "{label}: `{id}` is from an earlier run, not this one"
+                        )),
+                        Some(m) if m.work.is_some_and(|w| w != case.work) => Err(format!(
+                            "{label}: `{id}` counted {} units of work, the table says {}",
+                            m.work.unwrap_or_default(),
+                            case.work
+                        )),
+                        Some(m) => Ok(case.work as f64 / m.median_ns),
+                    }
+                };
+                match (side(OURS), side(case.peer.name)) {
+                    (Ok(ours), Ok(peer)) => {
+                        report.rows.push(Row {
+                            group: case.group.name,
+                            shape: case.shape(),
+                            threads,
+                            unit: case.group.unit,
+                            ours,
+                            peer,
+                            peer_name: case.peer.name,
+                        });
+                        if !report.groups.contains(&case.group) {
+                            report.groups.push(case.group);
+                        }
+                        if !report.peers.contains(&case.peer) {
+                            report.peers.push(case.peer);
+                        }
+                    }
+                    (Err(note), _) | (_, Err(note)) => report.notes.push(format!("skipped {note}")),
+                }
+            }
+        }
+        report
+    }
+
+    /// The table in markdown, one row per pair; ratio is ours over the peer (above 1: ours
+    /// is faster).
+    fn markdown(&self) -> String {
+        let mut out = String::from(
+            "| bench | shape | threads | ours | peer | peer name | ratio (ours/peer) |\n\
+             |---|---|---:|---:|---:|---|---:|\n",
+        );
+        for r in &self.rows {
+            let label = r.unit.rate_label();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} {label} | {} {label} | {} | {:.2} |",
+                r.group,
+                r.shape,
+                r.threads,
+                rate(r.ours),
+                rate(r.peer),
+                r.peer_name,
+                r.ours / r.peer
+            );
+        }
+        if self.rows.is_empty() {
+            out.push_str("| (no paired results) | | | | | | |\n");
+        }
+        out
+    }
+
+    /// The whole `docs/performance.md`: the machine, the table, skipped pairs and the method.
+    fn document(&self, machine: &Machine, command: &str, quick: bool) -> String {
+        let mut doc = String::new();
+        let _ = writeln!(doc, "# Performance\n");
+        let _ = writeln!(
+            doc,
+            "Generated by `cargo xtask bench`; do not edit by hand, run it again.\n"
+        );
+        let _ = writeln!(doc, "- Date: {}", machine.date);
+        let _ = writeln!(
+            doc,
+            "- CPU: {} ({} logical CPUs)",
+            machine.cpu, machine.cpus
+        );
+        let _ = writeln!(doc, "- Load average at the start: {}", machine.load);
+        let _ = writeln!(doc, "- Compiler: `{}`", machine.rustc);
+        let _ = writeln!(doc, "- Build: the `bench` profile, {}", machine.flags);
+        let _ = writeln!(doc, "- Command: `{command}`");
+        if quick {
+            let _ = writeln!(
+                doc,
+                "- **Quick smoke run** (`--quick`: `{}`): the figures are rough.",
+                QUICK_ARGS
+                    .iter()
+                    .map(|(f, v)| format!("{f} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        let _ = writeln!(doc, "\n## Results\n");
+        doc.push_str(&self.markdown());
+        let _ = writeln!(
+            doc,
+            "\nRates are work per second (G = 10^9); a ratio above 1 means ours is faster."
+        );
+        if !self.notes.is_empty() {
+            let _ = writeln!(doc, "\nLeft out of this run:\n");
+            for note in &self.notes {
+                let _ = writeln!(doc, "- {note}");
+            }
+        }
+        let _ = writeln!(doc, "\n## Method\n");
+        doc.push_str(
+            "- Each rate is the work of one iteration divided by the median of criterion's \
+             samples of the time per iteration (`median.point_estimate` in `estimates.json`).\n\
+             - Ours and its peer run in the same process, one after the other, on the same \
+             inputs (deterministic pseudo-random values in [0, 1) from `nw_bench::uniform`), and \
+             each bench first checks that both sides agree. Ratios are taken within one run: \
+             the machine is shared and noisy (2-thread figures can wander by up to 2x between \
+             runs, and other builds may have been running), so compare rows of one run, not \
+             runs.\n\
+             - Threads: each side runs inside `ThreadPool::install` of a rayon pool of exactly \
+             that many threads; ours gets `Par::Seq` on 1 thread and `Par::Rayon` on more.\n",
+        );
+        for g in &self.groups {
+            let _ = writeln!(doc, "- `{}` ({}): {}.", g.name, g.dims, g.about);
+        }
+        for p in &self.peers {
+            let _ = writeln!(doc, "- Peer `{}`: {}.", p.name, p.about);
+        }
+        doc
+    }
+}
+
+/// A rate with three significant figures or so.
+fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// What the report says about the machine and toolchain.
+struct Machine {
+    /// When the run started.
+    date: String,
+    cpu: String,
+    cpus: usize,
+    /// 1, 5 and 15 minute load averages when the run started: other work on the machine.
+    load: String,
+    rustc: String,
+    flags: String,
+}
+
+impl Machine {
+    /// Reads the clock, `/proc/cpuinfo`, `/proc/loadavg`, `rustc --version` and the flags in
+    /// the environment.
+    fn probe(root: &Path) -> Machine {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map_or_else(|| "unknown".to_owned(), |(_, v)| v.trim().to_owned());
+        let processors = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("processor"))
+            .count();
+        let cpus = if processors > 0 {
+            processors
+        } else {
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        };
+        let load = fs::read_to_string("/proc/loadavg").map_or_else(
+            |_| "unknown".to_owned(),
+            |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        );
+        let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+            .current_dir(root)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map_or_else(
+                || "unknown".to_owned(),
+                |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            );
+        // An environment RUSTFLAGS replaces the config's flags for the whole build.
+        let flags = match std::env::var("RUSTFLAGS") {
+            Ok(f) if !f.trim().is_empty() => {
+                format!("`RUSTFLAGS={}` from the environment", f.trim())
+            }
+            _ => "`-C target-cpu=native` from `.cargo/config.toml`".to_owned(),
+        };
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Machine {
+            date: utc_date(secs),
+            cpu,
+            cpus,
+            load,
+            rustc,
+            flags,
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (proleptic Gregorian calendar).
+fn utc_date(secs: u64) -> String {
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Days to a civil date, after Howard Hinnant's `civil_from_days`: count from 0000-03-01
+    // so that leap days fall at the end of each 400-year era's years.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh(ns: f64, work: u64) -> Measured {
+        Measured {
+            median_ns: ns,
+            work: Some(work),
+            fresh: true,
+        }
+    }
+
+    #[test]
+    fn pairs_ours_with_the_peer_and_skips_what_is_missing() {
+        let bmm = &CASES[0];
+        let mut results = Results::new();
+        results.insert(bmm.full_id(OURS, 1), fresh(1e6, bmm.work));
+        results.insert(bmm.full_id(bmm.peer.name, 1), fresh(2e6, bmm.work));
+        results.insert(bmm.full_id(OURS, 2), fresh(1e6, bmm.work));
+        let mut stale = fresh(1e6, bmm.work);
+        stale.fresh = false;
+        results.insert(bmm.full_id(bmm.peer.name, 2), stale);
+
+        let report = Report::build(CASES, &results);
+        assert_eq!(report.rows.len(), 1);
+        let row = &report.rows[0];
+        assert_eq!(
+            (row.group, row.threads, row.peer_name),
+            ("bmm", 1, "matrixmultiply")
+        );
+        assert!((row.ours / row.peer - 2.0).abs() < 1e-12);
+        assert!((row.ours - bmm.work as f64 / 1e6).abs() < 1e-9);
+        // Every other pair is noted, the stale one as such.
+        let pairs: usize = CASES.iter().map(|c| c.threads.len()).sum();
+        assert_eq!(report.notes.len(), pairs - 1);
+        assert!(report.notes.iter().any(|n| n.contains("earlier run")));
+
+        let table = report.markdown();
+        assert!(table.contains("| bmm | 256x64x64x64 | 1 |"), "{table}");
+        assert!(table.contains("GFLOP/s"));
+        assert!(table.contains("| 2.00 |"));
+    }
+
+    #[test]
+    fn a_different_work_count_is_not_paired() {
+        let case = &CASES[0];
+        let mut results = Results::new();
+        results.insert(case.full_id(OURS, 1), fresh(1e6, case.work + 1));
+        results.insert(case.full_id(case.peer.name, 1), fresh(1e6, case.work));
+        let report = Report::build(&CASES[..1], &results);
+        assert!(report.rows.is_empty());
+        assert!(
+            report.notes[0].contains("units of work"),
+            "{:?}",
+            report.notes
+        );
+    }
+
+    #[test]
+    fn empty_results_make_a_document_not_a_crash() {
+        let report = Report::build(CASES, &Results::new());
+        let machine = Machine {
+            date: utc_date(0),
+            cpu: "test cpu".into(),
+            cpus: 2,
+            load: "0.00 0.00 0.00".into(),
+            rustc: "rustc 0".into(),
+            flags: "none".into(),
+        };
+        let doc = report.document(&machine, "cargo xtask bench", true);
+        assert!(doc.contains("no paired results"));
+        assert!(doc.contains("Quick smoke run"));
+        assert!(doc.contains("1970-01-01 00:00 UTC"));
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_date(1_709_251_199), "2024-02-29 23:59 UTC");
+        assert_eq!(utc_date(4_107_542_400), "2100-03-01 00:00 UTC");
+    }
+
+    #[test]
+    fn rates_keep_three_figures() {
+        assert_eq!(rate(123.456), "123");
+        assert_eq!(rate(12.345), "12.3");
+        assert_eq!(rate(1.2345), "1.23");
+    }
+}
