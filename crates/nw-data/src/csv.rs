@@ -1,5 +1,6 @@
 //! Validated CSV files of f32 columns: training files (`x,y`), query files (a column `x`),
-//! and an atomic writer for named columns.
+//! an atomic writer for named columns, and the same atomic replace for any bytes
+//! ([`write_atomic`]).
 //!
 //! # The format read
 //! - Fields are separated by commas and trimmed of surrounding whitespace; there is no
@@ -56,18 +57,56 @@ pub fn read_queries(path: impl AsRef<Path>) -> Result<Vec<f32>> {
 
 /// Reads a training file from `reader`; `name` is the file name used in errors.
 pub fn parse_dataset(reader: impl BufRead, name: &str) -> Result<Dataset> {
-    let mut columns = read_table(reader, name, Layout::Training)?;
+    let mut columns = read_layout(reader, name, Layout::Training)?.columns;
     let y = columns.pop().unwrap_or_default();
     let x = columns.pop().unwrap_or_default();
-    // read_table checked both columns: equal lengths, finite values.
+    // read_layout checked both columns: equal lengths, finite values.
     Ok(Dataset::from_checked(x, y))
 }
 
 /// Reads the column `x` of a query file from `reader`; `name` is the file name used in errors.
 pub fn parse_queries(reader: impl BufRead, name: &str) -> Result<Vec<f32>> {
-    Ok(read_table(reader, name, Layout::Queries)?
+    Ok(read_layout(reader, name, Layout::Queries)?
+        .columns
         .pop()
         .unwrap_or_default())
+}
+
+/// Reads the named columns of a CSV file, in the order asked for.
+///
+/// The header must hold each name once, anywhere; other columns are ignored (their values
+/// unchecked), though every row must still have as many fields as the header. For files other
+/// tools wrote: predictions (`x,y_hat`), training logs (`epoch,loss,...`).
+pub fn read_columns(path: impl AsRef<Path>, names: &[&str]) -> Result<Vec<Vec<f32>>> {
+    let path = path.as_ref();
+    parse_columns(open(path)?, &path.display().to_string(), names)
+}
+
+/// [`read_columns`] from `reader`; `name` is the file name used in errors.
+pub fn parse_columns(reader: impl BufRead, name: &str, names: &[&str]) -> Result<Vec<Vec<f32>>> {
+    Ok(read_layout(reader, name, Layout::Named(names))?.columns)
+}
+
+/// Reads every column of a CSV file of numbers (a weight matrix, say) with its name.
+///
+/// Every field must be a finite number; names must be distinct.
+pub fn read_table(path: impl AsRef<Path>) -> Result<Table> {
+    let path = path.as_ref();
+    parse_table(open(path)?, &path.display().to_string())
+}
+
+/// [`read_table`] from `reader`; `name` is the file name used in errors.
+pub fn parse_table(reader: impl BufRead, name: &str) -> Result<Table> {
+    read_layout(reader, name, Layout::All)
+}
+
+/// Named columns of f32, all of one length (at least one row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Column names, in file order.
+    pub names: Vec<String>,
+    /// Columns, in the order of `names`.
+    pub columns: Vec<Vec<f32>>,
 }
 
 /// Writes `data` as a training file (header `x,y`), atomically (see [`write_columns`]).
@@ -86,7 +125,16 @@ pub fn write_dataset(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
 pub fn write_columns(path: impl AsRef<Path>, names: &[&str], columns: &[&[f32]]) -> Result<()> {
     let path = path.as_ref();
     check_columns(&path.display().to_string(), names, columns)?;
-    write_atomic(path, |w| write_body(w, names, columns))
+    write_atomic_with(path, |w| write_body(w, names, columns))
+}
+
+/// Writes `bytes` to `path` atomically, for any file format (figures, reports).
+///
+/// The bytes go to a temporary file beside `path`, which is synced and renamed over `path`:
+/// a reader sees the old file or the whole new one, never half of it, and on any failure the
+/// temporary file is removed and `path` is left as it was. The error names the path.
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path.as_ref(), |w| w.write_all(bytes))
 }
 
 /// Writes named f32 columns to `writer` with the checks of [`write_columns`] but no temporary
@@ -111,18 +159,27 @@ pub fn write_columns_to(
 
 /// Which columns a file must have.
 #[derive(Clone, Copy)]
-enum Layout {
+enum Layout<'a> {
     /// Exactly `x,y`; both are returned, in that order.
     Training,
     /// A column `x` anywhere; only it is returned.
     Queries,
+    /// These columns anywhere, returned in this order; others are ignored.
+    Named(&'a [&'a str]),
+    /// Every column, each a number.
+    All,
 }
 
-impl Layout {
-    fn expected(self) -> &'static str {
+impl Layout<'_> {
+    fn expected(self) -> String {
         match self {
-            Layout::Training => TRAINING_EXPECTED,
-            Layout::Queries => QUERIES_EXPECTED,
+            Layout::Training => TRAINING_EXPECTED.to_string(),
+            Layout::Queries => QUERIES_EXPECTED.to_string(),
+            Layout::Named(names) => {
+                let list: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                format!("a header with the columns {}", list.join(", "))
+            }
+            Layout::All => "a header of column names".to_string(),
         }
     }
 }
@@ -217,7 +274,7 @@ fn quoted(text: &str) -> String {
 }
 
 /// Reads the header and rows, returning the wanted columns (`x, y` or `x`).
-fn read_table(reader: impl BufRead, file: &str, layout: Layout) -> Result<Vec<Vec<f32>>> {
+fn read_layout(reader: impl BufRead, file: &str, layout: Layout<'_>) -> Result<Table> {
     let mut lines = Lines::new(reader, file);
     let (header_line, header) = match lines.next_content()? {
         Some((line, text)) => (line, text.to_string()),
@@ -280,7 +337,8 @@ fn read_table(reader: impl BufRead, file: &str, layout: Layout) -> Result<Vec<Ve
             text: quoted(&header),
         });
     }
-    Ok(columns)
+    let names = wanted.iter().map(|&i| names[i].to_string()).collect();
+    Ok(Table { names, columns })
 }
 
 /// Why a header was refused.
@@ -294,7 +352,7 @@ enum HeaderProblem {
 /// Indices of the wanted columns in the header: `[x, y]` for training, `[x]` for queries.
 fn wanted_columns(
     names: &[&str],
-    layout: Layout,
+    layout: Layout<'_>,
 ) -> std::result::Result<Vec<usize>, HeaderProblem> {
     if names.iter().all(|n| n.parse::<f32>().is_ok()) {
         return Err(HeaderProblem::Missing);
@@ -302,6 +360,8 @@ fn wanted_columns(
     let allowed: &[&str] = match layout {
         Layout::Training => &["x", "y"],
         Layout::Queries => &["x"],
+        Layout::Named(wanted) => wanted,
+        Layout::All => names,
     };
     for (i, name) in names.iter().enumerate() {
         if allowed.contains(name) && names[..i].contains(name) {
@@ -318,7 +378,7 @@ fn wanted_columns(
             None => return Err(HeaderProblem::Bad(format!("no column {want:?}"))),
         }
     }
-    if !wanted.is_sorted() {
+    if matches!(layout, Layout::Training) && !wanted.is_sorted() {
         return Err(HeaderProblem::Bad("columns are out of order".to_string()));
     }
     Ok(wanted)
@@ -453,7 +513,7 @@ impl Drop for TempFile {
 }
 
 /// Writes through `fill` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomic(
+fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> Result<()> {
@@ -542,7 +602,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("out.csv");
         fs::write(&dest, "x,y\n1,2\n").unwrap();
-        let err = write_atomic(&dest, |w| {
+        let err = write_atomic_with(&dest, |w| {
             w.write_all(b"x,y\n3,")?;
             w.flush()?;
             Err(io::Error::other("disk full"))
@@ -559,7 +619,7 @@ mod tests {
 
     #[test]
     fn a_path_without_a_file_name_is_refused() {
-        let err = write_atomic(Path::new("/"), |_| Ok(())).unwrap_err();
+        let err = write_atomic_with(Path::new("/"), |_| Ok(())).unwrap_err();
         assert_eq!(
             err.to_string(),
             "cannot write /: the path does not name a file"

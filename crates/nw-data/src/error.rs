@@ -47,7 +47,7 @@ pub enum DataError {
         /// The file's display name.
         file: String,
         /// What the reader wanted, e.g. `the header "x,y"`.
-        expected: &'static str,
+        expected: String,
     },
     /// A blank line followed by more data (only trailing blank lines are skipped).
     #[error("{file}:{line}: blank line before more data (only trailing blank lines are allowed)")]
@@ -67,7 +67,7 @@ pub enum DataError {
         /// The line found.
         text: String,
         /// What the reader wanted, e.g. `the header "x,y"`.
-        expected: &'static str,
+        expected: String,
     },
     /// A header without a required column, with a column it does not allow, or with a
     /// repeated column.
@@ -82,7 +82,7 @@ pub enum DataError {
         /// What is wrong, e.g. `unexpected column "z"`.
         problem: String,
         /// What the reader wanted, e.g. `the header "x,y"`.
-        expected: &'static str,
+        expected: String,
     },
     /// A header and nothing after it.
     #[error("{file}:{line}: no data rows after the header {text:?}")]

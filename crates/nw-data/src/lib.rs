@@ -40,7 +40,8 @@
 //! Readers refuse anything doubtful (missing or extra columns, text that is not a number,
 //! NaN or infinite values, empty files, a missing header, blank lines in the middle) with an
 //! error naming the file, the line and the offending text; see [`csv`] for the format.
-//! Writers refuse non-finite values and replace the destination atomically.
+//! Writers refuse non-finite values and replace the destination atomically; [`write_atomic`]
+//! does the same replace for any bytes (other crates use it for figures).
 
 pub mod csv;
 pub mod dataset;
@@ -49,8 +50,8 @@ pub mod grid;
 pub mod synthetic;
 
 pub use csv::{
-    parse_dataset, parse_queries, read_dataset, read_queries, write_columns, write_columns_to,
-    write_dataset,
+    Table, parse_columns, parse_dataset, parse_queries, parse_table, read_columns, read_dataset,
+    read_queries, read_table, write_atomic, write_columns, write_columns_to, write_dataset,
 };
 pub use dataset::Dataset;
 pub use error::{DataError, Result};

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use nw_data::{
-    DataError, Dataset, Synthetic, read_dataset, read_queries, write_columns, write_columns_to,
-    write_dataset,
+    DataError, Dataset, Synthetic, read_dataset, read_queries, write_atomic, write_columns,
+    write_columns_to, write_dataset,
 };
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -276,4 +276,47 @@ fn columns_that_cannot_be_written_are_refused_before_any_io() {
         );
     }
     assert_eq!(others(dir.path(), &[]), Vec::<String>::new());
+}
+
+#[test]
+fn write_atomic_replaces_any_bytes_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("figure.png");
+    // Not text: the writer must pass bytes through untouched (no newline or UTF-8 handling).
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    fs::write(&path, "old contents, longer than nothing").unwrap();
+    write_atomic(&path, &bytes).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    write_atomic(&path, b"").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"");
+    assert_eq!(others(dir.path(), &["figure.png"]), Vec::<String>::new());
+
+    // A destination that cannot be replaced (a directory) keeps its contents, leaves no
+    // temporary file, and the error names the destination.
+    let dest = dir.path().join("taken.svg");
+    fs::create_dir(&dest).unwrap();
+    fs::write(dest.join("keep"), "mine").unwrap();
+    let err = write_atomic(&dest, b"<svg/>").unwrap_err();
+    assert!(
+        matches!(&err, DataError::Write { path, .. } if path == &dest),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot write {}: ", dest.display())),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(dest.join("keep")).unwrap(), "mine");
+    assert_eq!(
+        others(dir.path(), &["figure.png", "taken.svg"]),
+        Vec::<String>::new()
+    );
+
+    let missing = dir.path().join("no/such/dir/out.svg");
+    let err = write_atomic(&missing, b"<svg/>").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot write {}: ", missing.display())),
+        "{err}"
+    );
 }
