@@ -1,0 +1,273 @@
+//! The command line, as clap sees it: parsed arguments and their first checks. Each command's
+//! module turns them into validated options and does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Nadaraya-Watson kernel regression as attention pooling (after the d2l.ai chapter).
+#[derive(Debug, Parser)]
+#[command(name = "nw", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the chapter end to end: data, three poolings, training, six figures.
+    Demo(DemoArgs),
+    /// Write the chapter's synthetic data as CSV (`x,y`).
+    Generate(GenerateArgs),
+    /// Predict query points by attention pooling over a training set.
+    Predict(PredictArgs),
+    /// Train parametric pooling's scale `w` on the leave-one-out loss, as the chapter does.
+    Train(TrainArgs),
+    /// Exercise 1: test error of nonparametric pooling as the training set grows.
+    Sweep(SweepArgs),
+    /// Draw a figure from CSV files you already have.
+    Plot(PlotArgs),
+}
+
+/// Image format of the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Portable Network Graphics.
+    Png,
+    /// Scalable Vector Graphics.
+    Svg,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// `nw demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the six figures (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "figures")]
+    pub out: PathBuf,
+    /// Seed of the training data and of the initial `w`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of training examples.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub n_train: u64,
+    /// Image format of the figures.
+    #[arg(long, value_enum, default_value_t = Format::Png)]
+    pub format: Format,
+}
+
+/// `nw generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of training examples.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub n_train: u64,
+    /// Seed of the generator; the same seed gives the same bits everywhere.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the training set (`x,y`).
+    #[arg(long, value_name = "FILE")]
+    pub train_out: PathBuf,
+    /// Where to write the test grid 0, 0.1, ..., 4.9 with its noise-free truth (`x,y`).
+    #[arg(long, value_name = "FILE")]
+    pub test_out: Option<PathBuf>,
+}
+
+/// Which pooling predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PoolingKind {
+    /// The mean of the training targets, for every query.
+    Average,
+    /// Nadaraya-Watson with a Gaussian kernel of bandwidth `--bandwidth`.
+    Nonparametric,
+    /// The Gaussian kernel with scale `--w` (as learned by `nw train`).
+    Parametric,
+}
+
+/// `nw predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Training set: a CSV file with header `x,y`.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+    /// Query points: a CSV file with a column `x` (other columns are ignored).
+    #[arg(long, value_name = "FILE")]
+    pub query: PathBuf,
+    /// The pooling.
+    #[arg(long, value_enum, default_value_t = PoolingKind::Nonparametric)]
+    pub pooling: PoolingKind,
+    /// Bandwidth `h` of nonparametric pooling [default: 1, the chapter's].
+    #[arg(long, value_name = "H", value_parser = positive, allow_negative_numbers = true)]
+    pub bandwidth: Option<f32>,
+    /// Scale `w` of parametric pooling (its bandwidth is 1/|w|).
+    #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true)]
+    pub w: Option<f32>,
+    /// Write the predictions here as CSV (`x,y_hat`, in query order).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the attention weights here as CSV: a row per query (`x`, then one column per
+    /// training example).
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// Print the predictions and the parameters used as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The optimizer for `nw train`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// Plain gradient descent, as in the chapter.
+    Sgd,
+    /// Adam with PyTorch's default betas.
+    Adam,
+}
+
+/// How `nw train` computes each epoch's loss and gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathKind {
+    /// One query at a time with running sums: O(n) memory.
+    Streaming,
+    /// The chapter's (n, n-1) tensors, weight matrix and bmm: O(n^2) memory.
+    Chapter,
+}
+
+/// `nw train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training set: a CSV file with header `x,y`.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+    /// Initial `w` [default: uniform on [0, 1) from --seed, like the chapter's torch.rand].
+    #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true, conflicts_with = "seed")]
+    pub w0: Option<f32>,
+    /// Seed of the initial `w` when --w0 is not given.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of epochs (full-batch gradient steps).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub epochs: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.5, value_parser = positive, allow_negative_numbers = true)]
+    pub lr: f32,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// How each epoch is computed (both give the same numbers).
+    #[arg(long, value_enum, default_value_t = PathKind::Streaming)]
+    pub path: PathKind,
+    /// Print the epochs and the learned `w` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the epochs here as CSV (`epoch,loss,grad,w`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Draw the training-loss curve here (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `nw sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Training-set sizes, comma-separated.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "50,500,5000,50000", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub n_train: Vec<u64>,
+    /// Bandwidths, comma-separated: one curve each.
+    #[arg(long, value_name = "H,...", value_delimiter = ',', default_value = "1", value_parser = positive, allow_negative_numbers = true)]
+    pub bandwidth: Vec<f32>,
+    /// Seed of the training data.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw test MSE against training-set size on log-log axes here (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// `nw plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Which figure.
+    #[command(subcommand)]
+    pub figure: Figure,
+}
+
+/// The figures `nw plot` draws.
+#[derive(Debug, Subcommand)]
+pub enum Figure {
+    /// Truth and prediction curves over the training points, as in the chapter.
+    Regression {
+        /// Training points: CSV with header `x,y`.
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// Predictions: CSV with columns `x` and `y_hat` (as `nw predict --out` writes).
+        #[arg(long, value_name = "FILE")]
+        pred: PathBuf,
+        /// The true curve: CSV with header `x,y` (as `nw generate --test-out` writes).
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        /// Title above the plot.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Attention weights as a heatmap: queries down, keys across.
+    Heatmap {
+        /// Weights: CSV with one column per key and a row per query; a column `x` (as
+        /// `nw predict --weights` writes) is taken as the queries and not drawn.
+        #[arg(long, value_name = "FILE")]
+        weights: PathBuf,
+        /// Title above the plot.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Summed training loss against epoch.
+    Loss {
+        /// Epochs: CSV with columns `epoch` and `loss` (as `nw train --out` writes).
+        #[arg(long, value_name = "FILE")]
+        epochs: PathBuf,
+        /// Title above the plot.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// A positive finite f32 (bandwidths, learning rates).
+fn positive(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        Ok(_) => Err("must be a positive finite number".to_string()),
+        Err(_) => Err("not a number".to_string()),
+    }
+}
+
+/// A finite f32.
+fn finite(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err("must be a finite number".to_string()),
+        Err(_) => Err("not a number".to_string()),
+    }
+}

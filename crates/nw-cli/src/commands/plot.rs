@@ -1,0 +1,130 @@
+//! `nw plot`: the three figures from CSV files a user already has.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use nw_data::{read_columns, read_dataset, read_table};
+use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot};
+
+use super::check_figure_path;
+use crate::cli::{Figure, PlotArgs};
+
+/// Reads the files, checks that they fit together, and saves the figure.
+pub fn run(args: PlotArgs) -> Result<()> {
+    match args.figure {
+        Figure::Regression {
+            train,
+            pred,
+            truth,
+            title,
+            out,
+        } => {
+            check_figure_path(&out)?;
+            let train = read_dataset(&train)?;
+            let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
+            let truth = match &truth {
+                Some(path) => Some(truth_at(path, &pred, &x)?),
+                None => None,
+            };
+            let mut plot = RegressionPlot::new(&x, &y_hat).points(train.x(), train.y());
+            if let Some(truth) = &truth {
+                plot = plot.truth(truth);
+            }
+            if let Some(title) = &title {
+                plot = plot.title(title);
+            }
+            plot.save(&out)?;
+            eprintln!("wrote the regression plot to {}", out.display());
+        }
+        Figure::Heatmap {
+            weights,
+            title,
+            out,
+        } => {
+            check_figure_path(&out)?;
+            let table = read_table(&weights)?;
+            // `nw predict --weights` writes the query in a first column `x`: not a weight.
+            let keys: Vec<&Vec<f32>> = table
+                .names
+                .iter()
+                .zip(&table.columns)
+                .filter(|(name, _)| name.as_str() != "x")
+                .map(|(_, column)| column)
+                .collect();
+            if keys.is_empty() {
+                bail!(
+                    "{}: no weight columns (only \"x\"): expected one column per key",
+                    weights.display()
+                );
+            }
+            let rows = keys[0].len();
+            let matrix: Vec<f32> = (0..rows)
+                .flat_map(|i| keys.iter().map(move |column| column[i]))
+                .collect();
+            let mut plot = Heatmap::new(&matrix, rows, keys.len());
+            if let Some(title) = &title {
+                plot = plot.title(title);
+            }
+            plot.save(&out)?;
+            eprintln!(
+                "wrote the {rows} x {} heatmap to {}",
+                keys.len(),
+                out.display()
+            );
+        }
+        Figure::Loss { epochs, title, out } => {
+            check_figure_path(&out)?;
+            let [epoch, loss] = two(read_columns(&epochs, &["epoch", "loss"])?);
+            // The curve draws loss i at epoch i + 1: the file must say the same.
+            for (i, &e) in epoch.iter().enumerate() {
+                if e != (i + 1) as f32 {
+                    bail!(
+                        "{}:{}: epoch {e}, expected {}: epochs must count 1, 2, 3, ... in order",
+                        epochs.display(),
+                        i + 2,
+                        i + 1
+                    );
+                }
+            }
+            let mut plot = LossCurve::new(&loss);
+            if let Some(title) = &title {
+                plot = plot.title(title);
+            }
+            plot.save(&out)?;
+            eprintln!("wrote the loss curve to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+/// The two columns `read_columns` returned for two names.
+fn two(columns: Vec<Vec<f32>>) -> [Vec<f32>; 2] {
+    let mut it = columns.into_iter();
+    [it.next().unwrap_or_default(), it.next().unwrap_or_default()]
+}
+
+/// The truth file's `y`, checked to be at exactly the prediction file's inputs.
+fn truth_at(path: &Path, pred: &Path, x: &[f32]) -> Result<Vec<f32>> {
+    let truth = read_dataset(path)?;
+    if truth.len() != x.len() {
+        bail!(
+            "{} has {} rows but {} has {}: the truth must be given at the prediction inputs",
+            path.display(),
+            truth.len(),
+            pred.display(),
+            x.len()
+        );
+    }
+    if let Some(i) = truth.x().iter().zip(x).position(|(a, b)| a != b) {
+        bail!(
+            "{}:{}: x is {} but {} has x = {} on that line: the truth must be given at the \
+             prediction inputs",
+            path.display(),
+            i + 2,
+            truth.x()[i],
+            pred.display(),
+            x[i]
+        );
+    }
+    Ok(truth.into_parts().1)
+}

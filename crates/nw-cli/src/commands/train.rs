@@ -1,0 +1,89 @@
+//! `nw train`: the chapter's training of parametric pooling, with a report.
+
+use anyhow::Result;
+use nw_data::{read_dataset, write_columns};
+use nw_model::{Adam, Init, Optimizer, Path, Sgd, train_observed};
+use nw_tensor::Par;
+use nw_viz::Figure as _;
+use serde_json::json;
+
+use super::{check_figure_path, emit, emit_json};
+use crate::cli::{OptimizerKind, PathKind, TrainArgs};
+use crate::progress::Progress;
+
+/// Trains, then reports (text or JSON), then writes the requested files.
+pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(path) = &args.plot {
+        check_figure_path(path)?;
+    }
+    let data = read_dataset(&args.train)?;
+    let init = match args.w0 {
+        Some(w) => Init::Value(w),
+        None => Init::Uniform { seed: args.seed },
+    };
+    let w0 = init.value();
+    let mut optimizer: Box<dyn Optimizer> = match args.optimizer {
+        OptimizerKind::Sgd => Box::new(Sgd { lr: args.lr }),
+        OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
+    };
+    let path = match args.path {
+        PathKind::Streaming => Path::Streaming,
+        PathKind::Chapter => Path::Chapter,
+    };
+    let mut progress = Progress::new("training", args.epochs);
+    let report = train_observed(
+        data.x(),
+        data.y(),
+        init,
+        args.epochs as usize,
+        optimizer.as_mut(),
+        path,
+        Par::Rayon,
+        &mut |record| progress.set(record.epoch as u64),
+    )?;
+    progress.finish();
+    let w = report.pooling.w();
+
+    let epochs: Vec<f32> = report.epochs.iter().map(|e| e.epoch as f32).collect();
+    let losses: Vec<f32> = report.epochs.iter().map(|e| e.loss).collect();
+    if let Some(path) = &args.plot {
+        nw_viz::LossCurve::new(&losses).save(path)?;
+        eprintln!("wrote the training-loss curve to {}", path.display());
+    }
+    if let Some(path) = &args.out {
+        let grads: Vec<f32> = report.epochs.iter().map(|e| e.grad).collect();
+        let ws: Vec<f32> = report.epochs.iter().map(|e| e.w).collect();
+        write_columns(
+            path,
+            &["epoch", "loss", "grad", "w"],
+            &[&epochs, &losses, &grads, &ws],
+        )?;
+        eprintln!("wrote {} epochs to {}", epochs.len(), path.display());
+    }
+    if args.json {
+        let epochs: Vec<_> = report
+            .epochs
+            .iter()
+            .map(|e| json!({"epoch": e.epoch, "loss": e.loss, "grad": e.grad, "w": e.w}))
+            .collect();
+        emit_json(&json!({
+            "w0": w0,
+            "optimizer": format!("{:?}", args.optimizer).to_lowercase(),
+            "lr": args.lr,
+            "epochs": epochs,
+            "w": w,
+            "bandwidth": report.pooling.bandwidth(),
+        }))?;
+    } else {
+        let mut text = format!("initial w = {w0:.6}\n");
+        for e in &report.epochs {
+            text += &format!("epoch {}, loss {:.6}\n", e.epoch, e.loss);
+        }
+        text += &format!(
+            "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
+            report.pooling.bandwidth()
+        );
+        emit(&text)?;
+    }
+    Ok(())
+}
