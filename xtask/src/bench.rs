@@ -85,14 +85,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 }
 
 /// The workspace root: the parent of this package's folder.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().unwrap_or(xtask).to_path_buf()
 }
 
 /// Cargo's target folder as cargo itself reports it (so `CARGO_TARGET_DIR` and config are
 /// respected), the same way criterion finds where to write.
-fn target_dir(root: &Path) -> Result<PathBuf> {
+pub(crate) fn target_dir(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(root)

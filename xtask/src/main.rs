@@ -3,11 +3,13 @@
 //!
 //! - `bench`: run the criterion benches of `nw-bench`, print ours beside each peer as one
 //!   markdown table and write it, with the machine it ran on, to `docs/performance.md`.
+//! - `plots`: regenerate the figures under `docs/img/` by running the release `nw` binary.
 
 // A command-line tool talks to its user on stdout and stderr; the ban is for libraries.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod plots;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,9 @@ tasks:
       markdown table and write it to docs/performance.md. --quick shortens warm-up and
       measurement for a smoke run; other arguments go to the bench binaries (e.g. a filter
       such as `bmm`, or `--sample-size 20`).
+  plots
+      regenerate every figure under docs/img/ from the chapter's seeded data, by running the
+      release nw binary (nw demo, nw sweep, nw predict and nw plot).
 ";
 
 fn main() -> ExitCode {
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     };
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::run(&args[1..]),
+        Some("plots") => plots::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

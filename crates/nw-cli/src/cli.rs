@@ -62,6 +62,10 @@ pub struct DemoArgs {
     /// Number of training examples.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     pub n_train: u64,
+    /// Use the chapter's own data set (PyTorch's draw, shipped with nw) and w0 = 0.5, the
+    /// run PyTorch's reference results come from: prints the chapter's numbers exactly.
+    #[arg(long, conflicts_with_all = ["seed", "n_train"])]
+    pub reference: bool,
     /// Image format of the figures.
     #[arg(long, value_enum, default_value_t = Format::Png)]
     pub format: Format,

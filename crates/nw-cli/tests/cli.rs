@@ -18,6 +18,11 @@ fn reference(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The chapter's training set as PyTorch drew it (embedded in nw-data, and kept as a file).
+fn chapter_train_csv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../nw-data/data/d2l_train.csv")
+}
+
 fn golden() -> Value {
     serde_json::from_str(&fs::read_to_string(reference("d2l_golden_w0_0.5.json")).unwrap()).unwrap()
 }
@@ -101,7 +106,7 @@ fn predict_nonparametric_matches_pytorch() {
     let g = golden();
     let json = stdout_json(
         nw().args(["predict", "--pooling", "nonparametric", "--json", "--train"])
-            .arg(reference("d2l_train.csv"))
+            .arg(chapter_train_csv())
             .arg("--query")
             .arg(reference("d2l_test.csv")),
     );
@@ -167,7 +172,7 @@ fn train_matches_the_chapter_and_reports_json() {
     let g = golden();
     let json = stdout_json(
         nw().args(["train", "--w0", "0.5", "--json", "--train"])
-            .arg(reference("d2l_train.csv")),
+            .arg(chapter_train_csv()),
     );
     let epochs = json["epochs"].as_array().unwrap();
     let want = g["float32"]["training"]["epochs"].as_array().unwrap();
@@ -189,7 +194,7 @@ fn train_matches_the_chapter_and_reports_json() {
     // The text form prints the chapter's lines.
     let out = nw()
         .args(["train", "--w0", "0.5", "--path", "chapter", "--train"])
-        .arg(reference("d2l_train.csv"))
+        .arg(chapter_train_csv())
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -385,7 +390,7 @@ fn train_writes_its_epochs_and_loss_curve() {
     let dir = TempDir::new().unwrap();
     let (csv, plot) = (dir.path().join("epochs.csv"), dir.path().join("loss.svg"));
     nw().args(["train", "--w0", "0.5", "--epochs", "3", "--train"])
-        .arg(reference("d2l_train.csv"))
+        .arg(chapter_train_csv())
         .arg("--out")
         .arg(&csv)
         .arg("--plot")
@@ -560,4 +565,43 @@ fn plot_refuses_files_that_do_not_fit_together() {
     expected.extend(["e.csv".to_string(), "w.csv".to_string()]);
     expected.sort();
     assert_eq!(files(&dir), expected);
+}
+
+#[test]
+fn demo_reference_prints_the_chapters_own_numbers() {
+    let dir = TempDir::new().unwrap();
+    let out = nw()
+        .args(["demo", "--reference", "--format", "svg", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // PyTorch's losses for this data and w0 = 0.5 (the golden file), to 1e-5 relative: our
+    // sums run in f64, PyTorch's in f32, so the sixth decimal may differ.
+    assert!(text.contains("epoch 1, loss 42.113869"), "{text}");
+    let g = golden();
+    for e in g["float32"]["training"]["epochs"].as_array().unwrap() {
+        let prefix = format!("epoch {}, loss ", e["epoch"]);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .expect("epoch line");
+        let ours: f64 = line[prefix.len()..].parse().unwrap();
+        let theirs = e["loss_sum"].as_f64().unwrap();
+        assert!((ours - theirs).abs() <= 1e-5 * theirs, "{line} vs {theirs}");
+    }
+    assert!(text.contains("w0 = 0.500000"), "{text}");
+    assert_eq!(files(&dir).len(), 6);
+    // The reference data has no seed: asking for one is a usage error.
+    let err = fails(
+        nw().args(["demo", "--reference", "--seed", "3"])
+            .arg("--out")
+            .arg(dir.path()),
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
 }

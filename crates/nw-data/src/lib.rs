@@ -3,7 +3,8 @@
 //! The chapter fits `f(x) = 2 sin(x) + x^0.8` from noisy samples
 //! `y_i = f(x_i) + eps_i`, `eps_i ~ N(0, 0.5^2)`, `x_i` uniform on `[0, 5)`, sorted.
 //! This crate makes those samples ([`Synthetic`]), the chapter's test grid 0, 0.1, ..., 4.9
-//! with its noise-free truth ([`test_set`]), grids of query points ([`arange`],
+//! with its noise-free truth ([`test_set`]), the chapter's own PyTorch draw of the training
+//! data ([`chapter_train`]), grids of query points ([`arange`],
 //! [`linspace`]), and reads and writes validated CSV files ([`read_dataset`],
 //! [`read_queries`], [`write_columns`], [`write_dataset`]). Everything is f32, as in the
 //! chapter.
@@ -47,6 +48,7 @@ pub mod csv;
 pub mod dataset;
 pub mod error;
 pub mod grid;
+pub mod reference;
 pub mod synthetic;
 
 pub use csv::{
@@ -56,4 +58,5 @@ pub use csv::{
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
 pub use grid::{arange, linspace};
+pub use reference::{CHAPTER_W0, chapter_train};
 pub use synthetic::{Synthetic, test_inputs, test_set, truth};

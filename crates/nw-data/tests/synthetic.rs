@@ -191,3 +191,25 @@ fn truth_matches_torch_within_one_ulp() {
         assert!((f64::from(y) - exact).abs() <= exact.abs() * 2f64.powi(-24) + 1e-30);
     }
 }
+
+#[test]
+fn the_embedded_chapter_data_is_pytorchs_draw() {
+    let data = nw_data::chapter_train();
+    assert_eq!(data.len(), 50);
+    assert!(data.x().is_sorted());
+    // The first and last rows of the reference file, as PyTorch wrote them.
+    assert_eq!(data.iter().next(), Some((0.234_419_7, 0.558_697_04)));
+    let reference =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/d2l_train.csv"))
+            .unwrap();
+    let last = reference.lines().last().unwrap();
+    let (x, y) = last.split_once(',').unwrap();
+    let (lx, ly) = data.iter().last().unwrap();
+    assert_eq!((lx, ly), (x.parse().unwrap(), y.parse().unwrap()));
+    // Noise around the truth, never the truth itself.
+    let resid: Vec<f32> = data
+        .iter()
+        .map(|(x, y)| y - nw_data::synthetic::truth(x))
+        .collect();
+    assert!(resid.iter().all(|r| r.abs() < 2.5) && resid.iter().any(|r| r.abs() > 0.3));
+}

@@ -7,18 +7,16 @@
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
-use std::path::Path;
 
 use nw_model::{Init, Path as TrainPath, Pooling, Sgd, loss, train};
 use nw_tensor::Par;
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/d2l_train.csv");
-    let (x, y) = nw_data::read_dataset(&data)?.into_parts();
+    let (x, y) = nw_data::chapter_train().into_parts();
     let report = train(
         &x,
         &y,
-        Init::Value(0.5),
+        Init::Value(nw_data::CHAPTER_W0),
         5,
         &mut Sgd { lr: 0.5 },
         TrainPath::Streaming,

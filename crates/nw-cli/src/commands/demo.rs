@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use nw_data::{Dataset, Synthetic, test_set};
+use nw_data::{CHAPTER_W0, Dataset, Synthetic, chapter_train, test_set};
 use nw_model::{
     AveragePooling, Init, NonparametricPooling, Path as TrainPath, Pooling, Sgd, loss, train,
 };
@@ -24,13 +24,23 @@ const EPOCHS: usize = 5;
 /// All six figures are rendered in memory before the first file is written, so a failure
 /// while drawing leaves no partial set behind.
 pub fn run(args: DemoArgs) -> Result<()> {
-    let train_set = Synthetic::new(args.n_train as usize, args.seed).train();
+    // The chapter draws the initial w with torch.rand; ours comes from the same seed as the data.
+    let (train_set, init, source) = if args.reference {
+        let source = "PyTorch's draw, as in the chapter's reference run".to_string();
+        (chapter_train(), Init::Value(CHAPTER_W0), source)
+    } else {
+        let data = Synthetic::new(args.n_train as usize, args.seed).train();
+        (
+            data,
+            Init::Uniform { seed: args.seed },
+            format!("seed {}", args.seed),
+        )
+    };
     let test = test_set();
     let (x, y) = (train_set.x(), train_set.y());
     let mut text = format!(
-        "the chapter's data: {} training examples (seed {}), {} test points\n",
+        "the chapter's data: {} training examples ({source}), {} test points\n",
         train_set.len(),
-        args.seed,
         test.len()
     );
 
@@ -45,8 +55,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
         mse(&nonparametric.y_hat, &test)?
     );
 
-    // The chapter draws the initial w with torch.rand; ours comes from the same seed as the data.
-    let init = Init::Uniform { seed: args.seed };
     text += &format!(
         "training parametric pooling: w0 = {:.6}, SGD lr {LR}, {EPOCHS} epochs\n",
         init.value()

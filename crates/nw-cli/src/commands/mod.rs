@@ -39,6 +39,19 @@ fn emit_json(value: &serde_json::Value) -> Result<()> {
     emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
+/// An f32 as the JSON number with its shortest decimal (`0.1`, not `0.10000000149011612`),
+/// which reads back as the same f32.
+fn f32_json(x: f32) -> serde_json::Value {
+    // `{}` prints the shortest text that round-trips the f32; as f64 it prints the same digits.
+    let shortest: f64 = x.to_string().parse().unwrap_or(f64::NAN);
+    serde_json::Number::from_f64(shortest).map_or(serde_json::Value::Null, Into::into)
+}
+
+/// [`f32_json`] for each value.
+fn f32s_json(xs: &[f32]) -> serde_json::Value {
+    xs.iter().copied().map(f32_json).collect()
+}
+
 /// Refuses a result with a NaN or infinity in it: such a number is never printed as if it
 /// were an answer.
 fn check_finite(what: &str, values: &[f32]) -> Result<()> {
@@ -56,4 +69,32 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
 fn check_figure_path(path: &Path) -> Result<()> {
     nw_viz::Format::from_path(path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_numbers_are_the_shortest_text_that_gives_back_the_f32() {
+        for x in [
+            0.1f32,
+            3.100_000_1,
+            1.0 / 3.0,
+            -2.5e-7,
+            3.402_823_5e38,
+            1e-45,
+            0.0,
+        ] {
+            let text = f32_json(x).to_string();
+            assert_eq!(
+                text.parse::<f32>().unwrap().to_bits(),
+                x.to_bits(),
+                "{text}"
+            );
+            assert!(text.len() <= x.to_string().len() + 4, "{text} for {x}");
+        }
+        assert_eq!(f32_json(0.1).to_string(), "0.1");
+        assert_eq!(f32s_json(&[0.5, 2.0]).to_string(), "[0.5,2.0]");
+    }
 }

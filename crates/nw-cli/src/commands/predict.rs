@@ -6,7 +6,7 @@ use nw_model::{AveragePooling, NonparametricPooling, ParametricPooling, Pooling}
 use nw_tensor::Par;
 use serde_json::json;
 
-use super::{check_finite, emit, emit_json};
+use super::{check_finite, emit, emit_json, f32_json, f32s_json};
 use crate::cli::{PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
@@ -51,8 +51,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
             "train": args.train.display().to_string(),
             "n_train": train.len(),
             "n_query": queries.len(),
-            "queries": queries,
-            "predictions": out.y_hat,
+            "queries": f32s_json(&queries),
+            "predictions": f32s_json(&out.y_hat),
         });
         report
             .as_object_mut()
@@ -91,7 +91,7 @@ fn pooling(
                 );
             }
             let h = args.bandwidth.unwrap_or(1.0);
-            params.insert("bandwidth".into(), json!(h));
+            params.insert("bandwidth".into(), f32_json(h));
             Box::new(NonparametricPooling::new(h)?)
         }
         PoolingKind::Parametric => {
@@ -102,8 +102,8 @@ fn pooling(
                 bail!("parametric pooling needs --w (learn one with `nw train`)");
             };
             let p = ParametricPooling::new(w)?;
-            params.insert("w".into(), json!(w));
-            params.insert("bandwidth".into(), json!(p.bandwidth()));
+            params.insert("w".into(), f32_json(w));
+            params.insert("bandwidth".into(), f32_json(p.bandwidth()));
             Box::new(p)
         }
     };

@@ -7,7 +7,7 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json};
+use super::{check_figure_path, emit, emit_json, f32_json};
 use crate::cli::SweepArgs;
 use crate::progress::Progress;
 
@@ -59,7 +59,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
                     .zip(mses)
                     .map(|(n, mse)| json!({"n_train": n, "mse": mse}))
                     .collect();
-                json!({"bandwidth": h, "points": points})
+                json!({"bandwidth": f32_json(*h), "points": points})
             })
             .collect();
         emit_json(&json!({

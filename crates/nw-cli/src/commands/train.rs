@@ -7,7 +7,7 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json};
+use super::{check_figure_path, emit, emit_json, f32_json};
 use crate::cli::{OptimizerKind, PathKind, TrainArgs};
 use crate::progress::Progress;
 
@@ -64,15 +64,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         let epochs: Vec<_> = report
             .epochs
             .iter()
-            .map(|e| json!({"epoch": e.epoch, "loss": e.loss, "grad": e.grad, "w": e.w}))
+            .map(|e| json!({"epoch": e.epoch, "loss": f32_json(e.loss), "grad": f32_json(e.grad), "w": f32_json(e.w)}))
             .collect();
         emit_json(&json!({
-            "w0": w0,
+            "w0": f32_json(w0),
             "optimizer": format!("{:?}", args.optimizer).to_lowercase(),
-            "lr": args.lr,
+            "lr": f32_json(args.lr),
             "epochs": epochs,
-            "w": w,
-            "bandwidth": report.pooling.bandwidth(),
+            "w": f32_json(w),
+            "bandwidth": f32_json(report.pooling.bandwidth()),
         }))?;
     } else {
         let mut text = format!("initial w = {w0:.6}\n");

@@ -12,11 +12,9 @@ pub fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The chapter's training set (x, y).
+/// The chapter's training set (x, y), as PyTorch drew it (embedded in `nw-data`).
 pub fn train() -> (Vec<f32>, Vec<f32>) {
-    nw_data::read_dataset(data_path("d2l_train.csv"))
-        .expect("train csv")
-        .into_parts()
+    nw_data::chapter_train().into_parts()
 }
 
 /// The chapter's test inputs and their noise-free truth (columns `x,y_truth`).

@@ -1,0 +1,139 @@
+//! `cargo xtask plots`: regenerate every figure under `docs/img/` from the chapter's seeded
+//! data, by running the release `nw` binary exactly as a user would.
+//!
+//! Going through the binary (not the libraries) keeps xtask free of the library crates and
+//! makes the documentation's figures the ones users get from the same commands.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::bench::{target_dir, workspace_root};
+
+/// Where the figures go, relative to the workspace root.
+const IMG_DIR: &str = "docs/img";
+/// The data's seed: the demo's default, so `nw demo` reproduces the figures.
+const SEED: &str = "0";
+/// Bandwidths drawn for exercise 3: narrower and wider than the chapter's h = 1.
+const BANDWIDTHS: [&str; 2] = ["0.1", "3"];
+
+/// Runs `cargo xtask plots`.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask plots` takes no arguments, got {arg:?}");
+    }
+    let root = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "--release", "--package", "nw-cli"])
+        .status()
+        .context("cannot run `cargo build`")?;
+    if !status.success() {
+        bail!("`cargo build --release --package nw-cli` failed ({status})");
+    }
+    let nw = Nw(target_dir(&root)?.join("release").join("nw"));
+    let img = root.join(IMG_DIR);
+    fs::create_dir_all(&img).with_context(|| format!("cannot create {}", img.display()))?;
+    let scratch = target_dir(&root)?.join("xtask-plots");
+    fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+
+    // The chapter's six figures.
+    nw.run(["demo", "--seed", SEED, "--out"], [&img])?;
+
+    // Exercise 1: test error against training-set size, for three bandwidths.
+    nw.run(
+        [
+            "sweep",
+            "--seed",
+            SEED,
+            "--n-train",
+            "50,500,5000,50000",
+            "--bandwidth",
+            "1,0.3,0.1",
+            "--plot",
+        ],
+        [&img.join("sweep.png")],
+    )?;
+
+    // Exercise 3: the bandwidth as a hyperparameter, on the demo's data.
+    let (train, test) = (scratch.join("train.csv"), scratch.join("test.csv"));
+    nw.run_os(&[
+        "generate".as_ref(),
+        "--n-train".as_ref(),
+        "50".as_ref(),
+        "--seed".as_ref(),
+        SEED.as_ref(),
+        "--train-out".as_ref(),
+        train.as_os_str(),
+        "--test-out".as_ref(),
+        test.as_os_str(),
+    ])?;
+    for h in BANDWIDTHS {
+        let pred = scratch.join(format!("pred_h{h}.csv"));
+        nw.run_os(&[
+            "predict".as_ref(),
+            "--pooling".as_ref(),
+            "nonparametric".as_ref(),
+            "--bandwidth".as_ref(),
+            h.as_ref(),
+            "--train".as_ref(),
+            train.as_os_str(),
+            "--query".as_ref(),
+            test.as_os_str(),
+            "--out".as_ref(),
+            pred.as_os_str(),
+        ])?;
+        let title = format!("Nonparametric attention pooling (h = {h})");
+        let out = img.join(format!("bandwidth_{h}.png"));
+        nw.run_os(&[
+            "plot".as_ref(),
+            "regression".as_ref(),
+            "--train".as_ref(),
+            train.as_os_str(),
+            "--pred".as_ref(),
+            pred.as_os_str(),
+            "--truth".as_ref(),
+            test.as_os_str(),
+            "--title".as_ref(),
+            title.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])?;
+    }
+    println!("figures written to {}", img.display());
+    Ok(())
+}
+
+/// The release `nw` binary.
+struct Nw(PathBuf);
+
+impl Nw {
+    /// Runs `nw ARGS... PATHS...`, failing on a non-zero exit.
+    fn run<const A: usize, const P: usize>(
+        &self,
+        args: [&str; A],
+        paths: [&Path; P],
+    ) -> Result<()> {
+        let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        all.extend(paths.iter().map(|p| p.as_os_str()));
+        self.run_os(&all)
+    }
+
+    /// Runs `nw ARGS...`, failing on a non-zero exit.
+    fn run_os(&self, args: &[&OsStr]) -> Result<()> {
+        let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+        println!("$ nw {}", shown.join(" "));
+        let status = Command::new(&self.0)
+            .args(args)
+            .status()
+            .with_context(|| format!("cannot run {}", self.0.display()))?;
+        if !status.success() {
+            bail!("`nw {}` failed ({status})", shown.join(" "));
+        }
+        Ok(())
+    }
+}
