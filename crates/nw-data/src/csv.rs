@@ -24,7 +24,8 @@
 //! [`write_columns`] checks everything first (names, equal lengths, finite values), then
 //! writes to a temporary file in the destination's directory, syncs it and renames it over
 //! the destination, so a reader never sees half a file and a failed write leaves the old file
-//! as it was. Numbers are written as the shortest decimal that parses back to the same bits:
+//! as it was. Devices and pipes (`/dev/stdout`, `/dev/null`) are written in place instead:
+//! renaming over them would replace the special file itself. Numbers are written as the shortest decimal that parses back to the same bits:
 //! Rust's `{}` for f32 (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`)
 //! below 1e-5 and from 1e16 on in magnitude, where `{}` would spell out every zero.
 
@@ -132,7 +133,9 @@ pub fn write_columns(path: impl AsRef<Path>, names: &[&str], columns: &[&[f32]])
 ///
 /// The bytes go to a temporary file beside `path`, which is synced and renamed over `path`:
 /// a reader sees the old file or the whole new one, never half of it, and on any failure the
-/// temporary file is removed and `path` is left as it was. The error names the path.
+/// temporary file is removed and `path` is left as it was. The error names the path. A
+/// symbolic link is followed (the link stays, its target is replaced); a device or pipe such
+/// as `/dev/null` or `/dev/stdout` is written in place, never replaced.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path.as_ref(), |w| w.write_all(bytes))
 }
@@ -512,7 +515,35 @@ impl Drop for TempFile {
     }
 }
 
-/// Writes through `fill` to a temporary file beside `path`, then renames it over `path`.
+/// Where a write to a path really lands.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// A regular file (or none yet) at this path: written beside it and renamed over it.
+    Replace(PathBuf),
+    /// A device, pipe or socket (`/dev/null`, `/dev/stdout`, a FIFO): written in place. A
+    /// rename would replace the special file itself, and there is no half file to fear.
+    Stream,
+}
+
+/// Resolves `path` for writing. A symbolic link to a regular file resolves to its target, so
+/// the rename replaces the target and the link stays a link.
+fn destination(path: &Path) -> Destination {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            match is_link.then(|| fs::canonicalize(path)) {
+                Some(Ok(target)) => Destination::Replace(target),
+                _ => Destination::Replace(path.to_path_buf()),
+            }
+        }
+        // A directory is left to the rename, which refuses it with the system's reason.
+        Ok(meta) if !meta.is_dir() => Destination::Stream,
+        _ => Destination::Replace(path.to_path_buf()),
+    }
+}
+
+/// Writes through `fill` to a temporary file beside `path`, then renames it over `path`
+/// (or, for a device or pipe, writes straight into it).
 fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
@@ -520,6 +551,18 @@ fn write_atomic_with(
     let write_err = |source: io::Error| DataError::Write {
         path: path.to_path_buf(),
         source,
+    };
+    let path = &match destination(path) {
+        Destination::Replace(target) => target,
+        Destination::Stream => {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(write_err)?;
+            let mut w = BufWriter::new(file);
+            fill(&mut w).map_err(write_err)?;
+            return w.flush().map_err(write_err);
+        }
     };
     let file_name = path.file_name().ok_or_else(|| {
         write_err(io::Error::new(
@@ -615,6 +658,30 @@ mod tests {
             "{:?}",
             temps_in(dir.path())
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_in_place_and_links_through_to_their_target() {
+        // Only the decision is tested on /dev/null: a wrong answer must not replace the
+        // machine's /dev/null with a regular file, as a rename would.
+        assert_eq!(destination(Path::new("/dev/null")), Destination::Stream);
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.csv");
+        let link = dir.path().join("link.csv");
+        fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic_with(&link, |w| w.write_all(b"x\n1\n")).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&target).unwrap(), "x\n1\n");
+        // A new file and a plain file are replaced where they are.
+        let plain = dir.path().join("plain.csv");
+        assert_eq!(destination(&plain), Destination::Replace(plain.clone()));
     }
 
     #[test]
