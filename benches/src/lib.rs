@@ -26,6 +26,10 @@ pub enum Unit {
     Flop,
     /// Bytes moved to and from memory; reported in GB/s (10^9 bytes per second).
     Byte,
+    /// Query-key pairs pooled (one kernel weight each); reported in G pairs/s.
+    Pair,
+    /// Exponentials evaluated; reported in G exp/s.
+    Exp,
 }
 
 impl Unit {
@@ -34,6 +38,8 @@ impl Unit {
         match self {
             Unit::Flop => "GFLOP/s",
             Unit::Byte => "GB/s",
+            Unit::Pair => "G pairs/s",
+            Unit::Exp => "G exp/s",
         }
     }
 }
@@ -111,6 +117,63 @@ pub const SOFTMAX: Group = Group {
             by criterion's `iter_batched_ref` setup outside the timed region on both sides",
 };
 
+/// A vector exponential over a buffer: the bound of the fused pooling kernel, whose every
+/// pair costs one.
+pub const EXP: Group = Group {
+    name: "exp",
+    dims: "values",
+    unit: Unit::Exp,
+    about: "the vector exponential over a buffer of f32 inputs in [-64, 0] (a pooling \
+            kernel's weights), results stored to a second buffer; both buffers fit in L2; on \
+            2 threads each thread takes half. Ours is `kernels::simd::exp2`; work is one \
+            exponential per value. This is the bound the `pool` and `loo` rows are set against",
+};
+
+/// Attention pooling of every query over every key (Gaussian kernel, `w = 1`).
+pub const POOL: Group = Group {
+    name: "pool",
+    dims: "queries x keys",
+    unit: Unit::Pair,
+    about: "Gaussian attention pooling (`w = 1`, inputs and queries uniform on [0, 5), \
+            values in [0, 1)), every query against every key; ours is the fused streaming \
+            kernel `ops::pool::pool` (including its sort of the keys); work is queries x keys \
+            pairs",
+};
+
+/// One epoch of the chapter's leave-one-out training: loss and gradient at one `w`.
+pub const LOO: Group = Group {
+    name: "loo",
+    dims: "n",
+    unit: Unit::Pair,
+    about: "one epoch of leave-one-out training of parametric pooling (`w = 1`, inputs \
+            uniform on [0, 5)): the summed squared loss and its gradient in `w`; ours is the \
+            fused kernel `ops::pool::loo` (keys sorted once, outside the timing, as training \
+            does); work is n (n - 1) pairs",
+};
+
+/// `wide`'s own `exp` on the same vectors.
+pub const WIDE_EXP: Peer = Peer {
+    name: "wide-exp",
+    about: "`wide::f32x16::exp` (the `wide` crate's accurate exp, what a user of `wide` \
+            would call) on the same buffer, the same way",
+};
+
+/// The chapter's way in our own code: the full weight matrix, softmax, then a product.
+pub const MATERIALIZED: Peer = Peer {
+    name: "materialized",
+    about: "the chapter's formulation with our own kernels: the full queries x keys score \
+            matrix (allocated each time, as the chapter does), `softmax_rows`, then `gemm` \
+            with the values (a matrix-vector product), rows spread over the threads",
+};
+
+/// The chapter's leave-one-out tensors and the hand-derived backward pass.
+pub const CHAPTER: Peer = Peer {
+    name: "chapter",
+    about: "`nw_model`'s chapter path: the `(n, n - 1)` leave-one-out keys and values (built \
+            once, outside the timing), `forward_rows` (repeat, scores, softmax, `bmm`), the \
+            summed squared loss and `ParametricTape::backward`",
+};
+
 /// The `matrixmultiply` crate's `sgemm`.
 pub const MATRIXMULTIPLY: Peer = Peer {
     name: "matrixmultiply",
@@ -138,6 +201,11 @@ pub const fn softmax_bytes(rows: usize, cols: usize) -> u64 {
     2 * 4 * (rows * cols) as u64
 }
 
+/// `queries * keys`: the pairs one pooling pass weighs.
+pub const fn pairs(queries: usize, keys: usize) -> u64 {
+    (queries * keys) as u64
+}
+
 /// Every measured case. Adding a shape to a group is one entry; the benches and the report
 /// pick it up from here.
 pub const CASES: &[Case] = &[
@@ -162,7 +230,45 @@ pub const CASES: &[Case] = &[
         peer: &PLAIN_LOOP,
         threads: &[1, 2],
     },
+    Case {
+        group: &EXP,
+        dims: &[EXP_BUFFER],
+        work: EXP_BUFFER as u64,
+        peer: &WIDE_EXP,
+        threads: &[1, 2],
+    },
+    Case {
+        group: &POOL,
+        dims: &[4096, 4096],
+        work: pairs(4096, 4096),
+        peer: &MATERIALIZED,
+        threads: &[1, 2],
+    },
+    Case {
+        group: &POOL,
+        dims: &[2000, 200_000],
+        work: pairs(2000, 200_000),
+        peer: &MATERIALIZED,
+        threads: &[1, 2],
+    },
+    Case {
+        group: &LOO,
+        dims: &[2000],
+        work: pairs(2000, 1999),
+        peer: &CHAPTER,
+        threads: &[1, 2],
+    },
+    Case {
+        group: &LOO,
+        dims: &[8000],
+        work: pairs(8000, 7999),
+        peer: &CHAPTER,
+        threads: &[1, 2],
+    },
 ];
+
+/// Values in the `exp` bench's buffer: 256 KiB in and 256 KiB out, resident in L2.
+pub const EXP_BUFFER: usize = 1 << 16;
 
 /// The cases of the group named `group`, in table order.
 pub fn cases_in(group: &str) -> impl Iterator<Item = &'static Case> + use<'_> {
@@ -242,6 +348,8 @@ mod tests {
         assert_eq!(bmm_flops(256, 64, 64, 64), 2 * 256 * 64 * 64 * 64);
         assert_eq!(softmax_bytes(4096, 4096), 8 * 4096 * 4096);
         assert_eq!(cases_in("bmm").count(), 2);
+        assert_eq!(pairs(2000, 200_000), 400_000_000);
+        assert_eq!(cases_in("pool").count(), 2);
     }
 
     #[test]

@@ -28,10 +28,15 @@ const QUICK_ARGS: &[(&str, &str)] = &[
 
 /// Where the report goes, relative to the workspace root.
 const REPORT_PATH: &str = "docs/performance.md";
+/// Where `--portable`'s report goes.
+const PORTABLE_REPORT_PATH: &str = "docs/performance-portable.md";
+/// The flags of a portable build: any x86-64 (SSE2 lanes, no FMA).
+const PORTABLE_FLAGS: &str = "-C target-cpu=x86-64";
 
-/// Runs `cargo xtask bench [--quick] [CRITERION_ARGS...]`.
+/// Runs `cargo xtask bench [--quick] [--portable] [CRITERION_ARGS...]`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    let portable = args.iter().any(|a| a == "--portable");
     let mut criterion_args: Vec<String> = Vec::new();
     if quick {
         // A flag the user gave wins over the quick default (criterion rejects repeats).
@@ -42,19 +47,37 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             }
         }
     }
-    criterion_args.extend(args.iter().filter(|a| *a != "--quick").cloned());
+    criterion_args.extend(
+        args.iter()
+            .filter(|a| *a != "--quick" && *a != "--portable")
+            .cloned(),
+    );
 
     let root = workspace_root();
-    let target = target_dir(&root)?;
-    let machine = Machine::probe(&root);
+    let mut target = target_dir(&root)?;
+    let mut machine = Machine::probe(&root);
+    if portable {
+        // Its own target dir, so the native build's artifacts survive.
+        target = target.join("portable");
+        machine.flags = format!("`RUSTFLAGS=\"{PORTABLE_FLAGS}\"` (`--portable`)");
+    }
     // Files written before this moment belong to an earlier run (with a second of slack for
     // file systems that round their times).
     let started = SystemTime::now() - Duration::from_secs(1);
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
+    let mut bench = Command::new(&cargo);
+    bench
         .current_dir(&root)
-        .args(["bench", "--package", "nw-bench", "--"])
+        .args(["bench", "--package", "nw-bench"]);
+    if portable {
+        bench
+            .env("RUSTFLAGS", PORTABLE_FLAGS)
+            .arg("--target-dir")
+            .arg(&target);
+    }
+    let status = bench
+        .arg("--")
         .args(&criterion_args)
         .status()
         .context("cannot run `cargo bench`")?;
@@ -66,6 +89,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let report = Report::build(CASES, &results);
     println!();
     println!("{}", report.markdown());
+    let bound = report.bound_markdown();
+    if !bound.is_empty() {
+        println!("{bound}");
+    }
     for note in &report.notes {
         println!("- {note}");
     }
@@ -76,7 +103,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         command.push_str(arg);
     }
     let doc = report.document(&machine, &command, quick);
-    let path = root.join(REPORT_PATH);
+    let path = root.join(if portable {
+        PORTABLE_REPORT_PATH
+    } else {
+        REPORT_PATH
+    });
     fs::create_dir_all(path.parent().unwrap_or(&root))
         .with_context(|| format!("cannot create the folder of {}", path.display()))?;
     fs::write(&path, doc).with_context(|| format!("cannot write {}", path.display()))?;
@@ -300,6 +331,36 @@ impl Report {
         out
     }
 
+    /// Our pairs per second as a share of our exponentials per second on as many threads:
+    /// every pooled pair costs one exponential, so that rate bounds the fused kernels. Empty
+    /// when the run measured no exponential or no pooling.
+    fn bound_markdown(&self) -> String {
+        let bounds: Vec<&Row> = self.rows.iter().filter(|r| r.unit == Unit::Exp).collect();
+        let mut out = String::new();
+        for r in self.rows.iter().filter(|r| r.unit == Unit::Pair) {
+            let Some(bound) = bounds.iter().find(|b| b.threads == r.threads) else {
+                continue;
+            };
+            if out.is_empty() {
+                out.push_str(
+                    "| bench | shape | threads | ours | exp bound | share of the bound |\n\
+                     |---|---|---:|---:|---:|---:|\n",
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} G pairs/s | {} G exp/s | {:.0}% |",
+                r.group,
+                r.shape,
+                r.threads,
+                rate(r.ours),
+                rate(bound.ours),
+                100.0 * r.ours / bound.ours
+            );
+        }
+        out
+    }
+
     /// The whole `docs/performance.md`: the machine, the table, skipped pairs and the method.
     fn document(&self, machine: &Machine, command: &str, quick: bool) -> String {
         let mut doc = String::new();
@@ -335,6 +396,17 @@ impl Report {
             doc,
             "\nRates are work per second (G = 10^9); a ratio above 1 means ours is faster."
         );
+        let bound = self.bound_markdown();
+        if !bound.is_empty() {
+            let _ = writeln!(doc, "\n## Against the exponential bound\n");
+            let _ = writeln!(
+                doc,
+                "Each pooled pair costs one exponential, so our vector exponential's rate on \
+                 a buffer (the `exp` rows) bounds the fused kernels; this is how close they \
+                 come, thread count for thread count.\n"
+            );
+            doc.push_str(&bound);
+        }
         if !self.notes.is_empty() {
             let _ = writeln!(doc, "\nLeft out of this run:\n");
             for note in &self.notes {

@@ -19,11 +19,12 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  bench [--quick] [CRITERION_ARGS...]
+  bench [--quick] [--portable] [CRITERION_ARGS...]
       run the nw-bench criterion benches (release build), print ours beside each peer as a
       markdown table and write it to docs/performance.md. --quick shortens warm-up and
-      measurement for a smoke run; other arguments go to the bench binaries (e.g. a filter
-      such as `bmm`, or `--sample-size 20`).
+      measurement for a smoke run; --portable builds for any x86-64 (RUSTFLAGS=\"-C
+      target-cpu=x86-64\", in target/portable) and writes docs/performance-portable.md; other
+      arguments go to the bench binaries (e.g. a filter such as `pool`, or `--sample-size 20`).
   plots
       regenerate every figure under docs/img/ from the chapter's seeded data, by running the
       release nw binary (nw demo, nw sweep, nw predict and nw plot).

@@ -127,6 +127,9 @@ pub struct PredictArgs {
     /// Print the predictions and the parameters used as JSON.
     #[arg(long)]
     pub json: bool,
+    /// How the attention pooling is computed (both give the same numbers to f32 rounding).
+    #[arg(long, value_enum, default_value_t = PathKind::Fused)]
+    pub path: PathKind,
 }
 
 /// The optimizer for `nw train`.
@@ -138,12 +141,14 @@ pub enum OptimizerKind {
     Adam,
 }
 
-/// How `nw train` computes each epoch's loss and gradient.
+/// How attention pooling is computed, in `nw predict` and in each epoch of `nw train`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PathKind {
-    /// One query at a time with running sums: O(n) memory.
-    Streaming,
-    /// The chapter's (n, n-1) tensors, weight matrix and bmm: O(n^2) memory.
+    /// One fused streaming pass, never building the weight matrix: O(queries + keys) memory,
+    /// the fastest.
+    Fused,
+    /// The chapter's tensors: keys repeated per query, the weight matrix, then bmm;
+    /// O(queries x keys) memory.
     Chapter,
 }
 
@@ -169,7 +174,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     pub optimizer: OptimizerKind,
     /// How each epoch is computed (both give the same numbers).
-    #[arg(long, value_enum, default_value_t = PathKind::Streaming)]
+    #[arg(long, value_enum, default_value_t = PathKind::Fused)]
     pub path: PathKind,
     /// Print the epochs and the learned `w` as JSON.
     #[arg(long)]

@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         Init::Value(nw_data::CHAPTER_W0),
         5,
         &mut Sgd { lr: 0.5 },
-        TrainPath::Streaming,
+        TrainPath::Fused,
         Par::Rayon,
     )?;
     for e in &report.epochs {

@@ -1,23 +1,25 @@
-//! Leave-one-out loss and gradient in O(n) memory: each training input attends to all the
-//! other training examples, one query at a time, with no `(n, n - 1)` matrix.
+//! Leave-one-out loss and gradient of parametric pooling in O(n) memory: each training input
+//! attends to all the other training examples in one fused pass
+//! ([`nw_tensor::ops::pool::loo`]), with no `(n, n - 1)` matrix.
 //!
-//! For query `i` the weights are `a_ij ∝ exp(s_ij)` over `j != i`. With `e_ij = exp(s_ij - max)`
-//! and the sums `Z = sum e`, `S_v = sum e y_j`, `S_d = sum e d^2`, `S_dv = sum e d^2 y_j`
-//! (`d = x_i - x_j`), the prediction is `S_v / Z` and, by the derivation on
-//! [`crate::pooling::ParametricTape::backward`],
+//! For query `i` the weights are `a_ij ∝ exp(s_ij)` over `j != i`. With the sums
+//! `Z = sum e`, `S_v = sum e y_j`, `S_d = sum e d^2`, `S_dv = sum e d^2 y_j` (`e_ij` the weight
+//! relative to the nearest other example, `d = x_i - x_j`), the prediction is `S_v / Z` and,
+//! by the derivation on [`crate::pooling::ParametricTape::backward`],
 //!
 //! ```text
 //! dy_i/dw = -w (S_dv / Z - y_i S_d / Z)          L = sum_i r_i^2,  r_i = y_i - target_i
 //! dL/dw   = sum_i 2 r_i dy_i/dw
 //! ```
 //!
-//! Scores are the same f32 values as the chapter's; the sums run in f64, so the result
-//! agrees with the materialized path to f32 rounding (tested).
+//! The kernel's lanes sum in f32 over a tile and in f64 across tiles, so the result agrees
+//! with the materialized chapter path to f32 rounding (tested), and the per-example terms
+//! are added in a fixed order, so it is the same bits on any thread count.
 
 use nw_tensor::Par;
-use rayon::prelude::*;
+use nw_tensor::kernels::radial::Gaussian;
+use nw_tensor::ops::pool::{self, SortedKeys};
 
-use crate::kernel::gaussian_score;
 use crate::{ModelError, Result};
 
 /// Loss and gradient of the chapter's leave-one-out objective at one value of `w`.
@@ -29,11 +31,8 @@ pub struct LossGrad {
     pub grad: f32,
 }
 
-/// Queries per parallel task.
-const GRAIN: usize = 16;
-
-/// The leave-one-out summed squared loss of parametric pooling at `w`, and `dL/dw`.
-pub fn loss_grad(x: &[f32], y: &[f32], w: f32, par: Par) -> Result<LossGrad> {
+/// The training set sorted for the fused pass: build it once, evaluate it at many `w`.
+pub fn prepare(x: &[f32], y: &[f32]) -> Result<SortedKeys> {
     if x.len() != y.len() {
         return Err(ModelError::InputsTargets {
             inputs: x.len(),
@@ -43,43 +42,19 @@ pub fn loss_grad(x: &[f32], y: &[f32], w: f32, par: Par) -> Result<LossGrad> {
     if x.len() < 2 {
         return Err(ModelError::TooFewExamples(x.len()));
     }
-    let one = |i: usize| -> (f64, f64) {
-        let xi = x[i];
-        let others = || (0..x.len()).filter(move |&j| j != i);
-        let max = others()
-            .map(|j| gaussian_score(xi, x[j], w))
-            .fold(f32::NEG_INFINITY, f32::max);
-        let (mut z, mut sv, mut sd, mut sdv) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-        for j in others() {
-            let e = f64::from(gaussian_score(xi, x[j], w) - max).exp();
-            let d = f64::from(xi - x[j]);
-            let yj = f64::from(y[j]);
-            z += e;
-            sv += e * yj;
-            sd += e * d * d;
-            sdv += e * d * d * yj;
-        }
-        let y_hat = sv / z;
-        let r = y_hat - f64::from(y[i]);
-        let dy_dw = -f64::from(w) * (sdv - y_hat * sd) / z;
-        (r * r, 2.0 * r * dy_dw)
-    };
-    // Per-query terms are summed in query order whatever the split, so the bits do not
-    // depend on the thread count.
-    let terms: Vec<(f64, f64)> = if par.is_parallel() {
-        (0..x.len())
-            .into_par_iter()
-            .with_min_len(GRAIN)
-            .map(one)
-            .collect()
-    } else {
-        (0..x.len()).map(one).collect()
-    };
-    let (loss, grad) = terms
-        .iter()
-        .fold((0.0, 0.0), |(l, g), &(dl, dg)| (l + dl, g + dg));
+    Ok(SortedKeys::new(x, y)?)
+}
+
+/// The leave-one-out summed squared loss of parametric pooling at `w`, and `dL/dw`.
+pub fn loss_grad(x: &[f32], y: &[f32], w: f32, par: Par) -> Result<LossGrad> {
+    loss_grad_prepared(&prepare(x, y)?, w, par)
+}
+
+/// [`loss_grad`] on a training set already [`prepare`]d.
+pub fn loss_grad_prepared(data: &SortedKeys, w: f32, par: Par) -> Result<LossGrad> {
+    let fit = pool::loo(&Gaussian::new(w), data, par)?;
     Ok(LossGrad {
-        loss: loss as f32,
-        grad: grad as f32,
+        loss: fit.loss as f32,
+        grad: fit.grad as f32,
     })
 }

@@ -38,8 +38,8 @@ pub enum Path {
     /// The chapter's tensors: `(n, n - 1)` leave-one-out keys and values, the weight matrix,
     /// `bmm`, then the hand-derived backward pass. O(n^2) memory; the reference.
     Chapter,
-    /// One query at a time with running sums ([`loo::loss_grad`]): O(n) memory.
-    Streaming,
+    /// One fused streaming pass per epoch ([`loo::loss_grad`]): O(n) memory, the default.
+    Fused,
 }
 
 /// What happened in one epoch.
@@ -103,27 +103,32 @@ pub fn train_observed(
     if x.len() < 2 {
         return Err(ModelError::TooFewExamples(x.len()));
     }
-    // The chapter's leave-one-out tensors do not change between epochs: build them once.
-    let tensors = match path {
-        Path::Chapter => Some((
+    // Neither the chapter's leave-one-out tensors nor the sorted training set change between
+    // epochs: build them once.
+    enum Prepared {
+        Chapter(Tensor, Tensor, Tensor),
+        Fused(nw_tensor::ops::pool::SortedKeys),
+    }
+    let prepared = match path {
+        Path::Chapter => Prepared::Chapter(
             Tensor::from_slice(x),
             chapter::leave_one_out(x)?,
             chapter::leave_one_out(y)?,
-        )),
-        Path::Streaming => None,
+        ),
+        Path::Fused => Prepared::Fused(loo::prepare(x, y)?),
     };
     let mut w = init.value();
     let mut records = Vec::with_capacity(epochs);
     for epoch in 1..=epochs {
         let w_before = w;
-        let (loss, grad) = match &tensors {
-            Some((queries, keys, values)) => {
+        let (loss, grad) = match &prepared {
+            Prepared::Chapter(queries, keys, values) => {
                 let tape = ParametricPooling::new(w)?.forward_rows(queries, keys, values, par)?;
                 let loss = squared_loss(tape.y_hat(), y)?;
                 (loss, tape.backward(&squared_loss_grad(tape.y_hat(), y)?))
             }
-            None => {
-                let lg = loo::loss_grad(x, y, w, par)?;
+            Prepared::Fused(data) => {
+                let lg = loo::loss_grad_prepared(data, w, par)?;
                 (lg.loss, lg.grad)
             }
         };

@@ -71,7 +71,7 @@ fn nonparametric_pooling_on_every_path() {
 fn training_matches_pytorch_on_both_paths() {
     let (x, y) = chapter_train();
     let t = &golden("float32")["training"];
-    for path in [Path::Chapter, Path::Streaming] {
+    for path in [Path::Chapter, Path::Fused] {
         let report = train(
             &x,
             &y,
@@ -168,7 +168,7 @@ fn parametric_predictions_and_attention_after_training() {
         Init::Value(0.5),
         5,
         &mut Sgd { lr: 0.5 },
-        Path::Streaming,
+        Path::Fused,
         Par::Seq,
     )
     .unwrap();

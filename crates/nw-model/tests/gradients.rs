@@ -1,5 +1,5 @@
 //! Hand-derived gradients against central finite differences of an independent f64 loss,
-//! and the O(n) leave-one-out path against the chapter's materialized one, on data other
+//! and the fused O(n) leave-one-out path against the chapter's materialized one, on data other
 //! than the chapter's and at many values of `w`.
 
 mod common;
@@ -34,15 +34,25 @@ fn gradients_match_finite_differences_on_both_paths() {
             // are relative to the terms' size.
             let tol = 1e-5 * fd.abs() + 2e-6 * loo_grad_magnitude(&x, &y, f64::from(w));
 
+            // f32 predictions are good to a few ulp of |y|; near a perfect fit (the ties) that,
+            // not the loss itself, sets the scale.
+            let n = x.len() as f64;
+            let ulp_y = 4.0
+                * f64::from(f32::EPSILON)
+                * y.iter().fold(0.0f64, |a, &v| a.max(f64::from(v.abs())));
+            let tol_loss =
+                1e-5 * loss_f64 + 2.0 * (loss_f64 * n).sqrt() * ulp_y + n * ulp_y * ulp_y;
+
             let lg = loo::loss_grad(&x, &y, w, Par::Rayon).unwrap();
             assert!(
                 (f64::from(lg.grad) - fd).abs() <= tol,
-                "{name} w={w}: streaming {} vs fd {fd}",
+                "{name} w={w}: fused {} vs fd {fd}",
                 lg.grad
             );
             assert!(
-                (f64::from(lg.loss) - loss_f64).abs() <= 1e-6 * loss_f64,
-                "{name} w={w}: loss"
+                (f64::from(lg.loss) - loss_f64).abs() <= tol_loss,
+                "{name} w={w}: fused loss {} vs {loss_f64}",
+                lg.loss
             );
 
             let (q, k, v) = (
@@ -59,16 +69,9 @@ fn gradients_match_finite_differences_on_both_paths() {
                 (f64::from(grad) - fd).abs() <= tol,
                 "{name} w={w}: chapter {grad} vs fd {fd}"
             );
-            // f32 predictions are good to a few ulp of |y|; near a perfect fit (the ties) that,
-            // not the loss itself, sets the scale.
             let l = loss::squared_loss(tape.y_hat(), &y).unwrap();
-            let n = x.len() as f64;
-            let ulp_y = 4.0
-                * f64::from(f32::EPSILON)
-                * y.iter().fold(0.0f64, |a, &v| a.max(f64::from(v.abs())));
-            let tol = 1e-5 * loss_f64 + 2.0 * (loss_f64 * n).sqrt() * ulp_y + n * ulp_y * ulp_y;
             assert!(
-                (f64::from(l) - loss_f64).abs() <= tol,
+                (f64::from(l) - loss_f64).abs() <= tol_loss,
                 "{name} w={w}: chapter loss {l} vs {loss_f64}"
             );
         }
@@ -131,7 +134,7 @@ fn both_training_paths_agree_with_sgd_and_adam() {
             };
             train(&x, &y, Init::Value(1.0), 8, opt.as_mut(), path, Par::Rayon).unwrap()
         };
-        let (a, b) = (run(Path::Chapter), run(Path::Streaming));
+        let (a, b) = (run(Path::Chapter), run(Path::Fused));
         for (ea, eb) in a.epochs.iter().zip(&b.epochs) {
             for (what, p, q) in [
                 ("loss", ea.loss, eb.loss),

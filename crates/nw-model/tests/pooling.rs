@@ -112,24 +112,30 @@ fn weights_rows_sum_to_one_and_threads_do_not_change_bits() {
         let s: f64 = row.iter().map(|&v| f64::from(v)).sum();
         assert!((s - 1.0).abs() < 1e-5);
     }
+    // The fused kernel predicts with or without the weights, the same bits; predictions from
+    // the weight matrix agree with it to f32 rounding.
+    let fused = pooling.pool(&q, &keys, &values, false, Par::Seq).unwrap();
+    assert!(fused.weights.is_none());
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&fused.y_hat), bits(&seq.y_hat));
+    let reference = nw_model::pooling::materialized(&q, &keys, &values, 5.0, Par::Seq).unwrap();
+    assert_eq!(reference.weights, seq.weights);
+    for (a, b) in fused.y_hat.iter().zip(&reference.y_hat) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1e-2), "{a} vs {b}");
+    }
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        for weights in [true, false] {
+        for (weights, want) in [(true, &seq), (false, &fused)] {
             let par = pool.install(|| {
                 pooling
                     .pool(&q, &keys, &values, weights, Par::Rayon)
                     .unwrap()
             });
-            assert_eq!(
-                par.y_hat.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                seq.y_hat.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
-            if weights {
-                assert_eq!(par.weights, seq.weights);
-            }
+            assert_eq!(bits(&par.y_hat), bits(&want.y_hat));
+            assert_eq!(par.weights, want.weights);
         }
     }
 }
@@ -170,7 +176,7 @@ fn bad_arguments_are_errors_that_say_what_is_wrong() {
         Init::Value(1.0),
         5,
         &mut Sgd { lr: 0.5 },
-        Path::Streaming,
+        Path::Fused,
         Par::Seq,
     )
     .unwrap_err();
@@ -198,7 +204,7 @@ fn divergence_is_reported_not_returned() {
         Init::Value(0.5),
         50,
         &mut Sgd { lr: 1e30 },
-        Path::Streaming,
+        Path::Fused,
         Par::Seq,
     )
     .unwrap_err();

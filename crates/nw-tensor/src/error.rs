@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// What can go wrong in a tensor operation.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum TensorError {
     /// The data does not fill the shape.
     #[error("shape {shape:?} holds {expected} values, got {got}")]
@@ -44,6 +44,18 @@ pub enum TensorError {
         axis: usize,
         /// The operand's shape.
         shape: Vec<usize>,
+    },
+    /// A NaN or infinity where the operation needs finite numbers.
+    #[error("{op}: {what}[{index}] is {value}, expected a finite number")]
+    NotFinite {
+        /// The operation.
+        op: &'static str,
+        /// The operand, e.g. "keys".
+        what: &'static str,
+        /// The value's 0-based index.
+        index: usize,
+        /// The value.
+        value: f32,
     },
     /// A shape whose element count does not fit in memory addresses.
     #[error("shape {shape:?} has too many elements")]

@@ -111,3 +111,84 @@ fn never_denormal() {
         assert!(y == 0.0 || y.is_normal(), "exp({x:e}) = {y:e} is denormal");
     }
 }
+
+// ---- exp2, the fused pooling kernels' weight ------------------------------------------------
+
+/// The stated bound of `exp2`: relative error at most 2e-7 (the worst seen is 1.67e-7).
+const EXP2_MAX_REL: f64 = 2e-7;
+
+fn simd_exp2_all(x: &[f32]) -> Vec<f32> {
+    let mut out = x.to_vec();
+    let mut chunks = out.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        simd::store(c, simd::exp2(simd::load(c)));
+    }
+    for v in chunks.into_remainder() {
+        *v = scalar::exp2(*v);
+    }
+    out
+}
+
+#[test]
+fn exp2_within_2e_7_relative_over_the_whole_range() {
+    let xs: Vec<f32> = sweep(scalar::EXP2_FLUSH_BELOW, 131).collect();
+    assert!(xs.len() > 5_000_000);
+    let ys = simd_exp2_all(&xs);
+    let mut worst = (0.0, 0.0f32);
+    for (&x, &y) in xs.iter().zip(&ys) {
+        let want = f64::from(x).exp2();
+        let e = (f64::from(y) - want).abs() / want;
+        if e > worst.0 {
+            worst = (e, x);
+        }
+    }
+    assert!(
+        worst.0 <= EXP2_MAX_REL,
+        "{:e} at x = {:e}",
+        worst.0,
+        worst.1
+    );
+    // And near the ends of the reduction interval, where the polynomial is worst.
+    for n in -64..=0 {
+        for r in [-0.5f32, -0.499_999_97, 0.499_999_97] {
+            let x = n as f32 + r;
+            if (scalar::EXP2_FLUSH_BELOW..=0.0).contains(&x) {
+                let want = f64::from(x).exp2();
+                let got = f64::from(scalar::exp2(x));
+                assert!((got - want).abs() / want <= EXP2_MAX_REL, "x = {x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn exp2_twins_agree_bit_for_bit() {
+    let xs: Vec<f32> = sweep(-300.0, 1009)
+        .chain([f32::NEG_INFINITY, f32::NAN, -0.0, -64.0, -64.000_01, -1e30])
+        .collect();
+    let ys = simd_exp2_all(&xs);
+    for (&x, &y) in xs.iter().zip(&ys) {
+        assert_eq!(y.to_bits(), scalar::exp2(x).to_bits(), "x = {x:e}");
+    }
+}
+
+#[test]
+fn exp2_special_values_and_no_denormals() {
+    for f in [scalar::exp2, |x| {
+        simd::exp2(simd::Vector::splat(x)).as_array()[0]
+    }] {
+        assert_eq!(f(-0.0), 1.0);
+        assert_eq!(f(0.0), 1.0);
+        assert_eq!(f(-1.0), 0.5);
+        assert_eq!(f(-64.0), 2f32.powi(-64));
+        assert_eq!(f(f32::NEG_INFINITY).to_bits(), 0.0f32.to_bits());
+        assert_eq!(f(-64.000_01), 0.0);
+        assert_eq!(f(-1e30), 0.0);
+        assert!(f(f32::NAN).is_nan());
+    }
+    // Nothing between 0 and 2^-64 ever comes out, so nothing near the denormals.
+    let xs: Vec<f32> = sweep(-160.0, 97).collect();
+    for y in simd_exp2_all(&xs) {
+        assert!(y == 0.0 || y >= 2f32.powi(-64), "{y:e}");
+    }
+}

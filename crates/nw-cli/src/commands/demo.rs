@@ -65,7 +65,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         init,
         EPOCHS,
         &mut Sgd { lr: LR },
-        TrainPath::Streaming,
+        TrainPath::Fused,
         Par::Rayon,
     )?;
     for e in &report.epochs {

@@ -2,25 +2,40 @@
 
 use anyhow::{Result, bail};
 use nw_data::{read_dataset, read_queries, write_columns, write_columns_to};
-use nw_model::{AveragePooling, NonparametricPooling, ParametricPooling, Pooling};
-use nw_tensor::Par;
+use nw_model::{
+    Attention, AveragePooling, NonparametricPooling, ParametricPooling, Pooling, chapter,
+};
+use nw_tensor::{Par, Tensor};
 use serde_json::json;
 
 use super::{check_finite, emit, emit_json, f32_json, f32s_json};
-use crate::cli::{PoolingKind, PredictArgs};
+use crate::cli::{PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
 pub fn run(args: PredictArgs) -> Result<()> {
-    let (pooling, params) = pooling(&args)?;
+    let (pooling, params, scale) = pooling(&args)?;
     let train = read_dataset(&args.train)?;
     let queries = read_queries(&args.query)?;
-    let out = pooling.pool(
-        &queries,
-        train.x(),
-        train.y(),
-        args.weights.is_some(),
-        Par::Rayon,
-    )?;
+    let want_weights = args.weights.is_some();
+    let out = match (args.path, scale) {
+        (PathKind::Chapter, Some(w)) => {
+            // The chapter's formulation: every query gets its own row of keys and values.
+            let n = queries.len();
+            let (y_hat, weights) = chapter::forward(
+                &Tensor::from_slice(&queries),
+                &chapter::tile(train.x(), n)?,
+                &chapter::tile(train.y(), n)?,
+                w,
+                Par::Rayon,
+            )?;
+            Attention {
+                y_hat: y_hat.into_vec(),
+                weights: want_weights.then_some(weights),
+            }
+        }
+        // Average pooling has one way only.
+        _ => pooling.pool(&queries, train.x(), train.y(), want_weights, Par::Rayon)?,
+    };
     check_finite("prediction for query", &out.y_hat)?;
 
     if let (Some(path), Some(weights)) = (&args.weights, &out.weights) {
@@ -72,17 +87,20 @@ pub fn run(args: PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// The pooling the flags ask for, and its parameters for the JSON report.
-fn pooling(
-    args: &PredictArgs,
-) -> Result<(Box<dyn Pooling>, serde_json::Map<String, serde_json::Value>)> {
-    let mut params = serde_json::Map::new();
-    let pooling: Box<dyn Pooling> = match args.pooling {
+/// The pooling the flags ask for, its parameters for the JSON report, and its Gaussian
+/// scale `w` (`1 / h` for nonparametric pooling; none for average pooling).
+fn pooling(args: &PredictArgs) -> Result<(Box<dyn Pooling>, Params, Option<f32>)> {
+    let mut params = Params::new();
+    params.insert(
+        "path".into(),
+        json!(format!("{:?}", args.path).to_lowercase()),
+    );
+    let (pooling, scale): (Box<dyn Pooling>, _) = match args.pooling {
         PoolingKind::Average => {
             if args.bandwidth.is_some() || args.w.is_some() {
                 bail!("average pooling takes neither --bandwidth nor --w");
             }
-            Box::new(AveragePooling)
+            (Box::new(AveragePooling), None)
         }
         PoolingKind::Nonparametric => {
             if args.w.is_some() {
@@ -92,7 +110,7 @@ fn pooling(
             }
             let h = args.bandwidth.unwrap_or(1.0);
             params.insert("bandwidth".into(), f32_json(h));
-            Box::new(NonparametricPooling::new(h)?)
+            (Box::new(NonparametricPooling::new(h)?), Some(1.0 / h))
         }
         PoolingKind::Parametric => {
             if args.bandwidth.is_some() {
@@ -104,8 +122,11 @@ fn pooling(
             let p = ParametricPooling::new(w)?;
             params.insert("w".into(), f32_json(w));
             params.insert("bandwidth".into(), f32_json(p.bandwidth()));
-            Box::new(p)
+            (Box::new(p), Some(w))
         }
     };
-    Ok((pooling, params))
+    Ok((pooling, params, scale))
 }
+
+/// Fields of the JSON report.
+type Params = serde_json::Map<String, serde_json::Value>;

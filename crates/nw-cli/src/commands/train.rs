@@ -27,7 +27,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         OptimizerKind::Adam => Box::new(Adam::new(args.lr)),
     };
     let path = match args.path {
-        PathKind::Streaming => Path::Streaming,
+        PathKind::Fused => Path::Fused,
         PathKind::Chapter => Path::Chapter,
     };
     let mut progress = Progress::new("training", args.epochs);

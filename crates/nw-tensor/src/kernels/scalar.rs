@@ -3,6 +3,7 @@
 //! Each function here has a vector twin of the same name in [`super::simd`]. Read this file
 //! to learn what a kernel computes; read the other to see how it is made fast.
 
+use super::radial::{Radial, Sums};
 use super::{MR, NR};
 
 /// `a * b + c`, fused exactly when `wide`'s `mul_add` is fused on this build.
@@ -70,6 +71,48 @@ pub fn exp(x: f32) -> f32 {
     if x < EXP_FLUSH_BELOW { 0.0 } else { y }
 }
 
+/// Below this [`exp2`] returns exactly 0.
+///
+/// `exp2` weighs keys against the nearest one, whose weight is 1: a key under 2^-64 of it
+/// changes no f32 sum of fewer than 2^40 terms, its products with values stay clear of the
+/// denormal range (which costs microcode assists), and the flush point bounds how far from a
+/// query its keys can matter, so the kernels skip the rest.
+pub const EXP2_FLUSH_BELOW: f32 = -64.0;
+/// Minimax polynomial for `2^r` on |r| <= 1/2, highest degree first:
+/// `2^r ~ 1 + r (c1 + r (c2 + r (c3 + r (c4 + r c5))))`, relative error 9.1e-8.
+// c1 is near ln 2 but is not ln 2: it is the minimax fit's coefficient.
+#[allow(clippy::approx_constant)]
+pub(crate) const EXP2_POLY: [f32; 6] = [
+    1.326_472_6e-3,
+    9.671_513e-3,
+    5.550_733_6e-2,
+    2.402_224_2e-1,
+    0.693_147,
+    1.0,
+];
+
+/// `2^x` for `x <= 0`: the attention weight of the fused pooling kernels, whose exponents are
+/// kept in base 2 so that no multiplication by `log2(e)` is needed per pair.
+///
+/// `x = n + r` with `n` the nearest integer and `r = x - n` exact, a degree-5 polynomial for
+/// `2^r`, and `2^n` built in the exponent bits. Relative error at most 2e-7 against f64
+/// (`tests/exp.rs` sweeps the whole range; 1.67e-7 is the worst seen). Results below 2^-64
+/// ([`EXP2_FLUSH_BELOW`]) are exactly 0, `-inf` gives 0, `-0` gives 1, NaN gives NaN.
+/// Positive `x` is outside the contract.
+#[inline(always)]
+pub fn exp2(x: f32) -> f32 {
+    // No clamp first: a lane below the flush point computes garbage that is replaced by 0.
+    let z = x + SHIFTER;
+    let n = z - SHIFTER;
+    let r = x - n;
+    let mut p = EXP2_POLY[0];
+    for &c in &EXP2_POLY[1..] {
+        p = fma(p, r, c);
+    }
+    let two_n = f32::from_bits(z.to_bits() << 23);
+    if x < EXP2_FLUSH_BELOW { 0.0 } else { p * two_n }
+}
+
 /// The largest element of `x`, or `-inf` for an empty slice (NaN may or may not win).
 #[inline]
 pub fn max(x: &[f32]) -> f32 {
@@ -128,6 +171,40 @@ pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: 
             } else {
                 c[i * ldc + j] += acc;
             }
+        }
+    }
+}
+
+/// Adds one query's weighted sums over keys `lo..hi`, leaving out index `skip`, to `sums`.
+///
+/// Key `j` is at `t = keys[j] - pivot` from the query's pivot (see [`super::radial`]) and
+/// weighs `kernel.weight(anchor, t)`; every
+/// product and sum is taken in f64, one key at a time, in index order. `GRAD` adds the
+/// feature sums that gradients need. The vector twin computes the same sums with f32 lanes.
+#[allow(clippy::too_many_arguments)]
+pub fn pool_sums<K: Radial, const GRAD: bool>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    sums: &mut Sums,
+) {
+    for j in lo..hi {
+        if j == skip {
+            continue;
+        }
+        let d = keys[j] - pivot;
+        let e = f64::from(kernel.weight(anchor, d));
+        let v = f64::from(values[j]);
+        sums.z += e;
+        sums.v += e * v;
+        if GRAD {
+            let ef = e * f64::from(kernel.feature(anchor, d));
+            sums.f += ef;
+            sums.fv += ef * v;
         }
     }
 }

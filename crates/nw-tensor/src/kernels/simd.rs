@@ -4,7 +4,9 @@
 //! would otherwise wait on one register; tails go to the scalar twin. Nothing is padded: a
 //! padded max or sum would be wrong, and a padded load would read past the slice.
 
-use super::scalar::{self, EXP_FLUSH_BELOW, EXP_POLY, LN2_HI, LN2_LO, LOG2_E, SHIFTER};
+use super::scalar::{
+    self, EXP_FLUSH_BELOW, EXP_POLY, EXP2_FLUSH_BELOW, EXP2_POLY, LN2_HI, LN2_LO, LOG2_E, SHIFTER,
+};
 
 #[cfg(target_feature = "avx512f")]
 mod width {
@@ -34,6 +36,8 @@ mod width {
 }
 
 pub use width::Vector;
+
+use super::radial::{Radial, Sums};
 
 /// f32 lanes in one [`Vector`] on this build.
 pub const LANES: usize = width::LANES;
@@ -76,6 +80,23 @@ pub fn exp(x: Vector) -> Vector {
     let er = p.mul_add(r * r, r) + Vector::ONE;
     let two_n = Vector::from_bits(z.to_bits() << 23);
     x.simd_lt(lo).select(Vector::ZERO, er * two_n)
+}
+
+/// `2^x` lane by lane for `x <= 0`: the twin of [`scalar::exp2`], same steps, same bits.
+#[inline(always)]
+pub fn exp2(x: Vector) -> Vector {
+    let shifter = Vector::splat(SHIFTER);
+    let z = x + shifter;
+    let n = z - shifter;
+    let r = x - n;
+    let mut p = Vector::splat(EXP2_POLY[0]);
+    for &c in &EXP2_POLY[1..] {
+        p = p.mul_add(r, Vector::splat(c));
+    }
+    let two_n = Vector::from_bits(z.to_bits() << 23);
+    // A NaN lane compares false and stays NaN.
+    x.simd_lt(Vector::splat(EXP2_FLUSH_BELOW))
+        .select(Vector::ZERO, p * two_n)
 }
 
 /// The largest element of `x`, or `-inf` for an empty slice (NaN may or may not win).
@@ -198,5 +219,89 @@ pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: 
             store(c0, load(c0) + acc_i[0]);
             store(c1, load(c1) + acc_i[1]);
         }
+    }
+}
+
+/// Lane `i` holds `i`: positions inside a vector, for masks at the ends of a key range.
+fn lane_offsets() -> Vector {
+    Vector::new(std::array::from_fn(|i| i as f32))
+}
+
+/// Adds one query's weighted sums over keys `lo..hi`, leaving out index `skip`, to `sums`:
+/// the vector twin of [`scalar::pool_sums`].
+///
+/// Vectors start at multiples of `LANES` (so `keys` and `values` must hold at least
+/// `hi.next_multiple_of(LANES)` values: padding past the data is never counted); lanes
+/// outside `lo..hi` and the lane of `skip` get weight 0 through a mask, which only the
+/// vectors at the ends of the range and the one holding `skip` pay for. Two sets of lane
+/// accumulators alternate to hide the add latency; at the end they are summed in a fixed
+/// order and added to the f64 `sums`. The caller keeps ranges short (one tile) so that each
+/// f32 lane sums few terms.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn pool_sums<K: Radial, const GRAD: bool>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    sums: &mut Sums,
+) {
+    if lo >= hi {
+        return;
+    }
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let keys = &keys[first..end];
+    let values = &values[first..end];
+    let pv = Vector::splat(pivot);
+    // [z, v, f, fv] for each of the two alternating sets.
+    let mut acc = [[Vector::ZERO; 4]; 2];
+    // Positions relative to `first`; `skip` may be far outside (or usize::MAX).
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let step = |j: usize, acc: &mut [Vector; 4]| {
+        let k = load(&keys[j..]);
+        let v = load(&values[j..]);
+        let d = k - pv;
+        let mut e = kernel.weight_v(anchor, d);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            // Lane i is key j + i: keep it if lo <= j + i < hi and j + i != skip. The bounds
+            // are clamped to small integers first, which f32 holds exactly.
+            let rel = |x: usize| x.wrapping_sub(j).min(LANES + 1) as f32;
+            let from = if lo > j { rel(lo) } else { 0.0 };
+            let keep = offsets.simd_ge(Vector::splat(from))
+                & offsets.simd_lt(Vector::splat(rel(hi)))
+                & offsets.simd_ne(Vector::splat(rel(skip)));
+            e = keep.select(e, Vector::ZERO);
+        }
+        acc[0] += e;
+        acc[1] = e.mul_add(v, acc[1]);
+        if GRAD {
+            let ef = e * kernel.feature_v(anchor, d);
+            acc[2] += ef;
+            acc[3] = ef.mul_add(v, acc[3]);
+        }
+    };
+    let mut j = 0;
+    let n = keys.len();
+    while j + 2 * LANES <= n {
+        let [a0, a1] = &mut acc;
+        step(j, a0);
+        step(j + LANES, a1);
+        j += 2 * LANES;
+    }
+    if j < n {
+        step(j, &mut acc[0]);
+    }
+    let total = |i: usize| f64::from((acc[0][i] + acc[1][i]).reduce_add());
+    sums.z += total(0);
+    sums.v += total(1);
+    if GRAD {
+        sums.f += total(2);
+        sums.fv += total(3);
     }
 }

@@ -1,4 +1,5 @@
 //! Operations on row-major f32 slices; [`crate::Tensor`] checks shapes and calls these.
 
 pub mod matmul;
+pub mod pool;
 pub mod softmax;
