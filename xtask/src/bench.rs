@@ -71,10 +71,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         .current_dir(&root)
         .args(["bench", "--package", "nw-bench"]);
     if portable {
+        // The environment variable, not `--target-dir`: criterion finds its output folder
+        // from `CARGO_TARGET_DIR` too.
         bench
             .env("RUSTFLAGS", PORTABLE_FLAGS)
-            .arg("--target-dir")
-            .arg(&target);
+            .env("CARGO_TARGET_DIR", &target);
     }
     let status = bench
         .arg("--")

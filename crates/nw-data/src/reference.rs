@@ -3,7 +3,7 @@
 //! No seed of ours reproduces `torch.rand` and `torch.normal`, so the one draw that PyTorch's
 //! published results were computed on (`data/d2l_train.csv`, 50 rows, shortest round-trip f32
 //! text) is embedded here. With it, `nw demo --reference` prints the chapter's own numbers
-//! (`epoch 1, loss 42.113869` from `w = 0.5`), and tests can hold us to PyTorch's.
+//! (`epoch 1, loss 42.11386...` from `w = 0.5`), and tests can hold us to PyTorch's.
 
 use std::io::Cursor;
 

@@ -3,7 +3,9 @@
 //! Attention pooling is a row softmax followed by a weighted sum:
 //! `f(x) = sum_i softmax_i(-(x - x_i)^2 / 2) y_i`. This crate holds the pieces: a small row-major
 //! [`Tensor`], batched matrix multiplication ([`Tensor::bmm`], [`ops::matmul`]) and row
-//! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on `wide` SIMD vectors.
+//! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on `wide` SIMD vectors; and
+//! the same pooling fused into one streaming pass that never builds the weight matrix
+//! ([`ops::pool`], generic over the kernel in [`kernels::radial`]).
 //!
 //! ```
 //! use nw_tensor::{Par, Tensor};
@@ -17,10 +19,23 @@
 //! # Ok::<(), nw_tensor::TensorError>(())
 //! ```
 //!
+//! ```
+//! use nw_tensor::Par;
+//! use nw_tensor::kernels::radial::Gaussian;
+//! use nw_tensor::ops::pool::{SortedKeys, pool};
+//!
+//! // The chapter's nonparametric pooling (w = 1), fused: O(queries + keys) memory.
+//! let keys = SortedKeys::new(&[0.0, 1.0, 2.0], &[0.0, 1.0, 4.0])?;
+//! let out = pool(&Gaussian::new(1.0), &[1.0], &keys, Par::Seq);
+//! let a = (-0.5f32).exp() / (1.0 + 2.0 * (-0.5f32).exp());
+//! assert!((out.y[0] - ((1.0 - 2.0 * a) + 4.0 * a)).abs() < 1e-6);
+//! # Ok::<(), nw_tensor::TensorError>(())
+//! ```
+//!
 //! # Numerics
 //! Everything is f32, as in the chapter. Each kernel states its error bound against an f64
 //! computation on the same inputs, and the tests hold it there: see [`ops::matmul::gemm`],
-//! [`ops::softmax`] and [`kernels::scalar::exp`].
+//! [`ops::softmax`], [`ops::pool`], [`kernels::scalar::exp`] and [`kernels::scalar::exp2`].
 //!
 //! # SIMD
 //! Every vector kernel in [`kernels::simd`] has a scalar twin in [`kernels::scalar`]. `wide`
