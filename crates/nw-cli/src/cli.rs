@@ -27,6 +27,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Exercise 1: test error of nonparametric pooling as the training set grows.
     Sweep(SweepArgs),
+    /// Choose a bandwidth: leave-one-out cross-validation or a rule of thumb.
+    Bandwidth(BandwidthArgs),
     /// Draw a figure from CSV files you already have.
     Plot(PlotArgs),
 }
@@ -88,6 +90,82 @@ pub struct GenerateArgs {
     pub test_out: Option<PathBuf>,
 }
 
+/// The attention kernel, `K(u)` of the scaled distance `u = |q - k| / h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KernelArg {
+    /// exp(-u^2/2) / sqrt(2 pi), the chapter's.
+    Gaussian,
+    /// 3/4 (1 - u^2) on |u| <= 1.
+    Epanechnikov,
+    /// 1/2 on |u| <= 1 (box).
+    Uniform,
+    /// 1 - |u| on |u| <= 1.
+    Triangular,
+    /// 15/16 (1 - u^2)^2 on |u| <= 1 (quartic).
+    Biweight,
+    /// 35/32 (1 - u^2)^3 on |u| <= 1.
+    Triweight,
+    /// 70/81 (1 - |u|^3)^3 on |u| <= 1.
+    Tricube,
+    /// pi/4 cos(pi u / 2) on |u| <= 1.
+    Cosine,
+    /// exp(-|u|) / 2 (exponential).
+    Laplace,
+}
+
+impl KernelArg {
+    /// The library's kernel.
+    pub fn kind(self) -> nw_model::KernelKind {
+        use nw_model::KernelKind as K;
+        match self {
+            KernelArg::Gaussian => K::Gaussian,
+            KernelArg::Epanechnikov => K::Epanechnikov,
+            KernelArg::Uniform => K::Uniform,
+            KernelArg::Triangular => K::Triangular,
+            KernelArg::Biweight => K::Biweight,
+            KernelArg::Triweight => K::Triweight,
+            KernelArg::Tricube => K::Tricube,
+            KernelArg::Cosine => K::Cosine,
+            KernelArg::Laplace => K::Laplace,
+        }
+    }
+}
+
+/// What a query with no kernel estimate (no training input within a compact kernel's reach)
+/// gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FarArg {
+    /// Fail, naming the first such query: nothing that could pass for an estimate.
+    Error,
+    /// NaN in the output (written as `NaN`; `null` in JSON).
+    Nan,
+    /// The target of the nearest training input.
+    Nearest,
+    /// The mean of all training targets.
+    Mean,
+}
+
+impl FarArg {
+    /// The library's policy.
+    pub fn policy(self) -> nw_model::Far {
+        match self {
+            FarArg::Error => nw_model::Far::Error,
+            FarArg::Nan => nw_model::Far::Nan,
+            FarArg::Nearest => nw_model::Far::Nearest,
+            FarArg::Mean => nw_model::Far::Mean,
+        }
+    }
+}
+
+/// A bandwidth given, or `auto` for the cross-validated choice.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BandwidthArg {
+    /// This bandwidth.
+    Value(f32),
+    /// Chosen by leave-one-out cross-validation on the training set.
+    Auto,
+}
+
 /// Which pooling predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PoolingKind {
@@ -111,9 +189,20 @@ pub struct PredictArgs {
     /// The pooling.
     #[arg(long, value_enum, default_value_t = PoolingKind::Nonparametric)]
     pub pooling: PoolingKind,
-    /// Bandwidth `h` of nonparametric pooling [default: 1, the chapter's].
-    #[arg(long, value_name = "H", value_parser = positive, allow_negative_numbers = true)]
-    pub bandwidth: Option<f32>,
+    /// Bandwidth `h` of nonparametric pooling, or `auto` for the leave-one-out
+    /// cross-validated choice [default: 1, the chapter's].
+    #[arg(long, value_name = "H|auto", value_parser = bandwidth, allow_negative_numbers = true)]
+    pub bandwidth: Option<BandwidthArg>,
+    /// The kernel.
+    #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
+    pub kernel: KernelArg,
+    /// What a query with no training input within the kernel's reach gets.
+    #[arg(long, value_enum, default_value_t = FarArg::Error)]
+    pub far: FarArg,
+    /// Add per-query diagnostics: the log of the kernel-weight sum, the effective number of
+    /// keys, and the distance to the nearest key (JSON fields, or CSV columns with --out).
+    #[arg(long)]
+    pub diagnostics: bool,
     /// Scale `w` of parametric pooling (its bandwidth is 1/|w|).
     #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true)]
     pub w: Option<f32>,
@@ -158,6 +247,9 @@ pub struct TrainArgs {
     /// Training set: a CSV file with header `x,y`.
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
+    /// The kernel whose scale `w` is learned (bandwidth 1/|w|).
+    #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
+    pub kernel: KernelArg,
     /// Initial `w` [default: uniform on [0, 1) from --seed, like the chapter's torch.rand].
     #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true, conflicts_with = "seed")]
     pub w0: Option<f32>,
@@ -203,6 +295,38 @@ pub struct SweepArgs {
     #[arg(long)]
     pub json: bool,
     /// Draw test MSE against training-set size on log-log axes here (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// How `nw bandwidth` chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Leave-one-out cross-validation, searched for its global minimum.
+    Cv,
+    /// Silverman's rule of thumb, 0.9 min(s, IQR/1.349) n^(-1/5).
+    Silverman,
+    /// Scott's rule of thumb, 1.06 sd n^(-1/5).
+    Scott,
+}
+
+/// `nw bandwidth`.
+#[derive(Debug, Args)]
+pub struct BandwidthArgs {
+    /// Training set: a CSV file with header `x,y`.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+    /// The kernel.
+    #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
+    pub kernel: KernelArg,
+    /// How to choose.
+    #[arg(long, value_enum, default_value_t = MethodArg::Cv)]
+    pub method: MethodArg,
+    /// Print the choice (and, for cv, the whole curve) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw CV against the bandwidth on a log axis, the choice marked (.png or .svg; cv
+    /// only).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 }
@@ -270,6 +394,16 @@ fn positive(s: &str) -> Result<f32, String> {
         Ok(_) => Err("must be a positive finite number".to_string()),
         Err(_) => Err("not a number".to_string()),
     }
+}
+
+/// A positive finite bandwidth, or `auto`.
+fn bandwidth(s: &str) -> Result<BandwidthArg, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(BandwidthArg::Auto);
+    }
+    positive(s)
+        .map(BandwidthArg::Value)
+        .map_err(|e| format!("{e} (or `auto`)"))
 }
 
 /// A finite f32.

@@ -57,6 +57,13 @@ impl Progress {
 
     /// Clears the bar, if one was drawn.
     pub fn finish(self) {
+        // Dropping clears it.
+    }
+}
+
+impl Drop for Progress {
+    /// Clears the bar, also when the work fails half way and the error is about to print.
+    fn drop(&mut self) {
         if self.last.is_some() {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }

@@ -24,18 +24,19 @@
 //! [`write_columns`] checks everything first (names, equal lengths, finite values), then
 //! writes to a temporary file in the destination's directory, syncs it and renames it over
 //! the destination, so a reader never sees half a file and a failed write leaves the old file
-//! as it was. Devices and pipes (`/dev/stdout`, `/dev/null`) are written in place instead:
-//! renaming over them would replace the special file itself. Numbers are written as the shortest decimal that parses back to the same bits:
-//! Rust's `{}` for f32 (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`)
-//! below 1e-5 and from 1e16 on in magnitude, where `{}` would spell out every zero.
+//! as it was; the standard streams, devices and pipes are written in place instead (see
+//! [`crate::output`], which also stages several files to be written all or none). Numbers are
+//! written as the shortest decimal that parses back to the same bits: Rust's `{}` for f32
+//! (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`) below 1e-5 and from
+//! 1e16 on in magnitude, where `{}` would spell out every zero.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
+use crate::output::Outputs;
 
 /// What a training file must start with.
 const TRAINING_EXPECTED: &str = "the header \"x,y\"";
@@ -124,20 +125,77 @@ pub fn write_dataset(path: impl AsRef<Path>, data: &Dataset) -> Result<()> {
 /// index. Then the text goes to a temporary file beside `path`, which is synced and renamed
 /// over `path`; on any failure the temporary file is removed and `path` is untouched.
 pub fn write_columns(path: impl AsRef<Path>, names: &[&str], columns: &[&[f32]]) -> Result<()> {
-    let path = path.as_ref();
-    check_columns(&path.display().to_string(), names, columns)?;
-    write_atomic_with(path, |w| write_body(w, names, columns))
+    let mut out = Outputs::new();
+    out.stage_columns(path, names, columns)?;
+    out.commit().map(|_| ())
+}
+
+/// [`write_columns`] for results in which NaN or an infinity marks a value that does not
+/// exist (a query the caller chose to leave without an estimate): they are written as `NaN`,
+/// `inf` and `-inf`, which spreadsheets and pandas read as such. Our own readers refuse them,
+/// as they refuse any non-number in data.
+pub fn write_columns_marked(
+    path: impl AsRef<Path>,
+    names: &[&str],
+    columns: &[&[f32]],
+) -> Result<()> {
+    let mut out = Outputs::new();
+    out.stage_columns_marked(path, names, columns)?;
+    out.commit().map(|_| ())
+}
+
+/// [`write_columns_to`] with the marks of [`write_columns_marked`].
+pub fn write_columns_marked_to(
+    mut writer: impl Write,
+    name: &str,
+    names: &[&str],
+    columns: &[&[f32]],
+) -> Result<()> {
+    check_columns(name, names, columns, true)?;
+    write_body(&mut writer, names, columns)
+        .and_then(|()| writer.flush())
+        .map_err(|source| DataError::Write {
+            path: PathBuf::from(name),
+            source,
+        })
 }
 
 /// Writes `bytes` to `path` atomically, for any file format (figures, reports).
 ///
 /// The bytes go to a temporary file beside `path`, which is synced and renamed over `path`:
 /// a reader sees the old file or the whole new one, never half of it, and on any failure the
-/// temporary file is removed and `path` is left as it was. The error names the path. A
-/// symbolic link is followed (the link stays, its target is replaced); a device or pipe such
-/// as `/dev/null` or `/dev/stdout` is written in place, never replaced.
+/// temporary file is removed and `path` is left as it was. The error names the path.
+/// Standard streams, devices and pipes are written in place (see [`crate::output`]).
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
-    write_atomic_with(path.as_ref(), |w| w.write_all(bytes))
+    let mut out = Outputs::new();
+    out.stage(path, bytes)?;
+    out.commit().map(|_| ())
+}
+
+impl Outputs {
+    /// Stages named f32 columns for `path`, with the checks of [`write_columns`].
+    pub fn stage_columns(
+        &mut self,
+        path: impl AsRef<Path>,
+        names: &[&str],
+        columns: &[&[f32]],
+    ) -> Result<()> {
+        let path = path.as_ref();
+        check_columns(&path.display().to_string(), names, columns, false)?;
+        self.stage_with(path, |w| write_body(w, names, columns))
+    }
+
+    /// Stages named f32 columns for `path` with the marks of [`write_columns_marked`].
+    pub fn stage_columns_marked(
+        &mut self,
+        path: impl AsRef<Path>,
+        names: &[&str],
+        columns: &[&[f32]],
+    ) -> Result<()> {
+        let path = path.as_ref();
+        check_columns(&path.display().to_string(), names, columns, true)?;
+        self.stage_with(path, |w| write_body(w, names, columns))
+    }
 }
 
 /// Writes named f32 columns to `writer` with the checks of [`write_columns`] but no temporary
@@ -148,7 +206,7 @@ pub fn write_columns_to(
     names: &[&str],
     columns: &[&[f32]],
 ) -> Result<()> {
-    check_columns(name, names, columns)?;
+    check_columns(name, names, columns, false)?;
     write_body(&mut writer, names, columns)
         .and_then(|()| writer.flush())
         .map_err(|source| DataError::Write {
@@ -411,7 +469,7 @@ fn parse_number(field: &str, file: &str, line: usize, column: &str) -> Result<f3
 // Writing
 
 /// Everything [`write_columns`] promises to check before it writes.
-fn check_columns(file: &str, names: &[&str], columns: &[&[f32]]) -> Result<()> {
+fn check_columns(file: &str, names: &[&str], columns: &[&[f32]], marked: bool) -> Result<()> {
     let bad = |problem: String| DataError::BadColumns {
         file: file.to_string(),
         problem,
@@ -456,6 +514,9 @@ fn check_columns(file: &str, names: &[&str], columns: &[&[f32]]) -> Result<()> {
         }
     }
     for (name, column) in names.iter().zip(columns) {
+        if marked {
+            break;
+        }
         if let Some((index, &value)) = column.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(DataError::WriteNonFinite {
                 file: file.to_string(),
@@ -470,7 +531,7 @@ fn check_columns(file: &str, names: &[&str], columns: &[&[f32]]) -> Result<()> {
 }
 
 /// The header and rows, checked already.
-fn write_body(w: &mut impl Write, names: &[&str], columns: &[&[f32]]) -> io::Result<()> {
+fn write_body(w: &mut (impl Write + ?Sized), names: &[&str], columns: &[&[f32]]) -> io::Result<()> {
     writeln!(w, "{}", names.join(","))?;
     let rows = columns.first().map_or(0, |c| c.len());
     for row in 0..rows {
@@ -485,8 +546,12 @@ fn write_body(w: &mut impl Write, names: &[&str], columns: &[&[f32]]) -> io::Res
     Ok(())
 }
 
-/// One finite value as the shortest decimal that parses back to the same bits.
-fn write_number(w: &mut impl Write, v: f32) -> io::Result<()> {
+/// One value as the shortest decimal that parses back to the same bits (`NaN`, `inf` and
+/// `-inf` for the marks [`write_columns_marked`] allows).
+fn write_number(w: &mut (impl Write + ?Sized), v: f32) -> io::Result<()> {
+    if v.is_nan() {
+        return w.write_all(b"NaN");
+    }
     // Both `{}` and `{:e}` print the fewest digits that round-trip; `{}` never uses an
     // exponent, so f32::MAX would take 39 characters and the smallest subnormal 47.
     let a = v.abs();
@@ -497,208 +562,9 @@ fn write_number(w: &mut impl Write, v: f32) -> io::Result<()> {
     }
 }
 
-/// Distinguishes temporary files made by this process.
-static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// Removes the temporary file unless the write succeeded.
-struct TempFile {
-    path: Option<PathBuf>,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
-            // Best effort: the write has already failed and that error is what the caller
-            // needs to see; a leftover temporary file is named so it is clearly ours.
-            let _ = fs::remove_file(path);
-        }
-    }
-}
-
-/// Where a write to a path really lands.
-#[derive(Debug, PartialEq, Eq)]
-enum Destination {
-    /// A regular file (or none yet) at this path: written beside it and renamed over it.
-    Replace(PathBuf),
-    /// A device, pipe or socket (`/dev/null`, `/dev/stdout`, a FIFO): written in place. A
-    /// rename would replace the special file itself, and there is no half file to fear.
-    Stream,
-}
-
-/// Resolves `path` for writing. A symbolic link to a regular file resolves to its target, so
-/// the rename replaces the target and the link stays a link.
-fn destination(path: &Path) -> Destination {
-    match fs::metadata(path) {
-        Ok(meta) if meta.is_file() => {
-            let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-            match is_link.then(|| fs::canonicalize(path)) {
-                Some(Ok(target)) => Destination::Replace(target),
-                _ => Destination::Replace(path.to_path_buf()),
-            }
-        }
-        // A directory is left to the rename, which refuses it with the system's reason.
-        Ok(meta) if !meta.is_dir() => Destination::Stream,
-        _ => Destination::Replace(path.to_path_buf()),
-    }
-}
-
-/// Writes through `fill` to a temporary file beside `path`, then renames it over `path`
-/// (or, for a device or pipe, writes straight into it).
-fn write_atomic_with(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
-) -> Result<()> {
-    let write_err = |source: io::Error| DataError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let path = &match destination(path) {
-        Destination::Replace(target) => target,
-        Destination::Stream => {
-            let file = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(write_err)?;
-            let mut w = BufWriter::new(file);
-            fill(&mut w).map_err(write_err)?;
-            return w.flush().map_err(write_err);
-        }
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        write_err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path does not name a file",
-        ))
-    })?;
-    let dir = parent_dir(path);
-
-    let (tmp_path, file) = create_temp(dir, &file_name.to_string_lossy()).map_err(write_err)?;
-    let mut guard = TempFile {
-        path: Some(tmp_path.clone()),
-    };
-    let mut w = BufWriter::new(file);
-    fill(&mut w).map_err(write_err)?;
-    let file = w.into_inner().map_err(|e| write_err(e.into_error()))?;
-    // Data on disk before the rename makes it visible, so a crash cannot expose an empty file.
-    file.sync_all().map_err(write_err)?;
-    // Closed before renaming: Windows will not rename a file that is open.
-    drop(file);
-    fs::rename(&tmp_path, path).map_err(write_err)?;
-    guard.path = None;
-    sync_dir(dir);
-    Ok(())
-}
-
-/// The directory holding `path`, where its temporary file goes: the same file system, so the
-/// rename is atomic. A bare file name's parent is "", which means the current directory.
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// A new, empty temporary file in `dir`, named after the destination.
-fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last_err = None;
-    // `create_new` never opens an existing file, so two writers cannot share a temporary;
-    // a clash (a stale file from a crashed run with our pid) just moves to the next name.
-    for _ in 0..64 {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{file_name}.{pid}.{n}.tmp"));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| io::Error::other("no free temporary file name")))
-}
-
-/// Makes the rename itself durable where the platform allows it.
-fn sync_dir(dir: &Path) {
-    // Best effort: the file is complete and in place already; some file systems (and Windows)
-    // cannot sync a directory, and that is no reason to report the write as failed.
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temps_in(dir: &Path) -> Vec<String> {
-        fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".tmp"))
-            .collect()
-    }
-
-    #[test]
-    fn an_io_error_mid_write_removes_the_temp_file_and_keeps_the_destination() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.csv");
-        fs::write(&dest, "x,y\n1,2\n").unwrap();
-        let err = write_atomic_with(&dest, |w| {
-            w.write_all(b"x,y\n3,")?;
-            w.flush()?;
-            Err(io::Error::other("disk full"))
-        })
-        .unwrap_err();
-        assert!(err.to_string().ends_with("out.csv: disk full"), "{err}");
-        assert_eq!(fs::read_to_string(&dest).unwrap(), "x,y\n1,2\n");
-        assert!(
-            temps_in(dir.path()).is_empty(),
-            "{:?}",
-            temps_in(dir.path())
-        );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn devices_are_written_in_place_and_links_through_to_their_target() {
-        // Only the decision is tested on /dev/null: a wrong answer must not replace the
-        // machine's /dev/null with a regular file, as a rename would.
-        assert_eq!(destination(Path::new("/dev/null")), Destination::Stream);
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("real.csv");
-        let link = dir.path().join("link.csv");
-        fs::write(&target, "old").unwrap();
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_atomic_with(&link, |w| w.write_all(b"x\n1\n")).unwrap();
-        assert!(
-            fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-        assert_eq!(fs::read_to_string(&target).unwrap(), "x\n1\n");
-        // A new file and a plain file are replaced where they are.
-        let plain = dir.path().join("plain.csv");
-        assert_eq!(destination(&plain), Destination::Replace(plain.clone()));
-    }
-
-    #[test]
-    fn a_path_without_a_file_name_is_refused() {
-        let err = write_atomic_with(Path::new("/"), |_| Ok(())).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot write /: the path does not name a file"
-        );
-    }
-
-    #[test]
-    fn a_bare_file_name_is_written_in_the_current_directory() {
-        assert_eq!(parent_dir(Path::new("out.csv")), Path::new("."));
-        assert_eq!(parent_dir(Path::new("a/out.csv")), Path::new("a"));
-        assert_eq!(parent_dir(Path::new("/out.csv")), Path::new("/"));
-    }
 
     #[test]
     fn quoted_cuts_long_text_on_a_character_boundary() {

@@ -182,6 +182,12 @@ pub enum DataError {
         /// The operating system's reason.
         source: io::Error,
     },
+    /// Two outputs of one command aimed at the same file.
+    #[error("{}: given for two outputs; each output needs its own file", path.display())]
+    SameOutput {
+        /// The path given twice.
+        path: PathBuf,
+    },
     /// Inputs and targets of different lengths.
     #[error("data set needs as many targets as inputs: x has {x_len} values, y has {y_len}")]
     LengthMismatch {

@@ -48,15 +48,18 @@ pub mod csv;
 pub mod dataset;
 pub mod error;
 pub mod grid;
+pub mod output;
 pub mod reference;
 pub mod synthetic;
 
 pub use csv::{
     Table, parse_columns, parse_dataset, parse_queries, parse_table, read_columns, read_dataset,
-    read_queries, read_table, write_atomic, write_columns, write_columns_to, write_dataset,
+    read_queries, read_table, write_atomic, write_columns, write_columns_marked,
+    write_columns_marked_to, write_columns_to, write_dataset,
 };
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
 pub use grid::{arange, linspace};
+pub use output::Outputs;
 pub use reference::{CHAPTER_W0, chapter_train};
 pub use synthetic::{Synthetic, test_inputs, test_set, truth};

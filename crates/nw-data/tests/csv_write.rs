@@ -6,7 +6,7 @@ use std::path::Path;
 
 use nw_data::{
     DataError, Dataset, Synthetic, read_dataset, read_queries, write_atomic, write_columns,
-    write_columns_to, write_dataset,
+    write_columns_marked, write_columns_marked_to, write_columns_to, write_dataset,
 };
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -319,4 +319,26 @@ fn write_atomic_replaces_any_bytes_whole_or_not_at_all() {
             .starts_with(&format!("cannot write {}: ", missing.display())),
         "{err}"
     );
+}
+
+#[test]
+fn marked_columns_write_nan_and_infinities_as_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pred.csv");
+    write_columns_marked(
+        &path,
+        &["x", "y_hat", "log_weight_sum"],
+        &[&[0.5, 9.0], &[1.25, f32::NAN], &[-0.5, f32::NEG_INFINITY]],
+    )
+    .unwrap();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "x,y_hat,log_weight_sum\n0.5,1.25,-0.5\n9,NaN,-inf\n"
+    );
+    // The plain writer still refuses them, and our readers never take them as data.
+    assert!(write_columns(&path, &["x"], &[&[f32::NAN]]).is_err());
+    assert!(read_dataset(&path).is_err());
+    let mut out = Vec::new();
+    write_columns_marked_to(&mut out, "stdout", &["y"], &[&[f32::INFINITY]]).unwrap();
+    assert_eq!(out, b"y\ninf\n");
 }

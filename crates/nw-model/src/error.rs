@@ -28,8 +28,8 @@ pub enum ModelError {
     /// Leave-one-out needs someone else to attend to.
     #[error("leave-one-out training needs at least 2 examples, got {0}")]
     TooFewExamples(usize),
-    /// A bandwidth that is zero, negative or not finite.
-    #[error("bandwidth must be a positive finite number, got {0}")]
+    /// A bandwidth that is zero, negative, too small to invert, or not finite.
+    #[error("bandwidth must be a positive finite number (at least 1.2e-38), got {0}")]
     Bandwidth(f32),
     /// A parameter or hyperparameter out of its range.
     #[error("{name} must be {expected}, got {value}")]
@@ -41,6 +41,41 @@ pub enum ModelError {
         /// What was given.
         value: f64,
     },
+    /// Queries with no kernel estimate, under the [`Far::Error`](crate::Far::Error) policy.
+    #[error(
+        "{count} quer{} no kernel estimate (no training input within the kernel's reach); the \
+         first is query {} at x = {query}",
+        if *count == 1 { "y has" } else { "ies have" },
+        index + 1
+    )]
+    FarQueries {
+        /// How many queries.
+        count: usize,
+        /// The first one's 0-based position.
+        index: usize,
+        /// The first one's input.
+        query: f32,
+    },
+    /// Leave-one-out training examples with no other example within the kernel's reach.
+    #[error(
+        "{count} training example{} no other example within the kernel's reach at bandwidth \
+         {bandwidth}: the leave-one-out loss is undefined there"
+        , if *count == 1 { " has" } else { "s have" }
+    )]
+    Isolated {
+        /// How many examples.
+        count: usize,
+        /// The bandwidth.
+        bandwidth: f32,
+    },
+    /// Inputs that are all equal: no spread to scale a bandwidth by.
+    #[error("all inputs are equal: there is no spread to choose a bandwidth from")]
+    NoSpread,
+    /// The chapter's tensor formulation asked for with a kernel it does not have.
+    #[error(
+        "the chapter's tensor path is written for the gaussian kernel, not {0}; use the fused path"
+    )]
+    ChapterKernel(&'static str),
     /// Training produced a non-finite loss, gradient or parameter.
     #[error("training diverged at epoch {epoch}: {what} is {value}")]
     Diverged {

@@ -1,4 +1,6 @@
-//! The chapter's attention score: a Gaussian kernel on the scaled distance.
+//! The chapter's attention score, a Gaussian kernel on the scaled distance, and the check
+//! every bandwidth passes. The kernels themselves live in `nw_tensor::kernels`, beside the
+//! fused loop that runs them ([`KernelKind`](crate::KernelKind) lists them).
 
 /// `-((q - k) w)^2 / 2`: the log of the Gaussian kernel's weight for key `k` seen from query
 /// `q`, with `w = 1 / h` for bandwidth `h`.
@@ -11,9 +13,10 @@ pub fn gaussian_score(q: f32, k: f32, w: f32) -> f32 {
     -(t * t) / 2.0
 }
 
-/// Checks that `h` can serve as a bandwidth: positive and finite.
+/// Checks that `h` can serve as a bandwidth: finite and at least `f32::MIN_POSITIVE`
+/// (below it, `1 / h` is not a finite f32).
 pub fn check_bandwidth(h: f32) -> crate::Result<f32> {
-    if h > 0.0 && h.is_finite() {
+    if h >= f32::MIN_POSITIVE && h.is_finite() {
         Ok(h)
     } else {
         Err(crate::ModelError::Bandwidth(h))

@@ -28,8 +28,10 @@
 //! f32 like the chapter; sums that decide a reported number (losses, gradients, means) run
 //! in f64. Scores are computed in PyTorch's operation order, so they are the same bits.
 
+pub mod bandwidth;
 pub mod chapter;
 pub mod error;
+pub mod far;
 pub mod kernel;
 pub mod loo;
 pub mod loss;
@@ -38,6 +40,11 @@ pub mod pooling;
 pub mod train;
 
 pub use error::{ModelError, Result};
+pub use far::Far;
+pub use nw_tensor::kernels::radial::KernelKind;
 pub use optim::{Adam, Optimizer, Sgd};
-pub use pooling::{Attention, AveragePooling, NonparametricPooling, ParametricPooling, Pooling};
-pub use train::{EpochRecord, Init, Path, TrainingReport, train, train_observed};
+pub use pooling::{
+    Attention, AveragePooling, Diagnostics, NonparametricPooling, ParametricPooling, PoolOptions,
+    Pooling,
+};
+pub use train::{EpochRecord, Init, Path, TrainingReport, train, train_observed, train_with};

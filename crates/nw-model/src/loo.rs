@@ -17,8 +17,8 @@
 //! are added in a fixed order, so it is the same bits on any thread count.
 
 use nw_tensor::Par;
-use nw_tensor::kernels::radial::Gaussian;
-use nw_tensor::ops::pool::{self, SortedKeys};
+use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
+use nw_tensor::ops::pool::{self, LooFit, SortedKeys};
 
 use crate::{ModelError, Result};
 
@@ -52,9 +52,44 @@ pub fn loss_grad(x: &[f32], y: &[f32], w: f32, par: Par) -> Result<LossGrad> {
 
 /// [`loss_grad`] on a training set already [`prepare`]d.
 pub fn loss_grad_prepared(data: &SortedKeys, w: f32, par: Par) -> Result<LossGrad> {
-    let fit = pool::loo(&Gaussian::new(w), data, par)?;
+    loss_grad_kernel(data, KernelKind::Gaussian, w, par)
+}
+
+/// [`loss_grad_prepared`] with any kernel at scale `w` (bandwidth `1 / |w|`).
+///
+/// The fused pass gives `dL/d ln h`; with `h = 1 / |w|`, `dL/dw = -(1 / w) dL/d ln h`, and at
+/// `w = 0` the loss is even in `w`, so `dL/dw = 0`.
+pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -> Result<LossGrad> {
+    let h = 1.0 / w.abs();
+    let fit = kind.visit(h, Loo { data, par })?;
+    if fit.far > 0 {
+        return Err(ModelError::Isolated {
+            count: fit.far,
+            bandwidth: h,
+        });
+    }
+    let grad = if w == 0.0 {
+        0.0
+    } else {
+        -fit.grad / f64::from(w)
+    };
     Ok(LossGrad {
         loss: fit.loss as f32,
-        grad: fit.grad as f32,
+        grad: grad as f32,
     })
+}
+
+/// The fused leave-one-out pass, for [`KernelKind::visit`].
+pub(crate) struct Loo<'a> {
+    /// The training set.
+    pub(crate) data: &'a SortedKeys,
+    /// Threads.
+    pub(crate) par: Par,
+}
+
+impl KernelVisitor for Loo<'_> {
+    type Output = nw_tensor::Result<LooFit>;
+    fn visit<K: Bandwidth>(self, kernel: K) -> Self::Output {
+        pool::loo(&kernel, self.data, self.par)
+    }
 }

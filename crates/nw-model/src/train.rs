@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::loss::{squared_loss, squared_loss_grad};
 use crate::optim::Optimizer;
 use crate::pooling::ParametricPooling;
-use crate::{ModelError, Result, chapter, loo};
+use crate::{KernelKind, ModelError, Result, chapter, loo};
 
 /// Where the first `w` comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,6 +94,36 @@ pub fn train_observed(
     par: Par,
     observe: &mut dyn FnMut(&EpochRecord),
 ) -> Result<TrainingReport> {
+    train_with(
+        x,
+        y,
+        KernelKind::Gaussian,
+        init,
+        epochs,
+        optimizer,
+        path,
+        par,
+        observe,
+    )
+}
+
+/// [`train_observed`] with any kernel at the learned scale `w` (bandwidth `1 / |w|`); the
+/// chapter's tensor path is for the Gaussian kernel only.
+#[allow(clippy::too_many_arguments)]
+pub fn train_with(
+    x: &[f32],
+    y: &[f32],
+    kernel: KernelKind,
+    init: Init,
+    epochs: usize,
+    optimizer: &mut dyn Optimizer,
+    path: Path,
+    par: Par,
+    observe: &mut dyn FnMut(&EpochRecord),
+) -> Result<TrainingReport> {
+    if path == Path::Chapter && kernel != KernelKind::Gaussian {
+        return Err(ModelError::ChapterKernel(kernel.name()));
+    }
     if x.len() != y.len() {
         return Err(ModelError::InputsTargets {
             inputs: x.len(),
@@ -117,6 +147,12 @@ pub fn train_observed(
         ),
         Path::Fused => Prepared::Fused(loo::prepare(x, y)?),
     };
+    let (lo, hi) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(f64::from(v)), hi.max(f64::from(v)))
+        });
+    let span = if hi > lo { hi - lo } else { 1.0 };
     let mut w = init.value();
     let mut records = Vec::with_capacity(epochs);
     for epoch in 1..=epochs {
@@ -128,7 +164,7 @@ pub fn train_observed(
                 (loss, tape.backward(&squared_loss_grad(tape.y_hat(), y)?))
             }
             Prepared::Fused(data) => {
-                let lg = loo::loss_grad_prepared(data, w, par)?;
+                let lg = loo::loss_grad_kernel(data, kernel, w, par)?;
                 (lg.loss, lg.grad)
             }
         };
@@ -140,7 +176,10 @@ pub fn train_observed(
         let mut params = [w];
         optimizer.step(&mut params, &[grad]);
         w = params[0];
-        if !w.is_finite() {
+        // A bandwidth under a millionth of the data's span leaves every example attending to
+        // its nearest neighbour alone: the model has collapsed, and the gradient is 0 there,
+        // so training would never come back. That is divergence, reported as such.
+        if !w.is_finite() || f64::from(w.abs()) * span > 1e6 {
             return Err(ModelError::Diverged {
                 epoch,
                 what: "w",
@@ -159,6 +198,6 @@ pub fn train_observed(
     }
     Ok(TrainingReport {
         epochs: records,
-        pooling: ParametricPooling::new(w)?,
+        pooling: ParametricPooling::with_kernel(kernel, w)?,
     })
 }

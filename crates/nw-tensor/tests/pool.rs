@@ -15,7 +15,8 @@ use nw_tensor::{Par, TensorError};
 /// The stated accuracy of a prediction: relative error at most 1e-5 against f64.
 const REL: f64 = 1e-5;
 
-/// `(y, lse)` of the chapter's formula in f64: `s_j = -((q - k_j) w)^2 / 2`, softmax over j.
+/// `(y, lse)` of the chapter's formula in f64: `s_j = -((q - k_j) w)^2 / 2`, softmax over j;
+/// the log-normalizer is that of the normalized kernel, `s_j - ln sqrt(2 pi)`.
 fn reference(w: f32, q: f32, keys: &[f32], values: &[f32]) -> (f64, f64) {
     let w = f64::from(w);
     let s: Vec<f64> = keys
@@ -29,7 +30,7 @@ fn reference(w: f32, q: f32, keys: &[f32], values: &[f32]) -> (f64, f64) {
     let e: Vec<f64> = s.iter().map(|si| (si - m).exp()).collect();
     let z: f64 = e.iter().sum();
     let v: f64 = e.iter().zip(values).map(|(e, &v)| e * f64::from(v)).sum();
-    (v / z, m + z.ln())
+    (v / z, m + z.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln())
 }
 
 /// Leave-one-out `(loss, dloss/dw, scale)` in f64, from the chapter's definition. `scale`
@@ -298,10 +299,11 @@ fn leave_one_out_matches_f64_and_its_twin() {
                     "n {n} w {w}: loss {} vs {loss}",
                     got.loss
                 );
+                // The kernel's gradient is in ln h = -ln |w|: d/dw = -(1/w) d/d ln h.
+                let got_grad = -got.grad / f64::from(w);
                 assert!(
-                    (got.grad - grad).abs() <= 1e-5 * scale,
-                    "n {n} w {w}: grad {} vs {grad} (scale {scale})",
-                    got.grad
+                    (got_grad - grad).abs() <= 1e-5 * scale,
+                    "n {n} w {w}: grad {got_grad} vs {grad} (scale {scale})"
                 );
             }
             // The predictions come back in the input order.
@@ -332,10 +334,10 @@ fn leave_one_out_gradient_matches_finite_differences() {
         let fd = (lp - lm) / (2.0 * h);
         let data = SortedKeys::new(&x, &y).unwrap();
         let got = loo(&Gaussian::new(w as f32), &data, Par::Seq).unwrap();
+        let got_grad = -got.grad / w;
         assert!(
-            (got.grad - fd).abs() <= 1e-4 * fd.abs().max(1.0),
-            "w {w}: {} vs {fd}",
-            got.grad
+            (got_grad - fd).abs() <= 1e-4 * fd.abs().max(1.0),
+            "w {w}: {got_grad} vs {fd}"
         );
     }
 }
@@ -368,4 +370,55 @@ fn the_sort_is_stable_and_orders_signs_and_zeros() {
     want.sort_by(|&a, &b| k[a].total_cmp(&k[b]));
     assert_eq!(sorted.order(), want);
     assert_eq!(sorted.values()[..2], [3.0, 8.0]);
+}
+
+#[test]
+fn huge_scales_and_wide_gaps_keep_the_nearest_key_at_weight_one() {
+    // Keys in two clusters with a wide gap; queries in the gap (nearest key below, above, and
+    // midway) and beyond both ends, at scales up to nearest-neighbour pooling. The nearest
+    // key's exponent must be exactly 0 so the normalizer is never 0: no NaN, ever.
+    let keys = [0.0, 0.1, 0.2, 0.35, 10.0, 10.2, 10.5];
+    let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+    let sorted = SortedKeys::new(&keys, &values).unwrap();
+    let queries = [5.1, 5.175, 0.36, 9.99, -3.0, 14.0, 0.3, 2.0];
+    for w in [1.0f32, 250.0, 1e3, 1e4, 1e6, 1e9, 1e15, 1e25] {
+        let got = pool(&Gaussian::new(w), &queries, &sorted, Par::Seq);
+        let twin = pool_scalar(&Gaussian::new(w), &queries, &sorted);
+        for (i, &q) in queries.iter().enumerate() {
+            for (name, y) in [("fused", got.y[i]), ("twin", twin.y[i])] {
+                assert!(y.is_finite(), "{name} w {w} q {q}: {y}");
+                assert!(
+                    (1.0..=7.0).contains(&y),
+                    "{name} w {w} q {q}: {y} outside the values"
+                );
+            }
+            let dmin = keys
+                .iter()
+                .map(|k| (q - k).abs())
+                .fold(f32::INFINITY, f32::min);
+            if w >= 1e6 {
+                // Nearest-neighbour limit: the nearest key's value (ties split evenly).
+                let nearest = keys
+                    .iter()
+                    .zip(&values)
+                    .min_by(|a, b| (q - a.0).abs().total_cmp(&(q - b.0).abs()))
+                    .unwrap();
+                assert_eq!(got.y[i], *nearest.1, "w {w} q {q}");
+            } else if w * dmin <= 5.0 || q < keys[0] || q > keys[keys.len() - 1] {
+                // The stated accuracy: queries within 5 bandwidths of a key, or outside the
+                // keys' span (distances from the nearest key are exact there).
+                let (y, _) = reference(w, q, &keys, &values);
+                assert!(
+                    (f64::from(got.y[i]) - y).abs() <= REL * y,
+                    "w {w} q {q}: {} vs {y}",
+                    got.y[i]
+                );
+            }
+        }
+    }
+    // Leave-one-out at a nearest-neighbour scale: each example predicts a neighbour's value.
+    let fit = loo(&Gaussian::new(1e12), &sorted, Par::Seq).unwrap();
+    assert!(
+        fit.y_hat.iter().all(|y| y.is_finite()) && fit.loss.is_finite() && fit.grad.is_finite()
+    );
 }

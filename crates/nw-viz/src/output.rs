@@ -100,11 +100,20 @@ pub trait Figure: sealed::Draw {
         Self: Sized,
     {
         let path = path.as_ref();
-        let bytes = match Format::from_path(path)? {
+        let bytes = self.render_for(path)?;
+        nw_data::write_atomic(path, &bytes).map_err(|err| write_error(path, err))
+    }
+
+    /// The file's bytes for `path`, in the format its extension names, without writing
+    /// anything: for a caller that writes several files at once ([`nw_data::Outputs`]).
+    fn render_for(&self, path: impl AsRef<Path>) -> Result<Vec<u8>>
+    where
+        Self: Sized,
+    {
+        Ok(match Format::from_path(path)? {
             Format::Png => self.render_png()?,
             Format::Svg => self.render_svg()?.into_bytes(),
-        };
-        nw_data::write_atomic(path, &bytes).map_err(|err| write_error(path, err))
+        })
     }
 }
 

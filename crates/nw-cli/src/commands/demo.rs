@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use nw_data::{CHAPTER_W0, Dataset, Synthetic, chapter_train, test_set};
+use nw_data::{CHAPTER_W0, Dataset, Outputs, Synthetic, chapter_train, test_set};
 use nw_model::{
     AveragePooling, Init, NonparametricPooling, Path as TrainPath, Pooling, Sgd, loss, train,
 };
@@ -136,9 +136,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the directory {}", args.out.display()))?;
+    // All six or none.
+    let mut outputs = Outputs::new();
     for (name, bytes) in &figures {
-        let path = figure_path(&args.out, name, args.format);
-        nw_data::write_atomic(&path, bytes)?;
+        outputs.stage(figure_path(&args.out, name, args.format), bytes)?;
+    }
+    for path in outputs.commit()? {
         text += &format!("wrote {}\n", path.display());
     }
     emit(&text)

@@ -1,14 +1,21 @@
 //! `nw generate`: the chapter's synthetic data as CSV.
 
 use anyhow::Result;
-use nw_data::{Synthetic, test_set, write_dataset};
+use nw_data::{Outputs, Synthetic, test_set};
 
 use crate::cli::GenerateArgs;
 
-/// Writes the seeded training set and, if asked, the test grid with its truth.
+/// Writes the seeded training set and, if asked, the test grid with its truth: both or
+/// neither.
 pub fn run(args: GenerateArgs) -> Result<()> {
     let train = Synthetic::new(args.n_train as usize, args.seed).train();
-    write_dataset(&args.train_out, &train)?;
+    let test = test_set();
+    let mut out = Outputs::new();
+    out.stage_columns(&args.train_out, &["x", "y"], &[train.x(), train.y()])?;
+    if let Some(path) = &args.test_out {
+        out.stage_columns(path, &["x", "y"], &[test.x(), test.y()])?;
+    }
+    out.commit()?;
     eprintln!(
         "wrote {} training examples (seed {}) to {}",
         train.len(),
@@ -16,8 +23,6 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         args.train_out.display()
     );
     if let Some(path) = &args.test_out {
-        let test = test_set();
-        write_dataset(path, &test)?;
         eprintln!(
             "wrote {} test points with their noise-free truth to {}",
             test.len(),

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the few helpers they share.
 
+mod bandwidth;
 mod demo;
 mod generate;
 mod plot;
@@ -22,6 +23,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Train(args) => train::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Bandwidth(args) => bandwidth::run(args),
         Command::Plot(args) => plot::run(args),
     }
 }

@@ -1,95 +1,185 @@
 //! `nw predict`: attention pooling of a training set at query points.
 
-use anyhow::{Result, bail};
-use nw_data::{read_dataset, read_queries, write_columns, write_columns_to};
+use anyhow::{Result, anyhow, bail};
+use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
+use nw_model::bandwidth::{self, Search};
 use nw_model::{
-    Attention, AveragePooling, NonparametricPooling, ParametricPooling, Pooling, chapter,
+    Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
+    ParametricPooling, PoolOptions, Pooling, chapter,
 };
 use nw_tensor::{Par, Tensor};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{check_finite, emit, emit_json, f32_json, f32s_json};
-use crate::cli::{PathKind, PoolingKind, PredictArgs};
+use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
 pub fn run(args: PredictArgs) -> Result<()> {
-    let (pooling, params, scale) = pooling(&args)?;
     let train = read_dataset(&args.train)?;
     let queries = read_queries(&args.query)?;
-    let want_weights = args.weights.is_some();
+    let kind = args.kernel.kind();
+    let (pooling, mut params, scale) = pooling(&args, train.x(), train.y())?;
+    let options = PoolOptions {
+        weights: args.weights.is_some(),
+        diagnostics: args.diagnostics,
+        far: args.far.policy(),
+        par: Par::Rayon,
+    };
     let out = match (args.path, scale) {
         (PathKind::Chapter, Some(w)) => {
-            // The chapter's formulation: every query gets its own row of keys and values.
-            let n = queries.len();
-            let (y_hat, weights) = chapter::forward(
-                &Tensor::from_slice(&queries),
-                &chapter::tile(train.x(), n)?,
-                &chapter::tile(train.y(), n)?,
-                w,
-                Par::Rayon,
-            )?;
-            Attention {
-                y_hat: y_hat.into_vec(),
-                weights: want_weights.then_some(weights),
+            if kind != KernelKind::Gaussian {
+                bail!(
+                    "--path chapter is the chapter's tensors, written for the gaussian kernel; \
+                     --kernel {} runs on the fused path",
+                    kind.name()
+                );
             }
+            chapter_path(&queries, train.x(), train.y(), w, &options)?
         }
         // Average pooling has one way only.
-        _ => pooling.pool(&queries, train.x(), train.y(), want_weights, Par::Rayon)?,
+        _ => pooling
+            .pool_with(&queries, train.x(), train.y(), &options)
+            .map_err(|e| match e {
+                ModelError::FarQueries { .. } => anyhow!(
+                    "{e}; widen --bandwidth, or choose what such queries get with \
+                     --far nan|nearest|mean"
+                ),
+                other => other.into(),
+            })?,
     };
-    check_finite("prediction for query", &out.y_hat)?;
+    if !out.far.is_empty() {
+        let what = match options.far {
+            Far::Nan => "NaN",
+            Far::Nearest => "the target of the nearest training input",
+            Far::Mean => "the mean of the training targets",
+            // Error never gets here: the pooling refused.
+            Far::Error => "an error",
+        };
+        eprintln!(
+            "note: {} of {} queries had no kernel estimate (no training input within the \
+             {} kernel's reach); they got {what} (--far {})",
+            out.far.len(),
+            queries.len(),
+            kind.name(),
+            options.far.name()
+        );
+    }
+    params.insert("far_queries".into(), json!(out.far.len()));
+    if options.far != Far::Nan {
+        // Only --far nan may leave a prediction that is not a number.
+        check_finite("prediction for query", &out.y_hat)?;
+    }
 
+    let mut names = vec!["x", "y_hat"];
+    let mut columns: Vec<&[f32]> = vec![&queries, &out.y_hat];
+    if let Some(d) = &out.diagnostics {
+        names.extend(["log_weight_sum", "effective_keys", "nearest_distance"]);
+        columns.extend([
+            d.log_weight_sum.as_slice(),
+            &d.effective_keys,
+            &d.nearest_distance,
+        ]);
+    }
+    // The weights and the predictions: both files or neither. NaN (an estimate the caller
+    // chose to leave out) and -inf (a log of an empty sum) appear only where --far nan put
+    // them, as marks.
+    let mut outputs = Outputs::new();
     if let (Some(path), Some(weights)) = (&args.weights, &out.weights) {
         let m = train.len();
         // One column per key: the weights of key j across the queries.
-        let columns: Vec<Vec<f32>> = (0..m)
+        let key_columns: Vec<Vec<f32>> = (0..m)
             .map(|j| weights.data().iter().skip(j).step_by(m).copied().collect())
             .collect();
-        let names: Vec<String> = (1..=m).map(|j| format!("k{j}")).collect();
+        let key_names: Vec<String> = (1..=m).map(|j| format!("k{j}")).collect();
         let mut all_names = vec!["x"];
-        all_names.extend(names.iter().map(String::as_str));
+        all_names.extend(key_names.iter().map(String::as_str));
         let mut all_columns = vec![queries.as_slice()];
-        all_columns.extend(columns.iter().map(Vec::as_slice));
-        write_columns(path, &all_names, &all_columns)?;
+        all_columns.extend(key_columns.iter().map(Vec::as_slice));
+        outputs.stage_columns_marked(path, &all_names, &all_columns)?;
+    }
+    if let Some(path) = &args.out {
+        outputs.stage_columns_marked(path, &names, &columns)?;
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.weights {
         eprintln!(
-            "wrote the {} x {m} attention weights to {}",
+            "wrote the {} x {} attention weights to {}",
             queries.len(),
+            train.len(),
             path.display()
         );
     }
     if let Some(path) = &args.out {
-        write_columns(path, &["x", "y_hat"], &[&queries, &out.y_hat])?;
         eprintln!("wrote {} predictions to {}", queries.len(), path.display());
     }
     if args.json {
         let mut report = json!({
             "pooling": pooling.name(),
+            "kernel": kind.name(),
             "train": args.train.display().to_string(),
             "n_train": train.len(),
             "n_query": queries.len(),
             "queries": f32s_json(&queries),
             "predictions": f32s_json(&out.y_hat),
         });
-        report
-            .as_object_mut()
-            .expect("a JSON object")
-            .extend(params);
+        let fields = report.as_object_mut().expect("a JSON object");
+        fields.extend(params);
+        if let Some(d) = &out.diagnostics {
+            fields.insert(
+                "diagnostics".into(),
+                json!({
+                    "log_weight_sum": f32s_json(&d.log_weight_sum),
+                    "effective_keys": f32s_json(&d.effective_keys),
+                    "nearest_distance": f32s_json(&d.nearest_distance),
+                }),
+            );
+        }
         emit_json(&report)?;
     } else if args.out.is_none() {
         let mut text = Vec::new();
-        write_columns_to(
-            &mut text,
-            "standard output",
-            &["x", "y_hat"],
-            &[&queries, &out.y_hat],
-        )?;
+        write_columns_marked_to(&mut text, "standard output", &names, &columns)?;
         emit(&String::from_utf8(text)?)?;
     }
     Ok(())
 }
 
-/// The pooling the flags ask for, its parameters for the JSON report, and its Gaussian
-/// scale `w` (`1 / h` for nonparametric pooling; none for average pooling).
-fn pooling(args: &PredictArgs) -> Result<(Box<dyn Pooling>, Params, Option<f32>)> {
+/// The chapter's formulation: every query gets its own row of keys and values, the weight
+/// matrix, then `bmm` (Gaussian kernel, no far queries).
+fn chapter_path(
+    queries: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    w: f32,
+    options: &PoolOptions,
+) -> Result<Attention> {
+    if options.diagnostics {
+        bail!("--diagnostics come from the fused path; drop --path chapter to get them");
+    }
+    let n = queries.len();
+    let (y_hat, weights) = chapter::forward(
+        &Tensor::from_slice(queries),
+        &chapter::tile(keys, n)?,
+        &chapter::tile(values, n)?,
+        w,
+        options.par,
+    )?;
+    Ok(Attention {
+        y_hat: y_hat.into_vec(),
+        weights: options.weights.then_some(weights),
+        diagnostics: None,
+        far: Vec::new(),
+    })
+}
+
+/// The pooling the flags ask for, its parameters for the JSON report, and its scale `w`
+/// (`1 / h` for nonparametric pooling; none for average pooling). `--bandwidth auto` runs
+/// the cross-validation search on the training set here.
+fn pooling(
+    args: &PredictArgs,
+    x: &[f32],
+    y: &[f32],
+) -> Result<(Box<dyn Pooling>, Params, Option<f32>)> {
+    let kind = args.kernel.kind();
     let mut params = Params::new();
     params.insert(
         "path".into(),
@@ -108,9 +198,24 @@ fn pooling(args: &PredictArgs) -> Result<(Box<dyn Pooling>, Params, Option<f32>)
                     "--w is the scale of parametric pooling; nonparametric pooling takes --bandwidth"
                 );
             }
-            let h = args.bandwidth.unwrap_or(1.0);
+            let h = match args.bandwidth.unwrap_or(BandwidthArg::Value(1.0)) {
+                BandwidthArg::Value(h) => h,
+                BandwidthArg::Auto => {
+                    let found = bandwidth::select(kind, x, y, &Search::default(), Par::Rayon)?;
+                    eprintln!(
+                        "bandwidth {} chosen by leave-one-out cross-validation (CV {})",
+                        found.h, found.cv
+                    );
+                    params.insert("bandwidth_method".into(), json!("cv"));
+                    params.insert("cv".into(), json!(found.cv));
+                    found.h
+                }
+            };
             params.insert("bandwidth".into(), f32_json(h));
-            (Box::new(NonparametricPooling::new(h)?), Some(1.0 / h))
+            (
+                Box::new(NonparametricPooling::with_kernel(kind, h)?),
+                Some(1.0 / h),
+            )
         }
         PoolingKind::Parametric => {
             if args.bandwidth.is_some() {
@@ -119,7 +224,7 @@ fn pooling(args: &PredictArgs) -> Result<(Box<dyn Pooling>, Params, Option<f32>)
             let Some(w) = args.w else {
                 bail!("parametric pooling needs --w (learn one with `nw train`)");
             };
-            let p = ParametricPooling::new(w)?;
+            let p = ParametricPooling::with_kernel(kind, w)?;
             params.insert("w".into(), f32_json(w));
             params.insert("bandwidth".into(), f32_json(p.bandwidth()));
             (Box::new(p), Some(w))
@@ -129,4 +234,4 @@ fn pooling(args: &PredictArgs) -> Result<(Box<dyn Pooling>, Params, Option<f32>)
 }
 
 /// Fields of the JSON report.
-type Params = serde_json::Map<String, serde_json::Value>;
+type Params = serde_json::Map<String, Value>;

@@ -7,7 +7,7 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json};
+use super::{check_figure_path, check_finite, emit, emit_json, f32_json};
 use crate::cli::SweepArgs;
 use crate::progress::Progress;
 
@@ -25,6 +25,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         for &n in &args.n_train {
             let train = Synthetic::new(n as usize, args.seed).train();
             let fit = pooling.pool(test.x(), train.x(), train.y(), false, Par::Rayon)?;
+            check_finite("prediction for test point", &fit.y_hat)?;
             mses.push(loss::mse(&fit.y_hat, test.y())?);
             progress.set((curves.len() * args.n_train.len() + mses.len()) as u64);
         }

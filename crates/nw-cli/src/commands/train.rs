@@ -1,8 +1,8 @@
 //! `nw train`: the chapter's training of parametric pooling, with a report.
 
-use anyhow::Result;
-use nw_data::{read_dataset, write_columns};
-use nw_model::{Adam, Init, Optimizer, Path, Sgd, train_observed};
+use anyhow::{Result, anyhow};
+use nw_data::{Outputs, read_dataset};
+use nw_model::{Adam, Init, ModelError, Optimizer, Path, Sgd, train_with};
 use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
@@ -31,33 +31,48 @@ pub fn run(args: TrainArgs) -> Result<()> {
         PathKind::Chapter => Path::Chapter,
     };
     let mut progress = Progress::new("training", args.epochs);
-    let report = train_observed(
+    let report = train_with(
         data.x(),
         data.y(),
+        args.kernel.kind(),
         init,
         args.epochs as usize,
         optimizer.as_mut(),
         path,
         Par::Rayon,
         &mut |record| progress.set(record.epoch as u64),
-    )?;
+    )
+    .map_err(|e| match e {
+        ModelError::Isolated { .. } => anyhow!(
+            "{e}; the learned w jumped too far for this kernel: try a smaller --lr or \
+             --optimizer adam"
+        ),
+        other => other.into(),
+    })?;
     progress.finish();
     let w = report.pooling.w();
 
     let epochs: Vec<f32> = report.epochs.iter().map(|e| e.epoch as f32).collect();
     let losses: Vec<f32> = report.epochs.iter().map(|e| e.loss).collect();
+    // Both files or neither.
+    let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
-        nw_viz::LossCurve::new(&losses).save(path)?;
-        eprintln!("wrote the training-loss curve to {}", path.display());
+        outputs.stage(path, &nw_viz::LossCurve::new(&losses).render_for(path)?)?;
     }
     if let Some(path) = &args.out {
         let grads: Vec<f32> = report.epochs.iter().map(|e| e.grad).collect();
         let ws: Vec<f32> = report.epochs.iter().map(|e| e.w).collect();
-        write_columns(
+        outputs.stage_columns(
             path,
             &["epoch", "loss", "grad", "w"],
             &[&epochs, &losses, &grads, &ws],
         )?;
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        eprintln!("wrote the training-loss curve to {}", path.display());
+    }
+    if let Some(path) = &args.out {
         eprintln!("wrote {} epochs to {}", epochs.len(), path.display());
     }
     if args.json {
@@ -67,6 +82,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .map(|e| json!({"epoch": e.epoch, "loss": f32_json(e.loss), "grad": f32_json(e.grad), "w": f32_json(e.w)}))
             .collect();
         emit_json(&json!({
+            "kernel": args.kernel.kind().name(),
             "w0": f32_json(w0),
             "optimizer": format!("{:?}", args.optimizer).to_lowercase(),
             "lr": f32_json(args.lr),

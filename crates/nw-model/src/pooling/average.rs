@@ -1,8 +1,8 @@
 //! Average pooling: every query gets the mean of the values, the chapter's baseline.
 
-use nw_tensor::{Par, Tensor};
+use nw_tensor::Tensor;
 
-use super::{Attention, Pooling, check_keys};
+use super::{Attention, Diagnostics, PoolOptions, Pooling, check_keys};
 use crate::Result;
 
 /// `f(q) = (1/m) sum_i v_i`: uniform attention, blind to the query.
@@ -14,26 +14,47 @@ impl Pooling for AveragePooling {
         "average"
     }
 
-    fn pool(
+    fn pool_with(
         &self,
         queries: &[f32],
         keys: &[f32],
         values: &[f32],
-        weights: bool,
-        _par: Par,
+        options: &PoolOptions,
     ) -> Result<Attention> {
         check_keys(keys, values)?;
         // Summed in f64: the mean of many f32 values keeps every digit f32 can show.
         let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64;
         let m = keys.len();
-        let weights = if weights {
+        let weights = if options.weights {
             Some(Tensor::full(&[queries.len(), m], 1.0 / m as f32)?)
         } else {
             None
         };
+        // Every key weighs 1: the sum is m, and all m count.
+        let diagnostics = options.diagnostics.then(|| {
+            let mut sorted = keys.to_vec();
+            sorted.sort_by(f32::total_cmp);
+            Diagnostics {
+                log_weight_sum: vec![(m as f64).ln() as f32; queries.len()],
+                effective_keys: vec![m as f32; queries.len()],
+                nearest_distance: queries.iter().map(|&q| nearest(&sorted, q)).collect(),
+            }
+        });
         Ok(Attention {
             y_hat: vec![mean as f32; queries.len()],
             weights,
+            diagnostics,
+            far: Vec::new(),
         })
     }
+}
+
+/// The distance from `q` to the nearest of the ascending `keys` (at least one).
+fn nearest(keys: &[f32], q: f32) -> f32 {
+    let p = keys.partition_point(|&k| k < q);
+    [p.checked_sub(1), (p < keys.len()).then_some(p)]
+        .into_iter()
+        .flatten()
+        .map(|j| (q - keys[j]).abs())
+        .fold(f32::INFINITY, f32::min)
 }

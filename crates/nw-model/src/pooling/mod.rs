@@ -9,28 +9,79 @@ pub use average::AveragePooling;
 pub use nonparametric::NonparametricPooling;
 pub use parametric::{ParametricPooling, ParametricTape};
 
-use nw_tensor::kernels::radial::Gaussian;
-use nw_tensor::ops::pool::{self, SortedKeys};
-use nw_tensor::ops::{matmul, softmax};
+use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
+use nw_tensor::ops::pool::{self, Pooled, SortedKeys};
 use nw_tensor::{Par, Tensor};
 use rayon::prelude::*;
 
-use crate::kernel::gaussian_score;
+use crate::far::{self, Far};
 use crate::{ModelError, Result};
+
+/// How a pooling call runs and what it returns besides the predictions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolOptions {
+    /// Also return the attention-weight matrix (queries x keys: O(n m) memory).
+    pub weights: bool,
+    /// Also return per-query [`Diagnostics`].
+    pub diagnostics: bool,
+    /// What a query with no kernel estimate gets.
+    pub far: Far,
+    /// Threads.
+    pub par: Par,
+}
+
+impl Default for PoolOptions {
+    /// Predictions only, far queries refused, on the rayon pool.
+    fn default() -> Self {
+        PoolOptions {
+            weights: false,
+            diagnostics: false,
+            far: Far::Error,
+            par: Par::Rayon,
+        }
+    }
+}
+
+/// Per-query diagnostics of a kernel pooling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostics {
+    /// `ln sum_j K(u_j)`, the log of the kernel-weight sum (the log-sum-exp of the scores);
+    /// `-inf` for a query with no key in reach.
+    pub log_weight_sum: Vec<f32>,
+    /// `(sum_j K_j)^2 / sum_j K_j^2`: how many keys the estimate really averages (1 when one
+    /// key has all the weight, `m` when all weigh the same); NaN without an estimate.
+    pub effective_keys: Vec<f32>,
+    /// The distance from the query to its nearest key.
+    pub nearest_distance: Vec<f32>,
+}
 
 /// What a pooling returns: a prediction per query and, when asked for, the weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attention {
     /// One prediction per query, in query order.
     pub y_hat: Vec<f32>,
-    /// The attention weights, queries x keys, when they were asked for.
+    /// The attention weights, queries x keys, when they were asked for (a row of NaN for a
+    /// query with no estimate).
     pub weights: Option<Tensor>,
+    /// Per-query diagnostics, when they were asked for.
+    pub diagnostics: Option<Diagnostics>,
+    /// The queries that had no kernel estimate (their predictions follow the [`Far`] policy).
+    pub far: Vec<usize>,
 }
 
 /// A way to pool values by attention: the common face of the chapter's three models.
 pub trait Pooling {
     /// A short name for reports (`average`, `nonparametric`, `parametric`).
     fn name(&self) -> &'static str;
+
+    /// Predictions for `queries` from `(keys, values)`, with what `options` asks for.
+    fn pool_with(
+        &self,
+        queries: &[f32],
+        keys: &[f32],
+        values: &[f32],
+        options: &PoolOptions,
+    ) -> Result<Attention>;
 
     /// Predictions for `queries` from `(keys, values)`; the weight matrix when `weights`.
     fn pool(
@@ -40,7 +91,14 @@ pub trait Pooling {
         values: &[f32],
         weights: bool,
         par: Par,
-    ) -> Result<Attention>;
+    ) -> Result<Attention> {
+        let options = PoolOptions {
+            weights,
+            par,
+            ..PoolOptions::default()
+        };
+        self.pool_with(queries, keys, values, &options)
+    }
 }
 
 /// Checks that every key has a value and that there is a key.
@@ -57,89 +115,116 @@ pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
     Ok(())
 }
 
-/// Queries per parallel block of the materialized path.
-const BLOCK: usize = 64;
-
-/// Gaussian attention pooling with scale `w`.
+/// Kernel attention pooling with `kind` at bandwidth `h` (infinite: every key alike).
 ///
-/// The predictions come from the fused streaming kernel ([`nw_tensor::ops::pool`]),
+/// The predictions come from the fused streaming kernel ([`nw_tensor::ops::pool`]), in
 /// O(queries + keys) memory, whether or not the weights are asked for, so they are the same
-/// bits either way. The weights, when asked for, are the matrix itself, computed a block of
-/// queries at a time (scores, row softmax); predictions from that matrix would agree with the
-/// fused ones to f32 rounding (within 1e-5 relative, tested).
-pub(crate) fn gaussian_pool(
+/// bits either way. The weights, when asked for, are the matrix itself, each row a softmax of
+/// [`KernelKind::ln_k`] computed in f64 ([`weight_matrix`]).
+pub(crate) fn kernel_pool(
+    kind: KernelKind,
+    h: f32,
     queries: &[f32],
     keys: &[f32],
     values: &[f32],
-    w: f32,
-    weights: bool,
-    par: Par,
+    options: &PoolOptions,
 ) -> Result<Attention> {
     check_keys(keys, values)?;
     let sorted = SortedKeys::new(keys, values)?;
-    let pooled = pool::pool(&Gaussian::new(w), queries, &sorted, par);
-    let weights = if weights {
-        gaussian_pool_materialized(queries, keys, values, w, par)?.weights
+    let pooled = kind.visit(
+        h,
+        Fused {
+            queries,
+            keys: &sorted,
+            diagnostics: options.diagnostics,
+            par: options.par,
+        },
+    );
+    let Pooled {
+        y: mut y_hat,
+        lse,
+        dmin,
+        effective,
+    } = pooled;
+    let far = far::apply(options.far, queries, &mut y_hat, keys, values)?;
+    let weights = if options.weights {
+        Some(weight_matrix(kind, h, queries, keys, options.par)?)
     } else {
         None
     };
-    Ok(Attention {
-        y_hat: pooled.y,
-        weights,
-    })
-}
-
-/// Pooling through the weight matrix: the materialized path, kept for the weights and as a
-/// reference for the fused kernel.
-pub fn materialized(
-    queries: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    w: f32,
-    par: Par,
-) -> Result<Attention> {
-    check_keys(keys, values)?;
-    gaussian_pool_materialized(queries, keys, values, w, par)
-}
-
-/// The weight matrix, a block of queries at a time: scores, row softmax, then a
-/// matrix-vector product with the values.
-fn gaussian_pool_materialized(
-    queries: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    w: f32,
-    par: Par,
-) -> Result<Attention> {
-    let m = keys.len();
-    let mut y_hat = vec![0.0; queries.len()];
-    let mut all = vec![0.0; queries.len() * m];
-    let block = |((q, y), scores): ((&[f32], &mut [f32]), &mut [f32])| {
-        for (row, &qi) in scores.chunks_exact_mut(m).zip(q) {
-            for (s, &k) in row.iter_mut().zip(keys) {
-                *s = gaussian_score(qi, k, w);
-            }
-        }
-        softmax::softmax_rows(scores, m, Par::Seq);
-        matmul::gemm(q.len(), m, 1, scores, values, y, Par::Seq);
-    };
-    // Blocks are independent and each row is computed the same way in any of them, so the
-    // split changes nothing in the result.
-    if par.is_parallel() {
-        queries
-            .par_chunks(BLOCK)
-            .zip(y_hat.par_chunks_mut(BLOCK))
-            .zip(all.par_chunks_mut(BLOCK * m))
-            .for_each(block);
-    } else {
-        queries
-            .chunks(BLOCK)
-            .zip(y_hat.chunks_mut(BLOCK))
-            .zip(all.chunks_mut(BLOCK * m))
-            .for_each(block);
-    }
+    let diagnostics = options.diagnostics.then(|| Diagnostics {
+        log_weight_sum: lse,
+        effective_keys: effective.unwrap_or_default(),
+        nearest_distance: dmin,
+    });
     Ok(Attention {
         y_hat,
-        weights: Some(Tensor::new(&[queries.len(), m], all)?),
+        weights,
+        diagnostics,
+        far,
     })
+}
+
+/// The fused pooling, for [`KernelKind::visit`].
+struct Fused<'a> {
+    queries: &'a [f32],
+    keys: &'a SortedKeys,
+    diagnostics: bool,
+    par: Par,
+}
+
+impl KernelVisitor for Fused<'_> {
+    type Output = Pooled;
+    fn visit<K: Bandwidth>(self, kernel: K) -> Pooled {
+        if self.diagnostics {
+            pool::pool_diagnosed(&kernel, self.queries, self.keys, self.par)
+        } else {
+            pool::pool(&kernel, self.queries, self.keys, self.par)
+        }
+    }
+}
+
+/// Rows of queries per parallel task when building the weight matrix.
+const ROWS: usize = 16;
+
+/// The attention weights of `kind` at bandwidth `h`, queries x keys in the keys' input
+/// order: row `i` is `softmax_j(ln K((q_i - k_j) / h))`, computed in f64 from the textbook
+/// [`KernelKind::ln_k`] and rounded once to f32. A query with no key in reach gets a row of
+/// NaN. O(queries x keys) memory: this is the matrix the fused path never builds.
+pub fn weight_matrix(
+    kind: KernelKind,
+    h: f32,
+    queries: &[f32],
+    keys: &[f32],
+    par: Par,
+) -> Result<Tensor> {
+    let m = keys.len();
+    let mut all = vec![0.0f32; queries.len() * m];
+    let h = f64::from(h);
+    let row = |(out, &q): (&mut [f32], &f32)| {
+        let scores: Vec<f64> = keys
+            .iter()
+            .map(|&k| kind.ln_k((f64::from(q) - f64::from(k)) / h))
+            .collect();
+        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if max == f64::NEG_INFINITY || max.is_nan() {
+            out.fill(f32::NAN);
+            return;
+        }
+        let sum: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+        for (o, s) in out.iter_mut().zip(&scores) {
+            *o = ((s - max).exp() / sum) as f32;
+        }
+    };
+    if m > 0 {
+        if par.is_parallel() {
+            all.par_chunks_mut(m)
+                .zip(queries)
+                .with_min_len(ROWS)
+                .for_each(row);
+        } else {
+            all.chunks_mut(m).zip(queries).for_each(row);
+        }
+    }
+    Ok(Tensor::new(&[queries.len(), m], all)?)
 }

@@ -1,30 +1,42 @@
-//! Nonparametric attention pooling: the Nadaraya-Watson estimator with a Gaussian kernel.
+//! Nonparametric attention pooling: the Nadaraya-Watson estimator, with the chapter's
+//! Gaussian kernel or any other.
 
-use nw_tensor::Par;
+use nw_tensor::kernels::radial::KernelKind;
 
-use super::{Attention, Pooling, gaussian_pool};
+use super::{Attention, PoolOptions, Pooling, kernel_pool};
 use crate::Result;
 use crate::kernel::check_bandwidth;
 
-/// `f(q) = sum_i softmax_i(-((q - k_i) / h)^2 / 2) v_i`, with the chapter's `h = 1` by
-/// default and `h` as the hyperparameter of its exercise 3.
+/// `f(q) = sum_i softmax_i(ln K((q - k_i) / h)) v_i`: with the Gaussian kernel,
+/// `softmax_i(-((q - k_i) / h)^2 / 2)`, the chapter's `h = 1` by default and `h` as the
+/// hyperparameter of its exercise 3.
 ///
 /// Nothing is learned: the keys and values are the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NonparametricPooling {
+    kernel: KernelKind,
     bandwidth: f32,
 }
 
 impl Default for NonparametricPooling {
     fn default() -> Self {
-        NonparametricPooling { bandwidth: 1.0 }
+        NonparametricPooling {
+            kernel: KernelKind::Gaussian,
+            bandwidth: 1.0,
+        }
     }
 }
 
 impl NonparametricPooling {
-    /// The estimator with bandwidth `h` (positive and finite).
+    /// The Gaussian estimator with bandwidth `h` (positive and finite).
     pub fn new(h: f32) -> Result<Self> {
+        Self::with_kernel(KernelKind::Gaussian, h)
+    }
+
+    /// The estimator with `kernel` and bandwidth `h` (positive and finite).
+    pub fn with_kernel(kernel: KernelKind, h: f32) -> Result<Self> {
         Ok(NonparametricPooling {
+            kernel,
             bandwidth: check_bandwidth(h)?,
         })
     }
@@ -33,6 +45,11 @@ impl NonparametricPooling {
     pub fn bandwidth(&self) -> f32 {
         self.bandwidth
     }
+
+    /// The kernel.
+    pub fn kernel(&self) -> KernelKind {
+        self.kernel
+    }
 }
 
 impl Pooling for NonparametricPooling {
@@ -40,16 +57,13 @@ impl Pooling for NonparametricPooling {
         "nonparametric"
     }
 
-    fn pool(
+    fn pool_with(
         &self,
         queries: &[f32],
         keys: &[f32],
         values: &[f32],
-        weights: bool,
-        par: Par,
+        options: &PoolOptions,
     ) -> Result<Attention> {
-        // Scaling by 1/h rather than dividing keeps one score function for every pooling;
-        // for the chapter's h = 1 the scores are exact either way.
-        gaussian_pool(queries, keys, values, 1.0 / self.bandwidth, weights, par)
+        kernel_pool(self.kernel, self.bandwidth, queries, keys, values, options)
     }
 }

@@ -1,21 +1,29 @@
 //! Parametric attention pooling: the chapter's learnable scale `w`, with its backward pass.
 
+use nw_tensor::kernels::radial::KernelKind;
 use nw_tensor::{Par, Tensor};
 
-use super::{Attention, Pooling, gaussian_pool};
+use super::{Attention, PoolOptions, Pooling, kernel_pool};
 use crate::chapter;
 use crate::{ModelError, Result};
 
 /// `f(q) = sum_i softmax_i(-((q - k_i) w)^2 / 2) v_i` with a learnable `w`: the Gaussian
-/// kernel with bandwidth `h = 1 / |w|`.
+/// kernel with bandwidth `h = 1 / |w|`. Any other kernel takes the same scale:
+/// `softmax_i(ln K((q - k_i) w))`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ParametricPooling {
     w: f32,
+    kernel: KernelKind,
 }
 
 impl ParametricPooling {
-    /// The pooling with scale `w` (finite; 0 gives average pooling).
+    /// The Gaussian pooling with scale `w` (finite; 0 gives average pooling).
     pub fn new(w: f32) -> Result<Self> {
+        Self::with_kernel(KernelKind::Gaussian, w)
+    }
+
+    /// The pooling with `kernel` and scale `w` (finite; 0 weighs every key alike).
+    pub fn with_kernel(kernel: KernelKind, w: f32) -> Result<Self> {
         if !w.is_finite() {
             return Err(ModelError::Parameter {
                 name: "w",
@@ -23,7 +31,7 @@ impl ParametricPooling {
                 value: f64::from(w),
             });
         }
-        Ok(ParametricPooling { w })
+        Ok(ParametricPooling { w, kernel })
     }
 
     /// The scale `w`.
@@ -31,12 +39,18 @@ impl ParametricPooling {
         self.w
     }
 
+    /// The kernel.
+    pub fn kernel(&self) -> KernelKind {
+        self.kernel
+    }
+
     /// The bandwidth this scale means, `1 / |w|` (infinite for `w = 0`).
     pub fn bandwidth(&self) -> f32 {
         1.0 / self.w.abs()
     }
 
-    /// The chapter's forward pass over per-query rows of keys and values (`n x m` each, row
+    /// The chapter's forward pass over per-query rows of keys and values (Gaussian kernel
+    /// only) (`n x m` each, row
     /// `i` for query `i`), keeping what [`ParametricTape::backward`] needs.
     pub fn forward_rows(
         &self,
@@ -45,6 +59,9 @@ impl ParametricPooling {
         values: &Tensor,
         par: Par,
     ) -> Result<ParametricTape> {
+        if self.kernel != KernelKind::Gaussian {
+            return Err(ModelError::ChapterKernel(self.kernel.name()));
+        }
         let (y_hat, weights) = chapter::forward(queries, keys, values, self.w, par)?;
         Ok(ParametricTape {
             w: self.w,
@@ -62,15 +79,21 @@ impl Pooling for ParametricPooling {
         "parametric"
     }
 
-    fn pool(
+    fn pool_with(
         &self,
         queries: &[f32],
         keys: &[f32],
         values: &[f32],
-        weights: bool,
-        par: Par,
+        options: &PoolOptions,
     ) -> Result<Attention> {
-        gaussian_pool(queries, keys, values, self.w, weights, par)
+        kernel_pool(
+            self.kernel,
+            self.bandwidth(),
+            queries,
+            keys,
+            values,
+            options,
+        )
     }
 }
 

@@ -9,6 +9,7 @@
 //! The vector width is fixed when the crate is compiled, because `wide` selects its
 //! instructions at compile time: 16 lanes with AVX-512, 8 with AVX, 4 otherwise.
 
+pub mod compact;
 pub mod radial;
 pub mod scalar;
 pub mod simd;

@@ -178,11 +178,11 @@ pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: 
 /// Adds one query's weighted sums over keys `lo..hi`, leaving out index `skip`, to `sums`.
 ///
 /// Key `j` is at `t = keys[j] - pivot` from the query's pivot (see [`super::radial`]) and
-/// weighs `kernel.weight(anchor, t)`; every
-/// product and sum is taken in f64, one key at a time, in index order. `GRAD` adds the
-/// feature sums that gradients need. The vector twin computes the same sums with f32 lanes.
+/// weighs `e = kernel.weight(anchor, t)`; every product and sum is taken in f64, one key at a
+/// time, in index order. `GRAD` adds the slope sums that gradients need, `SQUARES` the sum of
+/// squared weights. The vector twin computes the same sums with f32 lanes.
 #[allow(clippy::too_many_arguments)]
-pub fn pool_sums<K: Radial, const GRAD: bool>(
+pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
     kernel: &K,
     anchor: &K::Anchor,
     pivot: f32,
@@ -196,15 +196,18 @@ pub fn pool_sums<K: Radial, const GRAD: bool>(
         if j == skip {
             continue;
         }
-        let d = keys[j] - pivot;
-        let e = f64::from(kernel.weight(anchor, d));
-        let v = f64::from(values[j]);
+        let t = keys[j] - pivot;
+        let w = kernel.weight(anchor, t);
+        let (e, v) = (f64::from(w), f64::from(values[j]));
         sums.z += e;
         sums.v += e * v;
         if GRAD {
-            let ef = e * f64::from(kernel.feature(anchor, d));
+            let ef = f64::from(kernel.slope(anchor, t, w));
             sums.f += ef;
             sums.fv += ef * v;
+        }
+        if SQUARES {
+            sums.e2 += e * e;
         }
     }
 }

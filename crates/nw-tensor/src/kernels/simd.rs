@@ -239,7 +239,7 @@ fn lane_offsets() -> Vector {
 /// f32 lane sums few terms.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-pub fn pool_sums<K: Radial, const GRAD: bool>(
+pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
     kernel: &K,
     anchor: &K::Anchor,
     pivot: f32,
@@ -257,17 +257,22 @@ pub fn pool_sums<K: Radial, const GRAD: bool>(
     let keys = &keys[first..end];
     let values = &values[first..end];
     let pv = Vector::splat(pivot);
-    // [z, v, f, fv] for each of the two alternating sets.
-    let mut acc = [[Vector::ZERO; 4]; 2];
+    // [z, v, f, fv, e2] for each of the two alternating sets.
+    let mut acc = [[Vector::ZERO; 5]; 2];
     // Positions relative to `first`; `skip` may be far outside (or usize::MAX).
     let (lo, hi) = (lo - first, hi - first);
     let skip = skip.wrapping_sub(first);
     let offsets = lane_offsets();
-    let step = |j: usize, acc: &mut [Vector; 4]| {
+    let step = |j: usize, acc: &mut [Vector; 5]| {
         let k = load(&keys[j..]);
         let v = load(&values[j..]);
-        let d = k - pv;
-        let mut e = kernel.weight_v(anchor, d);
+        let t = k - pv;
+        let mut e = kernel.weight_v(anchor, t);
+        let mut ef = if GRAD {
+            kernel.slope_v(anchor, t, e)
+        } else {
+            Vector::ZERO
+        };
         if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
             // Lane i is key j + i: keep it if lo <= j + i < hi and j + i != skip. The bounds
             // are clamped to small integers first, which f32 holds exactly.
@@ -277,13 +282,16 @@ pub fn pool_sums<K: Radial, const GRAD: bool>(
                 & offsets.simd_lt(Vector::splat(rel(hi)))
                 & offsets.simd_ne(Vector::splat(rel(skip)));
             e = keep.select(e, Vector::ZERO);
+            ef = keep.select(ef, Vector::ZERO);
         }
         acc[0] += e;
         acc[1] = e.mul_add(v, acc[1]);
         if GRAD {
-            let ef = e * kernel.feature_v(anchor, d);
             acc[2] += ef;
             acc[3] = ef.mul_add(v, acc[3]);
+        }
+        if SQUARES {
+            acc[4] = e.mul_add(e, acc[4]);
         }
     };
     let mut j = 0;
@@ -303,5 +311,8 @@ pub fn pool_sums<K: Radial, const GRAD: bool>(
     if GRAD {
         sums.f += total(2);
         sums.fv += total(3);
+    }
+    if SQUARES {
+        sums.e2 += total(4);
     }
 }

@@ -1,21 +1,27 @@
-//! Fused attention pooling: `y(q) = sum_j softmax_j(ln K(|q - k_j|)) v_j` for every query in
-//! one streaming pass over the keys, never building the `queries x keys` weight matrix.
+//! Fused attention pooling: `y(q) = sum_j softmax_j(ln K(|q - k_j| / h)) v_j` for every query
+//! in one streaming pass over the keys, never building the `queries x keys` weight matrix.
 //!
 //! # How
 //! Keys are sorted once ([`SortedKeys`]). For each query a binary search finds the nearest
 //! key, whose score is the row maximum of a radial kernel, and the range of keys whose weight
-//! can be non-zero ([`Radial::radius`]). Then every key weighs `K(d) / K(dmin)` in `[0, 1]`,
-//! so there is no running maximum to rescale, the nearest key's weight is exactly 1 (the
-//! normalizer is never 0, and there is no NaN), and the weights, the weighted values and the
-//! normalizer are summed in one pass: in f32 vector lanes over a tile of [`TILE`] keys, then
-//! in f64 across tiles. Memory is O(queries + keys).
+//! can be non-zero ([`Radial::radius`]). Every key then weighs at most 1 relative to the
+//! largest possible weight (for the Gaussian and Laplace kernels, `K(d) / K(dmin)`: the nearest
+//! key weighs exactly 1), so there is no running maximum to rescale, and the weights, the
+//! weighted values and the normalizer are summed in one pass: in f32 vector lanes over a tile
+//! of [`TILE`] keys, then in f64 across tiles. Memory is O(queries + keys).
 //!
 //! ```text
 //! for each block of queries (in parallel):          plan: dmin, anchor, range lo..hi
 //!   for each tile of TILE keys (in order):          the tile stays in L1
 //!     for each query of the block:                  simd::pool_sums over range ∩ tile
-//! y = v / z,   log-normalizer = ln K(dmin) + ln z
+//! y = v / z,   log-normalizer = log_scale + ln z
 //! ```
+//!
+//! # No estimate
+//! A query with no key within a compact kernel's reach gets `z = 0`: its prediction is NaN
+//! and its log-normalizer `-inf`, never a number that looks like an estimate; `nw_model`
+//! applies the caller's far-query policy to it. The whole-line kernels always have one (the
+//! nearest key weighs 1), however far the query.
 //!
 //! # Determinism
 //! A query's sums run over the same tiles in the same order whichever block or thread it
@@ -23,15 +29,20 @@
 //!
 //! # Accuracy
 //! Against an f64 computation on the same f32 inputs, each prediction is within 1e-5
-//! relative (tests: up to 10^6 keys). The weights carry the error of [`scalar::exp2`]
-//! (2e-7) and of their exponent, a product of two accurate factors (a few f32 ulps of the
-//! exponent itself, small for the keys that matter, however far the query is); each f32 lane
-//! sums at most `TILE / (2 LANES)` terms before the f64 sum takes over.
+//! relative (tests: up to 10^6 keys) for a query within 5 bandwidths of its nearest key, or
+//! anywhere outside the span of the keys. The weights carry the error of [`scalar::exp2`]
+//! (2e-7) and of their exponent, a product of two accurate factors; each f32 lane sums at
+//! most `TILE / (2 LANES)` terms before the f64 sum takes over. A query deep inside a gap
+//! between keys, `n` bandwidths from the nearest, depends on differences of distances that
+//! the f32 subtraction `k - q` resolves only to `~1e-7 n^2` in the exponent (PyTorch's f32
+//! path does no better, and statsmodels' f64 one returns NaN beyond about 37 bandwidths);
+//! there the prediction stays a finite weighted average of the nearest keys' values and
+//! tends to the nearest key's value as the scale grows.
 //!
 //! # Leave-one-out
 //! [`loo`] pools every training example against all the others (its own key masked out),
-//! and returns the summed squared loss and its gradient with respect to the kernel's
-//! parameter, from the same pass.
+//! and returns the summed squared loss and its gradient with respect to the log-bandwidth,
+//! from the same pass; [`loo_cv`] the loss alone, for bandwidth selection.
 
 use std::ops::Range;
 
@@ -159,62 +170,85 @@ fn sort_order(keys: &[f32]) -> Vec<usize> {
 /// What pooling returns for each query, in query order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pooled {
-    /// The prediction `sum_j a_j v_j`.
+    /// The prediction `sum_j a_j v_j`; NaN for a query with no kernel estimate (no key within
+    /// a compact kernel's reach, no keys at all, or a query that is not finite).
     pub y: Vec<f32>,
-    /// The log of the normalizer, `ln sum_j K(|q - k_j|)`: the log-sum-exp of the scores
-    /// (`-inf` for no keys at all).
+    /// The log of the normalizer, `ln sum_j K(u_j)`: the log-sum-exp of the scores `ln K(u_j)`
+    /// (`-inf` when no key has a weight).
     pub lse: Vec<f32>,
+    /// The distance from the query to its nearest key (NaN without one).
+    pub dmin: Vec<f32>,
+    /// The effective number of keys, `(sum_j K_j)^2 / sum_j K_j^2`, when asked for
+    /// ([`pool_diagnosed`]); NaN without an estimate.
+    pub effective: Option<Vec<f32>>,
 }
 
 /// Pools `queries` over `keys` with `kernel`, in one streaming pass (see the module docs).
-///
-/// A query that is NaN or infinite gets NaN (there is no nearest key to it); with no keys at
-/// all every prediction is NaN and every log-normalizer `-inf`.
 pub fn pool<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys, par: Par) -> Pooled {
+    pool_with::<K, false>(kernel, queries, keys, par)
+}
+
+/// [`pool`], also counting each query's effective number of keys (one more multiply-add per
+/// pair).
+pub fn pool_diagnosed<K: Radial>(
+    kernel: &K,
+    queries: &[f32],
+    keys: &SortedKeys,
+    par: Par,
+) -> Pooled {
+    pool_with::<K, true>(kernel, queries, keys, par)
+}
+
+/// A query's results: `(y, lse, dmin, effective)`.
+type Row = (f32, f32, f32, f32);
+
+fn pool_with<K: Radial, const SQUARES: bool>(
+    kernel: &K,
+    queries: &[f32],
+    keys: &SortedKeys,
+    par: Par,
+) -> Pooled {
     if keys.is_empty() {
-        return nothing(queries.len());
+        return nothing(queries.len(), SQUARES);
     }
-    let mut y = vec![0.0; queries.len()];
-    let mut lse = vec![0.0; queries.len()];
-    let block = |((q, y), lse): ((&[f32], &mut [f32]), &mut [f32])| {
+    let mut rows: Vec<Row> = vec![(0.0, 0.0, 0.0, 0.0); queries.len()];
+    let block = |(q, out): (&[f32], &mut [Row])| {
         let plans: Vec<Option<Plan<K>>> = q
             .iter()
             .map(|&qi| plan(kernel, qi, keys.keys(), NO_SKIP))
             .collect();
-        let sums = stream::<K, false>(kernel, &plans, keys, NO_SKIP);
-        for (i, (p, s)) in plans.iter().zip(&sums).enumerate() {
-            (y[i], lse[i]) = finish(kernel, p.as_ref(), s);
+        let sums = stream::<K, false, SQUARES>(kernel, &plans, keys, NO_SKIP);
+        for (o, (p, s)) in out.iter_mut().zip(plans.iter().zip(&sums)) {
+            *o = finish(p.as_ref(), s);
         }
     };
     if par.is_parallel() && queries.len() > QUERY_BLOCK {
         queries
             .par_chunks(QUERY_BLOCK)
-            .zip(y.par_chunks_mut(QUERY_BLOCK))
-            .zip(lse.par_chunks_mut(QUERY_BLOCK))
+            .zip(rows.par_chunks_mut(QUERY_BLOCK))
             .for_each(block);
     } else {
         queries
             .chunks(QUERY_BLOCK)
-            .zip(y.chunks_mut(QUERY_BLOCK))
-            .zip(lse.chunks_mut(QUERY_BLOCK))
+            .zip(rows.chunks_mut(QUERY_BLOCK))
             .for_each(block);
     }
-    Pooled { y, lse }
+    unzip(rows, SQUARES)
 }
 
-/// The scalar twin of [`pool`]: the same plan per query, then every key of the range in
-/// order, in f64 ([`scalar::pool_sums`]), with no tiles and no threads.
+/// The scalar twin of [`pool_diagnosed`]: the same plan per query, then every key of the
+/// range in order, in f64 ([`scalar::pool_sums`]), with no tiles and no threads.
 pub fn pool_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) -> Pooled {
     if keys.is_empty() {
-        return nothing(queries.len());
+        return nothing(queries.len(), true);
     }
-    let (y, lse) = queries
+    let rows = queries
         .iter()
         .map(|&q| {
             let p = plan(kernel, q, keys.keys(), NO_SKIP);
             let mut s = Sums::default();
             if let Some(p) = &p {
-                scalar::pool_sums::<K, false>(
+                scalar::pool_sums::<K, false, true>(
                     kernel,
                     &p.anchor,
                     p.pivot,
@@ -225,138 +259,223 @@ pub fn pool_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) ->
                     &mut s,
                 );
             }
-            finish(kernel, p.as_ref(), &s)
+            finish(p.as_ref(), &s)
         })
-        .unzip();
-    Pooled { y, lse }
+        .collect();
+    unzip(rows, true)
+}
+
+/// The pooling over no keys: no prediction, and the log of an empty sum.
+fn nothing(queries: usize, effective: bool) -> Pooled {
+    unzip(
+        vec![(f32::NAN, f32::NEG_INFINITY, f32::NAN, f32::NAN); queries],
+        effective,
+    )
+}
+
+/// Columns from rows.
+fn unzip(rows: Vec<Row>, effective: bool) -> Pooled {
+    let mut out = Pooled {
+        y: Vec::with_capacity(rows.len()),
+        lse: Vec::with_capacity(rows.len()),
+        dmin: Vec::with_capacity(rows.len()),
+        effective: effective.then(|| Vec::with_capacity(rows.len())),
+    };
+    for (y, lse, dmin, eff) in rows {
+        out.y.push(y);
+        out.lse.push(lse);
+        out.dmin.push(dmin);
+        if let Some(e) = &mut out.effective {
+            e.push(eff);
+        }
+    }
+    out
 }
 
 /// Combines the pooling of the same queries over two disjoint sets of keys into the pooling
-/// over their union: `lse = ln(e^lse_a + e^lse_b)`, `y = (e^lse_a y_a + e^lse_b y_b) / e^lse`.
+/// over their union: `lse = ln(e^lse_a + e^lse_b)`, `y = (e^lse_a y_a + e^lse_b y_b) / e^lse`,
+/// and the nearer of the two nearest keys. Effective key counts are not merged (`None`).
 ///
-/// An empty side (`lse = -inf`) is the identity, whatever its `y`. Computed in f64.
+/// A side without weight (`lse = -inf`) is the identity, whatever its `y`. Computed in f64.
 ///
 /// # Panics
 /// If the two hold different numbers of queries.
 pub fn merge(a: &Pooled, b: &Pooled) -> Pooled {
     assert_eq!(a.y.len(), b.y.len(), "merge: different numbers of queries");
-    let (y, lse) = (0..a.y.len())
+    let rows = (0..a.y.len())
         .map(|i| {
+            let dmin = if b.dmin[i] < a.dmin[i] || a.dmin[i].is_nan() {
+                b.dmin[i]
+            } else {
+                a.dmin[i]
+            };
             let (la, lb) = (f64::from(a.lse[i]), f64::from(b.lse[i]));
             if la == f64::NEG_INFINITY {
-                return (b.y[i], b.lse[i]);
+                return (b.y[i], b.lse[i], dmin, f32::NAN);
             }
             if lb == f64::NEG_INFINITY {
-                return (a.y[i], a.lse[i]);
+                return (a.y[i], a.lse[i], dmin, f32::NAN);
             }
             let m = la.max(lb);
             let (wa, wb) = ((la - m).exp(), (lb - m).exp());
             let y = (wa * f64::from(a.y[i]) + wb * f64::from(b.y[i])) / (wa + wb);
-            (y as f32, (m + (wa + wb).ln()) as f32)
+            (y as f32, (m + (wa + wb).ln()) as f32, dmin, f32::NAN)
         })
-        .unzip();
-    Pooled { y, lse }
+        .collect();
+    unzip(rows, false)
 }
 
 /// The leave-one-out fit of a kernel on a training set: each example pooled over all the
 /// others.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LooFit {
-    /// `sum_i (y_hat_i - y_i)^2`, in f64.
+    /// `sum_i (y_hat_i - y_i)^2` over the examples with an estimate, in f64.
     pub loss: f64,
-    /// `d loss / d theta` for the kernel's parameter `theta` ([`Radial::feature_scale`]).
+    /// `d loss / d ln h`, the gradient with respect to the log-bandwidth (0 from [`loo_cv`]).
     pub grad: f64,
-    /// The leave-one-out prediction of each example, in the input order.
+    /// Each example's share of `grad`, `2 (y_hat_i - y_i) d y_hat_i / d ln h`, in the input
+    /// order, for parameters that move each example's bandwidth differently (empty from
+    /// [`loo_cv`]).
+    pub terms: Vec<f64>,
+    /// The leave-one-out prediction of each example, in the input order (NaN without an
+    /// estimate).
     pub y_hat: Vec<f32>,
+    /// How many examples have no estimate: no other example within a compact kernel's reach.
+    pub far: usize,
 }
 
 /// Leave-one-out pooling of the training set `data` (keys are inputs, values are targets):
 /// example `i` attends to every example but itself (equal inputs stay in; only row `i` is
-/// left out), in one fused pass that also gives the summed squared loss and its gradient.
+/// left out), in one fused pass that also gives the summed squared loss and its gradient
+/// with respect to the log-bandwidth.
 ///
-/// With `a_ij` the weights, `y_hat_i = sum_j a_ij y_j`, and the kernel's
-/// `d ln K(d) / d theta = s f(d)`, the softmax's derivative gives
-/// `d y_hat_i / d theta = s (sum_j a_ij f_ij y_j - y_hat_i sum_j a_ij f_ij)`, and
-/// `d loss / d theta = sum_i 2 (y_hat_i - y_i) d y_hat_i / d theta`.
+/// With `a_ij` the weights, `y_hat_i = sum_j a_ij y_j`, and the kernel's slope
+/// `g = d ln K / d ln h` ([`Radial::slope`]), the softmax's derivative gives
+/// `d y_hat_i / d ln h = sum_j a_ij g_ij y_j - y_hat_i sum_j a_ij g_ij`, and
+/// `d loss / d ln h = sum_i 2 (y_hat_i - y_i) d y_hat_i / d ln h`.
 ///
 /// Needs at least 2 examples (else an example has nothing to attend to).
 pub fn loo<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooFit> {
+    loo_with::<K, true>(kernel, data, par)
+}
+
+/// [`loo`] without the gradient: the loss alone, for cross-validation (a little faster).
+pub fn loo_cv<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooFit> {
+    loo_with::<K, false>(kernel, data, par)
+}
+
+/// One example's results: `(y_hat, loss term, gradient term)`.
+type LooRow = (f32, f64, f64);
+
+fn loo_with<K: Radial, const GRAD: bool>(
+    kernel: &K,
+    data: &SortedKeys,
+    par: Par,
+) -> Result<LooFit> {
+    check_loo(data)?;
     let n = data.len();
-    if n < 2 {
-        return Err(TensorError::Rank {
-            op: "leave-one-out pooling",
-            expected: "at least 2 examples",
-            shape: vec![n],
-        });
-    }
     let xs = data.keys();
-    // Per example, in sorted order: (y_hat, loss term, gradient term).
-    let mut terms = vec![(0.0f32, 0.0f64, 0.0f64); n];
-    let scale = kernel.feature_scale();
-    let block = |(b, out): (usize, &mut [(f32, f64, f64)])| {
+    let mut rows: Vec<LooRow> = vec![(0.0, 0.0, 0.0); n];
+    let block = |(b, out): (usize, &mut [LooRow])| {
         let start = b * QUERY_BLOCK;
-        let q = &xs[start..start + out.len()];
         // Every example has another to attend to (n >= 2), so every plan exists.
         let plans: Vec<Option<Plan<K>>> = (0..out.len())
-            .map(|i| plan(kernel, q[i], xs, start + i))
+            .map(|i| plan(kernel, xs[start + i], xs, start + i))
             .collect();
-        let sums = stream::<K, true>(kernel, &plans, data, start);
+        let sums = stream::<K, GRAD, false>(kernel, &plans, data, start);
         for (i, s) in sums.iter().enumerate() {
-            let y_hat = s.v / s.z;
-            let r = y_hat - f64::from(data.values()[start + i]);
-            let dy = scale * (s.fv / s.z - y_hat * s.f / s.z);
-            out[i] = (y_hat as f32, r * r, 2.0 * r * dy);
+            out[i] = loo_row(s, data.values()[start + i]);
         }
     };
     if par.is_parallel() && n > QUERY_BLOCK {
-        terms
-            .par_chunks_mut(QUERY_BLOCK)
-            .enumerate()
-            .for_each(block);
+        rows.par_chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
     } else {
-        terms.chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
+        rows.chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
     }
-    // Summed in index order, whatever the threads did.
-    let loss = terms.iter().map(|t| t.1).sum();
-    let grad = terms.iter().map(|t| t.2).sum();
-    let mut y_hat = vec![0.0; n];
-    for (sorted, &original) in data.order().iter().enumerate() {
-        y_hat[original] = terms[sorted].0;
-    }
-    Ok(LooFit { loss, grad, y_hat })
+    Ok(loo_fit(rows, data, GRAD))
 }
 
 /// The scalar twin of [`loo`]: the same plans, every key in order in f64, sequential.
 pub fn loo_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooFit> {
-    let n = data.len();
-    if n < 2 {
+    check_loo(data)?;
+    let (xs, ys) = (data.keys(), data.values());
+    let rows = (0..data.len())
+        .map(|i| {
+            let mut s = Sums::default();
+            if let Some(p) = plan(kernel, xs[i], xs, i) {
+                scalar::pool_sums::<K, true, false>(
+                    kernel,
+                    &p.anchor,
+                    p.pivot,
+                    xs,
+                    ys,
+                    (p.lo, p.hi),
+                    i,
+                    &mut s,
+                );
+            }
+            loo_row(&s, ys[i])
+        })
+        .collect();
+    Ok(loo_fit(rows, data, true))
+}
+
+fn check_loo(data: &SortedKeys) -> Result<()> {
+    if data.len() < 2 {
         return Err(TensorError::Rank {
             op: "leave-one-out pooling",
             expected: "at least 2 examples",
-            shape: vec![n],
+            shape: vec![data.len()],
         });
     }
-    let (xs, ys) = (data.keys(), data.values());
-    let scale = kernel.feature_scale();
-    let (mut loss, mut grad) = (0.0, 0.0);
-    let mut y_hat = vec![0.0; n];
-    for i in 0..n {
-        let p = plan(kernel, xs[i], xs, i).expect("n >= 2: another example exists");
-        let mut s = Sums::default();
-        scalar::pool_sums::<K, true>(kernel, &p.anchor, p.pivot, xs, ys, (p.lo, p.hi), i, &mut s);
-        let yh = s.v / s.z;
-        let r = yh - f64::from(ys[i]);
-        loss += r * r;
-        grad += 2.0 * r * scale * (s.fv / s.z - yh * s.f / s.z);
-        y_hat[data.order()[i]] = yh as f32;
+    Ok(())
+}
+
+/// An example's prediction, squared error and gradient term from its sums (NaN and zeros
+/// when it has no estimate).
+fn loo_row(s: &Sums, target: f32) -> LooRow {
+    if s.z <= 0.0 {
+        return (f32::NAN, 0.0, 0.0);
     }
-    Ok(LooFit { loss, grad, y_hat })
+    let y_hat = s.v / s.z;
+    let r = y_hat - f64::from(target);
+    let dy = s.fv / s.z - y_hat * s.f / s.z;
+    (y_hat as f32, r * r, 2.0 * r * dy)
+}
+
+/// Sums the rows in sorted order (whatever the threads did) and puts predictions back in
+/// the input order.
+fn loo_fit(rows: Vec<LooRow>, data: &SortedKeys, grad: bool) -> LooFit {
+    let n = rows.len();
+    let far = rows.iter().filter(|r| r.0.is_nan()).count();
+    let loss = rows.iter().map(|r| r.1).sum();
+    let mut y_hat = vec![0.0; n];
+    let mut terms = if grad { vec![0.0; n] } else { Vec::new() };
+    for (sorted, &original) in data.order().iter().enumerate() {
+        y_hat[original] = rows[sorted].0;
+        if grad {
+            terms[original] = rows[sorted].2;
+        }
+    }
+    LooFit {
+        loss,
+        grad: if grad {
+            rows.iter().map(|r| r.2).sum()
+        } else {
+            0.0
+        },
+        terms,
+        y_hat,
+        far,
+    }
 }
 
 /// What a query's pass needs: its nearest distance, the kernel's constants and the range of
 /// sorted keys with a non-zero weight.
 struct Plan<K: Radial> {
     dmin: f32,
+    /// `ln` of the factor that turns relative weights into kernel values.
+    log_scale: f64,
     /// Where distances are measured from: the query, or for a query outside the span of the
     /// keys, its nearest key (see [`crate::kernels::radial`]).
     pivot: f32,
@@ -387,42 +506,37 @@ fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> Option<Plan
         (None, _) => 1,
         (_, None) => -1,
     };
-    let r = kernel.radius(dmin);
+    let r = kernel.radius(q, dmin);
     let lo = keys.partition_point(|&k| q - k > r);
     let hi = keys.partition_point(|&k| k - q <= r);
     Some(Plan {
         dmin,
+        log_scale: kernel.log_scale(q, dmin),
         pivot: if side == 0 { q } else { keys[nearest] },
-        anchor: kernel.anchor(dmin, side),
+        anchor: kernel.anchor(q, dmin, side),
         lo,
         hi,
     })
 }
 
-/// The pooling over no keys: no prediction, and the log of an empty sum.
-fn nothing(queries: usize) -> Pooled {
-    Pooled {
-        y: vec![f32::NAN; queries],
-        lse: vec![f32::NEG_INFINITY; queries],
-    }
-}
-
-/// `(y, lse)` from a query's sums.
-fn finish<K: Radial>(kernel: &K, plan: Option<&Plan<K>>, s: &Sums) -> (f32, f32) {
+/// A query's `(y, lse, dmin, effective)` from its sums.
+fn finish<K: Radial>(plan: Option<&Plan<K>>, s: &Sums) -> Row {
     match plan {
-        // The nearest key weighs exactly 1, so z >= 1.
-        Some(p) => (
+        Some(p) if s.z > 0.0 => (
             (s.v / s.z) as f32,
-            (kernel.log_anchor(p.dmin) + s.z.ln()) as f32,
+            (p.log_scale + s.z.ln()) as f32,
+            p.dmin,
+            (s.z * s.z / s.e2) as f32,
         ),
-        None => (f32::NAN, f32::NAN),
+        // Keys, but none within the kernel's reach: no estimate, and no weight at all.
+        Some(p) => (f32::NAN, f32::NEG_INFINITY, p.dmin, f32::NAN),
+        None => (f32::NAN, f32::NAN, f32::NAN, f32::NAN),
     }
 }
 
 /// The sums of a block of planned queries, streaming the keys tile by tile; query `i` of the
-/// block
-/// leaves out key `skip_base + i` (`NO_SKIP`: none).
-fn stream<K: Radial, const GRAD: bool>(
+/// block leaves out key `skip_base + i` (`NO_SKIP`: none).
+fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
     kernel: &K,
     plans: &[Option<Plan<K>>],
     keys: &SortedKeys,
@@ -444,7 +558,7 @@ fn stream<K: Radial, const GRAD: bool>(
             let Some(p) = p else { continue };
             let range = (p.lo.max(t0), p.hi.min(t1));
             let skip = skip_base.checked_add(i).unwrap_or(NO_SKIP);
-            simd::pool_sums::<K, GRAD>(
+            simd::pool_sums::<K, GRAD, SQUARES>(
                 kernel,
                 &p.anchor,
                 p.pivot,
