@@ -17,7 +17,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the chapter end to end: data, three poolings, training, six figures.
+    /// Run the chapter end to end: data, three poolings, training, six figures (and exercise
+    /// 4's adaptive pooling, three more).
     Demo(DemoArgs),
     /// Write the chapter's synthetic data as CSV (`x,y`).
     Generate(GenerateArgs),
@@ -55,7 +56,7 @@ impl Format {
 /// `nw demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the six figures (created if missing).
+    /// Directory for the figures (created if missing).
     #[arg(long, value_name = "DIR", default_value = "figures")]
     pub out: PathBuf,
     /// Seed of the training data and of the initial `w`.
@@ -173,8 +174,11 @@ pub enum PoolingKind {
     Average,
     /// Nadaraya-Watson with a Gaussian kernel of bandwidth `--bandwidth`.
     Nonparametric,
-    /// The Gaussian kernel with scale `--w` (as learned by `nw train`).
+    /// The kernel with scale `--w` (as learned by `nw train`).
     Parametric,
+    /// The kernel with bandwidth h(x) = exp(a + b (x - center)) (as learned by `nw train
+    /// --model adaptive`): --a, --b, --center.
+    Adaptive,
 }
 
 /// `nw predict`.
@@ -206,6 +210,15 @@ pub struct PredictArgs {
     /// Scale `w` of parametric pooling (its bandwidth is 1/|w|).
     #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true)]
     pub w: Option<f32>,
+    /// Adaptive pooling's log-bandwidth at the center, `a`.
+    #[arg(long, value_name = "A", value_parser = finite, allow_negative_numbers = true)]
+    pub a: Option<f32>,
+    /// Adaptive pooling's slope of the log-bandwidth, `b` [default: 0].
+    #[arg(long, value_name = "B", value_parser = finite, allow_negative_numbers = true)]
+    pub b: Option<f32>,
+    /// Adaptive pooling's center `c` [default: 0].
+    #[arg(long, value_name = "C", value_parser = finite, allow_negative_numbers = true)]
+    pub center: Option<f32>,
     /// Write the predictions here as CSV (`x,y_hat`, in query order).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -247,24 +260,29 @@ pub struct TrainArgs {
     /// Training set: a CSV file with header `x,y`.
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
-    /// The kernel whose scale `w` is learned (bandwidth 1/|w|).
+    /// What is learned.
+    #[arg(long, value_enum, default_value_t = ModelArg::Scale)]
+    pub model: ModelArg,
+    /// The kernel.
     #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
     pub kernel: KernelArg,
-    /// Initial `w` [default: uniform on [0, 1) from --seed, like the chapter's torch.rand].
+    /// Initial `w` of the scale model [default: uniform on [0, 1) from --seed, like the
+    /// chapter's torch.rand].
     #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true, conflicts_with = "seed")]
     pub w0: Option<f32>,
     /// Seed of the initial `w` when --w0 is not given.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Number of epochs (full-batch gradient steps).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub epochs: u64,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.5, value_parser = positive, allow_negative_numbers = true)]
-    pub lr: f32,
-    /// The optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
-    pub optimizer: OptimizerKind,
+    /// Number of epochs (full-batch gradient steps) [default: 5 for the scale, as in the
+    /// chapter; 300 for the others].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub epochs: Option<u64>,
+    /// Learning rate [default: 0.5 with sgd, 0.05 with adam].
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
+    pub lr: Option<f32>,
+    /// The optimizer [default: sgd for the scale, as in the chapter; adam for the others].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
     /// How each epoch is computed (both give the same numbers).
     #[arg(long, value_enum, default_value_t = PathKind::Fused)]
     pub path: PathKind,
@@ -277,6 +295,17 @@ pub struct TrainArgs {
     /// Draw the training-loss curve here (.png or .svg).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+}
+
+/// What `nw train` learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// The chapter's scale `w` of parametric pooling (bandwidth 1/|w|).
+    Scale,
+    /// One log-bandwidth, ln h (exercise 4, for any kernel).
+    LogBandwidth,
+    /// A bandwidth that varies with x, ln h(x) = a + b (x - mean x) (exercise 4).
+    Adaptive,
 }
 
 /// `nw sweep`.

@@ -465,6 +465,9 @@ fn demo_runs_the_chapter_and_writes_six_figures() {
     }
     assert!(text.contains("learned w = "), "{text}");
     let names = [
+        "adaptive_attention.svg",
+        "adaptive_pooling.svg",
+        "adaptive_training_loss.svg",
         "average_pooling.svg",
         "nonparametric_attention.svg",
         "nonparametric_pooling.svg",
@@ -615,7 +618,7 @@ fn demo_reference_prints_the_chapters_own_numbers() {
         assert!((ours - theirs).abs() <= 1e-5 * theirs, "{line} vs {theirs}");
     }
     assert!(text.contains("w0 = 0.500000"), "{text}");
-    assert_eq!(files(&dir).len(), 6);
+    assert_eq!(files(&dir).len(), 9);
     // The reference data has no seed: asking for one is a usage error.
     let err = fails(
         nw().args(["demo", "--reference", "--seed", "3"])
@@ -1066,4 +1069,82 @@ fn every_kernel_runs_from_the_command_line() {
         .arg(reference("d2l_test.csv")),
     );
     assert!(err.contains("gaussian"), "{err}");
+}
+
+#[test]
+fn the_learnable_poolings_of_exercise_4_train_and_predict() {
+    let dir = TempDir::new().unwrap();
+    let json = stdout_json(
+        nw().args([
+            "train", "--json", "--model", "adaptive", "--epochs", "200", "--train",
+        ])
+        .arg(chapter_train_csv()),
+    );
+    assert_eq!(
+        (json["model"].as_str(), json["optimizer"].as_str()),
+        (Some("adaptive"), Some("adam"))
+    );
+    let epochs = json["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 200);
+    let loss = |e: &Value| e["loss"].as_f64().unwrap();
+    assert!(loss(&epochs[199]) < 0.8 * loss(&epochs[0]));
+    let (a, b, c) = (
+        json["a"].as_f64().unwrap(),
+        json["b"].as_f64().unwrap(),
+        json["center"].as_f64().unwrap(),
+    );
+    // The learned pooling predicts the chapter's test points better than its learned scale
+    // (PyTorch's test MSE there: 0.0899).
+    let pred = stdout_json(
+        nw().args(["predict", "--json", "--pooling", "adaptive"])
+            .args([
+                "--a",
+                &a.to_string(),
+                "--b",
+                &b.to_string(),
+                "--center",
+                &c.to_string(),
+            ])
+            .arg("--train")
+            .arg(chapter_train_csv())
+            .arg("--query")
+            .arg(reference("d2l_test.csv")),
+    );
+    let truth: Vec<f64> = fs::read_to_string(reference("d2l_test.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let mse: f64 = pred["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&truth)
+        .map(|(p, t)| (p.as_f64().unwrap() - t).powi(2))
+        .sum::<f64>()
+        / 50.0;
+    assert!(mse < 0.0899, "{mse}");
+    // One log-bandwidth, on mcycle: gradient descent finds the CV minimum statsmodels finds.
+    let json = stdout_json(
+        nw().args(["train", "--json", "--model", "log-bandwidth", "--train"])
+            .arg(mcycle_csv())
+            .arg("--out")
+            .arg(dir.path().join("epochs.csv")),
+    );
+    let h = json["a"].as_f64().unwrap().exp();
+    let want = statsmodels_mcycle()["cv_ls"]["bw"].as_f64().unwrap();
+    assert!((h - want).abs() < 2e-3 * want, "{h} vs {want}");
+    let cols =
+        nw_data::read_columns(dir.path().join("epochs.csv"), &["epoch", "grad_a", "b"]).unwrap();
+    assert_eq!(cols[0].len(), 300);
+    assert!(cols[2].iter().all(|&b| b == 0.0));
+    // Flags of other models are refused, not ignored.
+    let err = fails(
+        nw().args(["train", "--model", "adaptive", "--w0", "1", "--train"])
+            .arg(chapter_train_csv()),
+    );
+    assert!(err.contains("--model scale"), "{err}");
+    let err = predict_fails("x,y\n0,1\n", "x\n1\n", &["--a", "1"]);
+    assert!(err.contains("--pooling adaptive"), "{err}");
 }

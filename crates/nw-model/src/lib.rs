@@ -43,8 +43,9 @@ pub use error::{ModelError, Result};
 pub use far::Far;
 pub use nw_tensor::kernels::radial::KernelKind;
 pub use optim::{Adam, Optimizer, Sgd};
+pub use pooling::adaptive::{AdaptiveEpoch, AdaptiveReport, Learn, train_adaptive};
 pub use pooling::{
-    Attention, AveragePooling, Diagnostics, NonparametricPooling, ParametricPooling, PoolOptions,
-    Pooling,
+    AdaptivePooling, Attention, AveragePooling, Diagnostics, NonparametricPooling,
+    ParametricPooling, PoolOptions, Pooling,
 };
 pub use train::{EpochRecord, Init, Path, TrainingReport, train, train_observed, train_with};

@@ -270,3 +270,76 @@ fn a_query_out_of_a_compact_kernels_reach_has_no_estimate() {
         }
     }
 }
+
+#[test]
+fn an_adaptive_kernel_is_its_base_at_each_querys_bandwidth() {
+    use nw_tensor::kernels::compact::{Compact, Epanechnikov};
+    use nw_tensor::kernels::radial::{Adaptive, Gaussian};
+    let mut rng = Rng::new(43);
+    let x = rng.vec(400, 0.0, 5.0);
+    let y: Vec<f32> = x.iter().map(|&v| (2.0 * v).sin() + 1.5).collect();
+    let keys = SortedKeys::new(&x, &y).unwrap();
+    let queries = rng.vec(30, 0.0, 5.0);
+    let (a, b, c) = (-1.5f32, 0.3f32, 2.5f32);
+    let h = |q: f32| (f64::from(a) + f64::from(b) * (f64::from(q) - f64::from(c))).exp();
+    // Pooling: each query as its own fixed-bandwidth kernel would pool it.
+    let g = pool(
+        &Adaptive::<Gaussian>::new(a, b, c),
+        &queries,
+        &keys,
+        Par::Rayon,
+    );
+    let e = pool(
+        &Adaptive::<Compact<Epanechnikov>>::new(a, b, c),
+        &queries,
+        &keys,
+        Par::Rayon,
+    );
+    for (i, &q) in queries.iter().enumerate() {
+        for (kind, got) in [
+            (KernelKind::Gaussian, g.y[i]),
+            (KernelKind::Epanechnikov, e.y[i]),
+        ] {
+            let (want, _, _) = reference(kind, h(q), q, &x, &y).unwrap();
+            assert!(
+                (f64::from(got) - want).abs() <= 1e-5 * want,
+                "{kind:?} q {q}: {got} vs {want}"
+            );
+        }
+    }
+    // Leave-one-out gradient terms: dL/da = sum t_i, dL/db = sum (x_i - c) t_i, against
+    // central differences of an f64 loss.
+    let loss = |a: f64, b: f64| -> f64 {
+        (0..x.len())
+            .map(|i| {
+                let hi = (a + b * (f64::from(x[i]) - f64::from(c))).exp();
+                let (k, v): (Vec<f32>, Vec<f32>) = (0..x.len())
+                    .filter(|&j| j != i)
+                    .map(|j| (x[j], y[j]))
+                    .unzip();
+                let (yh, _, _) = reference(KernelKind::Gaussian, hi, x[i], &k, &v).unwrap();
+                (yh - f64::from(y[i])).powi(2)
+            })
+            .sum()
+    };
+    let fit = loo(&Adaptive::<Gaussian>::new(a, b, c), &keys, Par::Rayon).unwrap();
+    let ga: f64 = fit.terms.iter().sum();
+    let gb: f64 = fit
+        .terms
+        .iter()
+        .zip(&x)
+        .map(|(t, &xi)| t * (f64::from(xi) - f64::from(c)))
+        .sum();
+    let (a64, b64, step) = (f64::from(a), f64::from(b), 1e-5);
+    let fa = (loss(a64 + step, b64) - loss(a64 - step, b64)) / (2.0 * step);
+    let fb = (loss(a64, b64 + step) - loss(a64, b64 - step)) / (2.0 * step);
+    assert!(
+        (ga - fa).abs() <= 1e-3 * fa.abs().max(1e-3),
+        "dL/da {ga} vs {fa}"
+    );
+    assert!(
+        (gb - fb).abs() <= 1e-3 * fb.abs().max(1e-3),
+        "dL/db {gb} vs {fb}"
+    );
+    assert!((fit.loss - loss(a64, b64)).abs() <= 1e-5 * fit.loss);
+}

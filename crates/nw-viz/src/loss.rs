@@ -10,7 +10,11 @@ use crate::lines::{self, Curve, Dots, LineChart, Stroke};
 use crate::output::{Figure, sealed::Draw};
 use crate::style::PALETTE;
 
-/// A loss curve: `losses[i]` is drawn at epoch `i + 1`, as a line with a dot per epoch.
+/// Most epochs that still get a dot each.
+const MAX_DOTS: usize = 60;
+
+/// A loss curve: `losses[i]` is drawn at epoch `i + 1`, as a line with a dot per epoch (up to
+/// 60 epochs).
 ///
 /// The x axis carries whole epochs only; the y axis follows the losses with a 5% margin.
 /// Axis labels default to the chapter's `epoch` and `loss`.
@@ -90,7 +94,9 @@ impl<'a> LossCurve<'a> {
                 points,
                 color: PALETTE[0],
                 line: Some(Stroke::Solid),
-                dots: Some(Dots {
+                // A dot per epoch reads well for the chapter's 5; for hundreds they merge
+                // into a thick smear over the line.
+                dots: (self.losses.len() <= MAX_DOTS).then_some(Dots {
                     radius: 3,
                     opacity: 1.0,
                 }),

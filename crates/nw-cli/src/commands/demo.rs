@@ -1,4 +1,5 @@
-//! `nw demo`: the chapter end to end, from data to the six figures.
+//! `nw demo`: the chapter end to end, from data to its six figures, and exercise 4's
+//! adaptive pooling with three more.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use nw_data::{CHAPTER_W0, Dataset, Outputs, Synthetic, chapter_train, test_set};
 use nw_model::{
-    AveragePooling, Init, NonparametricPooling, Path as TrainPath, Pooling, Sgd, loss, train,
+    Adam, AveragePooling, Init, KernelKind, Learn, NonparametricPooling, Path as TrainPath,
+    Pooling, Sgd, loss, train, train_adaptive,
 };
 use nw_tensor::Par;
 use nw_viz::{Figure, Heatmap, LossCurve, RegressionPlot};
@@ -14,6 +16,10 @@ use nw_viz::{Figure, Heatmap, LossCurve, RegressionPlot};
 use super::{check_finite, emit};
 use crate::cli::{DemoArgs, Format};
 
+/// Exercise 4's adaptive pooling: Adam with this learning rate...
+const ADAPTIVE_LR: f32 = 0.05;
+/// ...for this many epochs.
+const ADAPTIVE_EPOCHS: usize = 300;
 /// The chapter's training: SGD with this learning rate...
 const LR: f32 = 0.5;
 /// ...for this many epochs.
@@ -21,8 +27,8 @@ const EPOCHS: usize = 5;
 
 /// Runs every step of the chapter, prints its numbers, then writes the figures.
 ///
-/// All six figures are rendered in memory before the first file is written, so a failure
-/// while drawing leaves no partial set behind.
+/// Every figure is rendered in memory, then all are written together ([`Outputs`]), so a
+/// failure leaves no partial set behind.
 pub fn run(args: DemoArgs) -> Result<()> {
     // The chapter draws the initial w with torch.rand; ours comes from the same seed as the data.
     let (train_set, init, source) = if args.reference {
@@ -83,7 +89,36 @@ pub fn run(args: DemoArgs) -> Result<()> {
         mse(&parametric.y_hat, &test)?
     );
 
+    // Exercise 4: a bandwidth that varies with x, learned on the same leave-one-out loss.
+    let adaptive_report = train_adaptive(
+        x,
+        y,
+        KernelKind::Gaussian,
+        Learn::Adaptive,
+        ADAPTIVE_EPOCHS,
+        &mut Adam::new(ADAPTIVE_LR),
+        Par::Rayon,
+        &mut |_| {},
+    )?;
+    let adaptive_pooling = adaptive_report.pooling;
+    let adaptive = adaptive_pooling.pool(test.x(), x, y, true, Par::Rayon)?;
+    let (a, b, c) = adaptive_pooling.params();
+    text += &format!(
+        "adaptive pooling (exercise 4): ln h(x) = {a:.4} + {b:.4} (x - {c:.4}), Adam lr \
+         {ADAPTIVE_LR}, {ADAPTIVE_EPOCHS} epochs\n\
+         adaptive pooling:      test MSE {:.6} (bandwidth {:.4} at x = 0 to {:.4} at x = 5)\n",
+        mse(&adaptive.y_hat, &test)?,
+        adaptive_pooling.bandwidth_at(0.0),
+        adaptive_pooling.bandwidth_at(5.0)
+    );
+
     let losses: Vec<f32> = report.epochs.iter().map(|e| e.loss).collect();
+    let adaptive_losses: Vec<f32> = adaptive_report.epochs.iter().map(|e| e.loss).collect();
+    let adaptive_title = format!(
+        "Adaptive attention pooling (h from {:.2} to {:.2})",
+        adaptive_pooling.bandwidth_at(0.0),
+        adaptive_pooling.bandwidth_at(5.0)
+    );
     let nonparametric_title = "Nonparametric attention pooling (h = 1)";
     let parametric_title = format!("Parametric attention pooling (w = {:.3})", pooling.w());
     let regression = |pred: &[f32], title: &str| {
@@ -132,11 +167,26 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "parametric_attention",
             heatmap(&parametric.weights, &parametric_title)?,
         ),
+        (
+            "adaptive_training_loss",
+            render(
+                &LossCurve::new(&adaptive_losses).title("Adaptive pooling: training loss (Adam)"),
+                args.format,
+            )?,
+        ),
+        (
+            "adaptive_pooling",
+            regression(&adaptive.y_hat, &adaptive_title)?,
+        ),
+        (
+            "adaptive_attention",
+            heatmap(&adaptive.weights, &adaptive_title)?,
+        ),
     ];
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the directory {}", args.out.display()))?;
-    // All six or none.
+    // All or none.
     let mut outputs = Outputs::new();
     for (name, bytes) in &figures {
         outputs.stage(figure_path(&args.out, name, args.format), bytes)?;

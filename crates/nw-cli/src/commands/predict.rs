@@ -4,7 +4,7 @@ use anyhow::{Result, anyhow, bail};
 use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
 use nw_model::bandwidth::{self, Search};
 use nw_model::{
-    Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
+    AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
     ParametricPooling, PoolOptions, Pooling, chapter,
 };
 use nw_tensor::{Par, Tensor};
@@ -185,12 +185,33 @@ fn pooling(
         "path".into(),
         json!(format!("{:?}", args.path).to_lowercase()),
     );
+    if args.pooling != PoolingKind::Adaptive
+        && (args.a.is_some() || args.b.is_some() || args.center.is_some())
+    {
+        bail!("--a, --b and --center are adaptive pooling's (--pooling adaptive)");
+    }
     let (pooling, scale): (Box<dyn Pooling>, _) = match args.pooling {
         PoolingKind::Average => {
             if args.bandwidth.is_some() || args.w.is_some() {
                 bail!("average pooling takes neither --bandwidth nor --w");
             }
             (Box::new(AveragePooling), None)
+        }
+        PoolingKind::Adaptive => {
+            if args.bandwidth.is_some() || args.w.is_some() {
+                bail!(
+                    "adaptive pooling takes --a, --b and --center (its bandwidth is \
+                     exp(a + b (x - center))), not --bandwidth or --w"
+                );
+            }
+            let Some(a) = args.a else {
+                bail!("adaptive pooling needs --a (learn it with `nw train --model adaptive`)");
+            };
+            let (b, c) = (args.b.unwrap_or(0.0), args.center.unwrap_or(0.0));
+            params.insert("a".into(), f32_json(a));
+            params.insert("b".into(), f32_json(b));
+            params.insert("center".into(), f32_json(c));
+            (Box::new(AdaptivePooling::new(kind, a, b, c)?), None)
         }
         PoolingKind::Nonparametric => {
             if args.w.is_some() {

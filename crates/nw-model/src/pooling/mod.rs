@@ -1,10 +1,12 @@
 //! Attention pooling: `f(q) = sum_i alpha(q, k_i) v_i` with weights that sum to 1 over the
 //! keys. One file per variant, all behind [`Pooling`].
 
+pub mod adaptive;
 mod average;
 mod nonparametric;
 mod parametric;
 
+pub use adaptive::AdaptivePooling;
 pub use average::AveragePooling;
 pub use nonparametric::NonparametricPooling;
 pub use parametric::{ParametricPooling, ParametricTape};
@@ -201,21 +203,7 @@ pub fn weight_matrix(
     let m = keys.len();
     let mut all = vec![0.0f32; queries.len() * m];
     let h = f64::from(h);
-    let row = |(out, &q): (&mut [f32], &f32)| {
-        let scores: Vec<f64> = keys
-            .iter()
-            .map(|&k| kind.ln_k((f64::from(q) - f64::from(k)) / h))
-            .collect();
-        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if max == f64::NEG_INFINITY || max.is_nan() {
-            out.fill(f32::NAN);
-            return;
-        }
-        let sum: f64 = scores.iter().map(|s| (s - max).exp()).sum();
-        for (o, s) in out.iter_mut().zip(&scores) {
-            *o = ((s - max).exp() / sum) as f32;
-        }
-    };
+    let row = |(out, &q): (&mut [f32], &f32)| softmax_row_f64(kind, h, q, keys, out);
     if m > 0 {
         if par.is_parallel() {
             all.par_chunks_mut(m)
@@ -227,4 +215,22 @@ pub fn weight_matrix(
         }
     }
     Ok(Tensor::new(&[queries.len(), m], all)?)
+}
+
+/// One row of attention weights: `softmax_j(ln K((q - k_j) / h))` in f64, rounded once into
+/// `out`; a row of NaN when no key is within reach.
+pub(crate) fn softmax_row_f64(kind: KernelKind, h: f64, q: f32, keys: &[f32], out: &mut [f32]) {
+    let scores: Vec<f64> = keys
+        .iter()
+        .map(|&k| kind.ln_k((f64::from(q) - f64::from(k)) / h))
+        .collect();
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY || max.is_nan() {
+        out.fill(f32::NAN);
+        return;
+    }
+    let sum: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+    for (o, s) in out.iter_mut().zip(&scores) {
+        *o = ((s - max).exp() / sum) as f32;
+    }
 }

@@ -63,7 +63,8 @@ pub struct Sums {
 ///
 /// Implementations give the same weights in [`weight`](Radial::weight) and
 /// [`weight_v`](Radial::weight_v), lane by lane, and both are exactly 0 beyond
-/// [`radius`](Radial::radius).
+/// [`radius`](Radial::radius). The weight and slope read only the anchor, never `self`, so a
+/// wrapper can give each query a kernel of its own ([`Adaptive`]).
 pub trait Radial: Copy + Send + Sync {
     /// What a query's weights need besides the distance, computed once per query.
     type Anchor: Copy + Send + Sync;
@@ -444,5 +445,79 @@ impl Radial for Laplace {
     #[inline(always)]
     fn slope_v(&self, a: &LaplaceAnchor, t: Vector, e: Vector) -> Vector {
         e * ((t.abs() + Vector::splat(a.to_d)) * Vector::splat(a.inv_h))
+    }
+}
+
+/// A kernel whose bandwidth varies smoothly with the query: `h(q) = exp(a + b (q - c))`.
+///
+/// Each query gets the kernel `K` at its own bandwidth through its anchor (computed once per
+/// query); the loop is the same. With `b = 0` it is `K` at bandwidth `e^a`: a learnable
+/// log-bandwidth. The slopes ([`Radial::slope`]) are with respect to `ln h(q)`, so the
+/// leave-one-out gradient terms give `dL/da = sum_i t_i` and `dL/db = sum_i (x_i - c) t_i`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptive<K: Bandwidth> {
+    a: f32,
+    b: f32,
+    c: f32,
+    /// `K` at bandwidth 1, whose weight functions read only the anchor they are given.
+    base: K,
+}
+
+impl<K: Bandwidth> Adaptive<K> {
+    /// The kernel with `ln h(q) = a + b (q - c)`.
+    pub fn new(a: f32, b: f32, c: f32) -> Self {
+        Adaptive {
+            a,
+            b,
+            c,
+            base: K::with_bandwidth(1.0),
+        }
+    }
+
+    /// `h(q)`, in f64 then rounded.
+    pub fn bandwidth_at(&self, q: f32) -> f32 {
+        let ln_h = f64::from(self.a) + f64::from(self.b) * (f64::from(q) - f64::from(self.c));
+        ln_h.exp() as f32
+    }
+
+    /// The kernel of query `q`.
+    fn at(&self, q: f32) -> K {
+        K::with_bandwidth(self.bandwidth_at(q))
+    }
+}
+
+impl<K: Bandwidth> Radial for Adaptive<K> {
+    type Anchor = K::Anchor;
+
+    fn anchor(&self, q: f32, dmin: f32, side: i8) -> K::Anchor {
+        self.at(q).anchor(q, dmin, side)
+    }
+
+    fn log_scale(&self, q: f32, dmin: f32) -> f64 {
+        self.at(q).log_scale(q, dmin)
+    }
+
+    fn radius(&self, q: f32, dmin: f32) -> f32 {
+        self.at(q).radius(q, dmin)
+    }
+
+    #[inline(always)]
+    fn weight(&self, anchor: &K::Anchor, t: f32) -> f32 {
+        self.base.weight(anchor, t)
+    }
+
+    #[inline(always)]
+    fn weight_v(&self, anchor: &K::Anchor, t: Vector) -> Vector {
+        self.base.weight_v(anchor, t)
+    }
+
+    #[inline(always)]
+    fn slope(&self, anchor: &K::Anchor, t: f32, e: f32) -> f32 {
+        self.base.slope(anchor, t, e)
+    }
+
+    #[inline(always)]
+    fn slope_v(&self, anchor: &K::Anchor, t: Vector, e: Vector) -> Vector {
+        self.base.slope_v(anchor, t, e)
     }
 }
