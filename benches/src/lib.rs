@@ -30,6 +30,8 @@ pub enum Unit {
     Pair,
     /// Exponentials evaluated; reported in G exp/s.
     Exp,
+    /// Whole runs of a task (one iteration each); reported as the time of one run.
+    Run,
 }
 
 impl Unit {
@@ -40,6 +42,7 @@ impl Unit {
             Unit::Byte => "GB/s",
             Unit::Pair => "G pairs/s",
             Unit::Exp => "G exp/s",
+            Unit::Run => "runs/s",
         }
     }
 }
@@ -75,8 +78,8 @@ pub struct Case {
     pub dims: &'static [usize],
     /// Work one iteration does, in [`Group::unit`]s.
     pub work: u64,
-    /// The implementation measured beside ours.
-    pub peer: &'static Peer,
+    /// The implementation measured beside ours, if any runs in reasonable time here.
+    pub peer: Option<&'static Peer>,
     /// Thread counts each side is measured on (a rayon pool of exactly this size).
     pub threads: &'static [usize],
 }
@@ -174,6 +177,27 @@ pub const CHAPTER: Peer = Peer {
             summed squared loss and `ParametricTape::backward`",
 };
 
+/// Choosing a bandwidth by leave-one-out cross-validation, the whole search.
+pub const BANDWIDTH: Group = Group {
+    name: "bandwidth",
+    dims: "n",
+    unit: Unit::Run,
+    about: "`nw_model::bandwidth::select` with the Gaussian kernel on n examples (inputs \
+            uniform on [0, 5), targets 2 sin x + x^0.8 plus uniform noise): the CV curve on \
+            64 bandwidths and the golden-section refinement of its 3 best minima, each CV(h) \
+            one fused leave-one-out pass; work is one whole search",
+};
+
+/// The same search with each CV(h) computed through the dense `n x n` weight matrix.
+pub const DENSE_CV: Peer = Peer {
+    name: "dense-cv",
+    about: "the same search (same grid, same refinement) with every CV(h) computed as \
+            statsmodels and the chapter compute it: the `n x n` score matrix with the diagonal \
+            left out, `softmax_rows`, a matrix-vector product, in our own kernels. At \
+            n = 20000 that matrix is 1.6 GB per evaluation and the search takes minutes, so \
+            it is not run",
+};
+
 /// The `matrixmultiply` crate's `sgemm`.
 pub const MATRIXMULTIPLY: Peer = Peer {
     name: "matrixmultiply",
@@ -213,56 +237,70 @@ pub const CASES: &[Case] = &[
         group: &BMM,
         dims: &[256, 64, 64, 64],
         work: bmm_flops(256, 64, 64, 64),
-        peer: &MATRIXMULTIPLY,
+        peer: Some(&MATRIXMULTIPLY),
         threads: &[1, 2],
     },
     Case {
         group: &BMM,
         dims: &[1, 512, 512, 512],
         work: bmm_flops(1, 512, 512, 512),
-        peer: &MATRIXMULTIPLY,
+        peer: Some(&MATRIXMULTIPLY),
         threads: &[1, 2],
     },
     Case {
         group: &SOFTMAX,
         dims: &[4096, 4096],
         work: softmax_bytes(4096, 4096),
-        peer: &PLAIN_LOOP,
+        peer: Some(&PLAIN_LOOP),
         threads: &[1, 2],
     },
     Case {
         group: &EXP,
         dims: &[EXP_BUFFER],
         work: EXP_BUFFER as u64,
-        peer: &WIDE_EXP,
+        peer: Some(&WIDE_EXP),
         threads: &[1, 2],
     },
     Case {
         group: &POOL,
         dims: &[4096, 4096],
         work: pairs(4096, 4096),
-        peer: &MATERIALIZED,
+        peer: Some(&MATERIALIZED),
         threads: &[1, 2],
     },
     Case {
         group: &POOL,
         dims: &[2000, 200_000],
         work: pairs(2000, 200_000),
-        peer: &MATERIALIZED,
+        peer: Some(&MATERIALIZED),
         threads: &[1, 2],
     },
     Case {
         group: &LOO,
         dims: &[2000],
         work: pairs(2000, 1999),
-        peer: &CHAPTER,
+        peer: Some(&CHAPTER),
+        threads: &[1, 2],
+    },
+    Case {
+        group: &BANDWIDTH,
+        dims: &[2000],
+        work: 1,
+        peer: Some(&DENSE_CV),
+        threads: &[1, 2],
+    },
+    Case {
+        group: &BANDWIDTH,
+        dims: &[20_000],
+        work: 1,
+        peer: None,
         threads: &[1, 2],
     },
     Case {
         group: &LOO,
         dims: &[8000],
         work: pairs(8000, 7999),
-        peer: &CHAPTER,
+        peer: Some(&CHAPTER),
         threads: &[1, 2],
     },
 ];
@@ -332,7 +370,9 @@ mod tests {
             );
             for &t in case.threads {
                 ids.push(case.full_id(OURS, t));
-                ids.push(case.full_id(case.peer.name, t));
+                if let Some(peer) = case.peer {
+                    ids.push(case.full_id(peer.name, t));
+                }
             }
         }
         let n = ids.len();

@@ -280,7 +280,9 @@ impl Report {
                         Some(m) => Ok(case.work as f64 / m.median_ns),
                     }
                 };
-                match (side(OURS), side(case.peer.name)) {
+                // A case without a peer gets a row of ours alone (its peer is NaN).
+                let peer_side = case.peer.map_or(Ok(f64::NAN), |p| side(p.name));
+                match (side(OURS), peer_side) {
                     (Ok(ours), Ok(peer)) => {
                         report.rows.push(Row {
                             group: case.group.name,
@@ -289,13 +291,15 @@ impl Report {
                             unit: case.group.unit,
                             ours,
                             peer,
-                            peer_name: case.peer.name,
+                            peer_name: case.peer.map_or("(none run)", |p| p.name),
                         });
                         if !report.groups.contains(&case.group) {
                             report.groups.push(case.group);
                         }
-                        if !report.peers.contains(&case.peer) {
-                            report.peers.push(case.peer);
+                        if let Some(p) = case.peer
+                            && !report.peers.contains(&p)
+                        {
+                            report.peers.push(p);
                         }
                     }
                     (Err(note), _) | (_, Err(note)) => report.notes.push(format!("skipped {note}")),
@@ -313,17 +317,26 @@ impl Report {
              |---|---|---:|---:|---:|---|---:|\n",
         );
         for r in &self.rows {
-            let label = r.unit.rate_label();
+            let shown = |x: f64| match (x.is_nan(), r.unit) {
+                (true, _) => "—".to_string(),
+                // A whole run reads best as its time.
+                (false, Unit::Run) => duration(1.0 / x),
+                (false, unit) => format!("{} {}", rate(x), unit.rate_label()),
+            };
+            let ratio = if r.peer.is_nan() {
+                "—".to_string()
+            } else {
+                format!("{:.2}", r.ours / r.peer)
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} {label} | {} {label} | {} | {:.2} |",
+                "| {} | {} | {} | {} | {} | {} | {ratio} |",
                 r.group,
                 r.shape,
                 r.threads,
-                rate(r.ours),
-                rate(r.peer),
+                shown(r.ours),
+                shown(r.peer),
                 r.peer_name,
-                r.ours / r.peer
             );
         }
         if self.rows.is_empty() {
@@ -395,7 +408,8 @@ impl Report {
         doc.push_str(&self.markdown());
         let _ = writeln!(
             doc,
-            "\nRates are work per second (G = 10^9); a ratio above 1 means ours is faster."
+            "\nRates are work per second (G = 10^9), whole runs (`bandwidth`) their time; a ratio \
+             above 1 means ours is faster."
         );
         let bound = self.bound_markdown();
         if !bound.is_empty() {
@@ -434,6 +448,17 @@ impl Report {
             let _ = writeln!(doc, "- Peer `{}`: {}.", p.name, p.about);
         }
         doc
+    }
+}
+
+/// A time given in ns, in the unit that reads best.
+fn duration(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
     }
 }
 
@@ -552,11 +577,11 @@ mod tests {
         let bmm = &CASES[0];
         let mut results = Results::new();
         results.insert(bmm.full_id(OURS, 1), fresh(1e6, bmm.work));
-        results.insert(bmm.full_id(bmm.peer.name, 1), fresh(2e6, bmm.work));
+        results.insert(bmm.full_id(bmm.peer.unwrap().name, 1), fresh(2e6, bmm.work));
         results.insert(bmm.full_id(OURS, 2), fresh(1e6, bmm.work));
         let mut stale = fresh(1e6, bmm.work);
         stale.fresh = false;
-        results.insert(bmm.full_id(bmm.peer.name, 2), stale);
+        results.insert(bmm.full_id(bmm.peer.unwrap().name, 2), stale);
 
         let report = Report::build(CASES, &results);
         assert_eq!(report.rows.len(), 1);
@@ -583,7 +608,10 @@ mod tests {
         let case = &CASES[0];
         let mut results = Results::new();
         results.insert(case.full_id(OURS, 1), fresh(1e6, case.work + 1));
-        results.insert(case.full_id(case.peer.name, 1), fresh(1e6, case.work));
+        results.insert(
+            case.full_id(case.peer.unwrap().name, 1),
+            fresh(1e6, case.work),
+        );
         let report = Report::build(&CASES[..1], &results);
         assert!(report.rows.is_empty());
         assert!(

@@ -181,6 +181,23 @@ pub fn select(
     let data = crate::loo::prepare(x, y)?;
     let keys = data.keys();
     let span = f64::from(keys[keys.len() - 1]) - f64::from(keys[0]);
+    search_min(span, search, |h| cv(kind, &data, h, par)).map_err(|e| match e {
+        ModelError::Isolated { bandwidth, .. } => ModelError::Isolated {
+            count: data.len(),
+            bandwidth,
+        },
+        other => other,
+    })
+}
+
+/// The search of [`select`] over any score `cv(h)` on inputs of width `span`: the grid, then
+/// the refinement of its best minima. Exposed so that another way of computing CV (a dense
+/// one, for comparison) is searched exactly the same way.
+pub fn search_min(
+    span: f64,
+    search: &Search,
+    mut cv: impl FnMut(f32) -> Result<f64>,
+) -> Result<Selection> {
     if span <= 0.0 {
         return Err(ModelError::NoSpread);
     }
@@ -198,7 +215,7 @@ pub fn select(
     let mut curve: Vec<(f32, f64)> = Vec::with_capacity(search.grid + 40 * search.refine);
     let mut eval = |log_h: f64| -> Result<f64> {
         let h = log_h.exp() as f32;
-        let score = cv(kind, &data, h, par)?;
+        let score = cv(h)?;
         curve.push((h, score));
         Ok(score)
     };
@@ -216,7 +233,7 @@ pub fn select(
     let Some(&first) = minima.first() else {
         // No finite score anywhere: no bandwidth in range lets every example see another.
         return Err(ModelError::Isolated {
-            count: data.len(),
+            count: 0,
             bandwidth: (search.hi * span) as f32,
         });
     };
