@@ -603,10 +603,32 @@ fn demo_reference_prints_the_chapters_own_numbers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
+    // PyTorch's test MSEs of the three poolings on this data (the golden file).
+    let g = golden();
+    for (prefix, key) in [
+        ("average pooling:", "average_pooling"),
+        ("nonparametric pooling:", "nonparametric"),
+        ("parametric pooling:", "parametric"),
+    ] {
+        let line = text.lines().find(|l| l.starts_with(prefix)).expect(prefix);
+        let got: f64 = line
+            .split("test MSE ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let want = g["float32"]["test_mse_vs_y_truth"][key].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-5 * want,
+            "{prefix} {got} vs PyTorch's {want}"
+        );
+    }
     // PyTorch's losses for this data and w0 = 0.5 (the golden file), to 1e-5 relative: both
     // are f32 computations, rounded differently, so the sixth decimal may differ (the exact
     // epoch-1 loss is 42.1138674; PyTorch prints 42.113869).
-    let g = golden();
     for e in g["float32"]["training"]["epochs"].as_array().unwrap() {
         let prefix = format!("epoch {}, loss ", e["epoch"]);
         let line = text

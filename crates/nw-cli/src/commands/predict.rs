@@ -10,7 +10,7 @@ use nw_model::{
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
-use super::{check_finite, emit, emit_json, f32_json, f32s_json};
+use super::{emit, emit_json, f32_json, f32s_json};
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
@@ -67,7 +67,15 @@ pub fn run(args: PredictArgs) -> Result<()> {
     params.insert("far_queries".into(), json!(out.far.len()));
     if options.far != Far::Nan {
         // Only --far nan may leave a prediction that is not a number.
-        check_finite("prediction for query", &out.y_hat)?;
+        if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
+            bail!(
+                "{}:{}: the prediction at x = {} is {}, not a number that can be reported",
+                args.query.display(),
+                i + 2,
+                queries[i],
+                out.y_hat[i]
+            );
+        }
     }
 
     let mut names = vec!["x", "y_hat"];

@@ -10,12 +10,15 @@
 //! Loop nest, outermost first:
 //!
 //! ```text
-//! j0: NC columns of B and C           (packed block of B: KC x NC, sits in L2)
-//!   p0: KC rows of B, columns of A    (each C entry sums its KC blocks in this order)
-//!     i0: MC rows of C                (the parallel loop: row blocks are disjoint)
-//!       jr: NR columns                (one packed panel, KC x NR, sits in L1)
-//!         ir: MR rows                 (one register tile)
+//! band: m / threads rows of C         (the parallel loop: one band per thread, own packed B)
+//!   j0: NC columns of B and C         (packed block of B: KC x NC, sits in L2)
+//!     p0: KC rows of B, columns of A  (each C entry sums its KC blocks in this order)
+//!       i0: MC rows of C
+//!         jr: NR columns              (one packed panel, KC x NR, sits in L1)
+//!           ir: MR rows               (one register tile)
 //! ```
+//!
+//! A batch is parallel over its products instead, when there is one per thread or more.
 //!
 //! Every C entry is one fused running sum per `KC` block, added to C block by block in
 //! `p0` order. That order does not depend on how rows are shared between threads, so the
@@ -153,6 +156,19 @@ fn gemm_packed(
     }
     if n == 1 {
         gemv(k, a, b, c, par);
+        return;
+    }
+    if par.is_parallel() && par.threads() > 1 && m >= 2 * MR {
+        // One contiguous band of rows per thread, each a whole sequential product with its
+        // own packed copy of B: no barrier between the K blocks, and packing B twice costs a
+        // copy against 2 m k n flops. Each entry's sum runs over the same K blocks in the same
+        // order as on one thread, so the bits do not change.
+        let rows = m.div_ceil(par.threads()).next_multiple_of(MR);
+        c.par_chunks_mut(rows * n)
+            .zip(a.par_chunks(rows * k))
+            .for_each_init(Vec::new, |packed, (c, a)| {
+                gemm_packed(c.len() / n, k, n, a, b, c, Par::Seq, packed)
+            });
         return;
     }
     let mc = row_block(m, par);
