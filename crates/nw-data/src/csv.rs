@@ -146,18 +146,12 @@ pub fn write_columns_marked(
 
 /// [`write_columns_to`] with the marks of [`write_columns_marked`].
 pub fn write_columns_marked_to(
-    mut writer: impl Write,
+    writer: impl Write,
     name: &str,
     names: &[&str],
     columns: &[&[f32]],
 ) -> Result<()> {
-    check_columns(name, names, columns, true)?;
-    write_body(&mut writer, names, columns)
-        .and_then(|()| writer.flush())
-        .map_err(|source| DataError::Write {
-            path: PathBuf::from(name),
-            source,
-        })
+    write_checked_to(writer, name, names, columns, true)
 }
 
 /// Writes `bytes` to `path` atomically, for any file format (figures, reports).
@@ -180,9 +174,7 @@ impl Outputs {
         names: &[&str],
         columns: &[&[f32]],
     ) -> Result<()> {
-        let path = path.as_ref();
-        check_columns(&path.display().to_string(), names, columns, false)?;
-        self.stage_with(path, |w| write_body(w, names, columns))
+        self.stage_checked(path.as_ref(), names, columns, false)
     }
 
     /// Stages named f32 columns for `path` with the marks of [`write_columns_marked`].
@@ -192,8 +184,17 @@ impl Outputs {
         names: &[&str],
         columns: &[&[f32]],
     ) -> Result<()> {
-        let path = path.as_ref();
-        check_columns(&path.display().to_string(), names, columns, true)?;
+        self.stage_checked(path.as_ref(), names, columns, true)
+    }
+
+    fn stage_checked(
+        &mut self,
+        path: &Path,
+        names: &[&str],
+        columns: &[&[f32]],
+        marked: bool,
+    ) -> Result<()> {
+        check_columns(&path.display().to_string(), names, columns, marked)?;
         self.stage_with(path, |w| write_body(w, names, columns))
     }
 }
@@ -201,12 +202,23 @@ impl Outputs {
 /// Writes named f32 columns to `writer` with the checks of [`write_columns`] but no temporary
 /// file (for standard output, or a buffer); `name` is used in errors.
 pub fn write_columns_to(
-    mut writer: impl Write,
+    writer: impl Write,
     name: &str,
     names: &[&str],
     columns: &[&[f32]],
 ) -> Result<()> {
-    check_columns(name, names, columns, false)?;
+    write_checked_to(writer, name, names, columns, false)
+}
+
+/// The checks, then the text, straight into `writer`.
+fn write_checked_to(
+    mut writer: impl Write,
+    name: &str,
+    names: &[&str],
+    columns: &[&[f32]],
+    marked: bool,
+) -> Result<()> {
+    check_columns(name, names, columns, marked)?;
     write_body(&mut writer, names, columns)
         .and_then(|()| writer.flush())
         .map_err(|source| DataError::Write {

@@ -30,8 +30,7 @@ use nw_tensor::kernels::radial::{Adaptive, Bandwidth, KernelKind, KernelVisitor}
 use nw_tensor::ops::pool::{self, LooFit, Pooled, SortedKeys};
 use rayon::prelude::*;
 
-use super::{Attention, Diagnostics, PoolOptions, Pooling, check_keys};
-use crate::far;
+use super::{Attention, PoolOptions, Pooling, assemble, check_keys};
 use crate::optim::Optimizer;
 use crate::{ModelError, Result, bandwidth};
 
@@ -89,12 +88,7 @@ impl Pooling for AdaptivePooling {
     ) -> Result<Attention> {
         check_keys(keys, values)?;
         let sorted = SortedKeys::new(keys, values)?;
-        let Pooled {
-            y: mut y_hat,
-            lse,
-            dmin,
-            effective,
-        } = self.kernel.visit(
+        let pooled = self.kernel.visit(
             1.0,
             Fused {
                 params: (self.a, self.b, self.c),
@@ -104,22 +98,8 @@ impl Pooling for AdaptivePooling {
                 par: options.par,
             },
         );
-        let far = far::apply(options.far, queries, &mut y_hat, keys, values)?;
-        let weights = if options.weights {
-            Some(self.weight_matrix(queries, keys, options.par)?)
-        } else {
-            None
-        };
-        let diagnostics = options.diagnostics.then(|| Diagnostics {
-            log_weight_sum: lse,
-            effective_keys: effective.unwrap_or_default(),
-            nearest_distance: dmin,
-        });
-        Ok(Attention {
-            y_hat,
-            weights,
-            diagnostics,
-            far,
+        assemble(pooled, options, queries, keys, values, || {
+            self.weight_matrix(queries, keys, options.par)
         })
     }
 }

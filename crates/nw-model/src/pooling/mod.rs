@@ -142,6 +142,21 @@ pub(crate) fn kernel_pool(
             par: options.par,
         },
     );
+    assemble(pooled, options, queries, keys, values, || {
+        weight_matrix(kind, h, queries, keys, options.par)
+    })
+}
+
+/// The [`Attention`] of a fused pooling: the far-query policy applied, the weight matrix
+/// built if asked for (by `weights`), the diagnostics kept if asked for.
+pub(crate) fn assemble(
+    pooled: Pooled,
+    options: &PoolOptions,
+    queries: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    weights: impl FnOnce() -> Result<Tensor>,
+) -> Result<Attention> {
     let Pooled {
         y: mut y_hat,
         lse,
@@ -150,7 +165,7 @@ pub(crate) fn kernel_pool(
     } = pooled;
     let far = far::apply(options.far, queries, &mut y_hat, keys, values)?;
     let weights = if options.weights {
-        Some(weight_matrix(kind, h, queries, keys, options.par)?)
+        Some(weights()?)
     } else {
         None
     };
