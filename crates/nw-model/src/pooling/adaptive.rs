@@ -28,7 +28,6 @@ use nw_tensor::Par;
 use nw_tensor::Tensor;
 use nw_tensor::kernels::radial::{Adaptive, Bandwidth, KernelKind, KernelVisitor};
 use nw_tensor::ops::pool::{self, LooFit, Pooled, SortedKeys};
-use rayon::prelude::*;
 
 use super::{Attention, PoolOptions, Pooling, assemble, check_keys};
 use crate::optim::Optimizer;
@@ -107,18 +106,13 @@ impl Pooling for AdaptivePooling {
 impl AdaptivePooling {
     /// The attention weights, each row a softmax of `ln K((q - k_j) / h(q))` in f64.
     fn weight_matrix(&self, queries: &[f32], keys: &[f32], par: Par) -> Result<Tensor> {
-        let m = keys.len();
-        let mut all = vec![0.0f32; queries.len() * m];
-        let row = |(out, &q): (&mut [f32], &f32)| {
-            let h = f64::from(self.bandwidth_at(q));
-            super::softmax_row_f64(self.kernel, h, q, keys, out);
-        };
-        if par.is_parallel() {
-            all.par_chunks_mut(m.max(1)).zip(queries).for_each(row);
-        } else {
-            all.chunks_mut(m.max(1)).zip(queries).for_each(row);
-        }
-        Ok(Tensor::new(&[queries.len(), m], all)?)
+        super::weight_matrix_by(
+            self.kernel,
+            |q| f64::from(self.bandwidth_at(q)),
+            queries,
+            keys,
+            par,
+        )
     }
 }
 

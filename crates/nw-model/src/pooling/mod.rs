@@ -215,10 +215,20 @@ pub fn weight_matrix(
     keys: &[f32],
     par: Par,
 ) -> Result<Tensor> {
+    weight_matrix_by(kind, |_| f64::from(h), queries, keys, par)
+}
+
+/// [`weight_matrix`] with a bandwidth of each query's own, `h(q)`.
+pub(crate) fn weight_matrix_by(
+    kind: KernelKind,
+    h: impl Fn(f32) -> f64 + Sync,
+    queries: &[f32],
+    keys: &[f32],
+    par: Par,
+) -> Result<Tensor> {
     let m = keys.len();
     let mut all = vec![0.0f32; queries.len() * m];
-    let h = f64::from(h);
-    let row = |(out, &q): (&mut [f32], &f32)| softmax_row_f64(kind, h, q, keys, out);
+    let row = |(out, &q): (&mut [f32], &f32)| softmax_row_f64(kind, h(q), q, keys, out);
     if m > 0 {
         if par.is_parallel() {
             all.par_chunks_mut(m)
