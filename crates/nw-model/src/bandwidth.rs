@@ -172,12 +172,7 @@ pub fn select(
     search: &Search,
     par: Par,
 ) -> Result<Selection> {
-    if x.len() != y.len() {
-        return Err(ModelError::InputsTargets {
-            inputs: x.len(),
-            targets: y.len(),
-        });
-    }
+    // `prepare` checks the lengths and that there are two examples.
     let data = crate::loo::prepare(x, y)?;
     let keys = data.keys();
     let span = f64::from(keys[keys.len() - 1]) - f64::from(keys[0]);

@@ -33,7 +33,7 @@ use crate::par::Par;
 /// stream past it. Products with `k <= KC` sum each entry in one fused running sum, exactly
 /// as [`gemm_naive`] does.
 pub const KC: usize = 256;
-/// Rows of C in one task; a `MC x KC` slice of A (128 KiB) stays in L2.
+/// Rows of C in one block; a `MC x KC` slice of A (128 KiB) stays in L2.
 const MC: usize = 128;
 /// Columns of B packed at once: a `KC x NC` block (1 MiB) stays in L2.
 const NC: usize = 1024;
@@ -171,7 +171,6 @@ fn gemm_packed(
             });
         return;
     }
-    let mc = row_block(m, par);
     for j0 in (0..n).step_by(NC) {
         let nc = NC.min(n - j0);
         for p0 in (0..k).step_by(KC) {
@@ -179,7 +178,7 @@ fn gemm_packed(
             let panels = pack_b(kc, nc, &b[p0 * n..], n, j0, packed, par);
             let first = p0 == 0;
             let block = |(ib, c_rows): (usize, &mut [f32])| {
-                let i0 = ib * mc;
+                let i0 = ib * MC;
                 let rows = c_rows.len() / n;
                 for (jp, panel) in panels.chunks_exact(kc * NR).enumerate() {
                     let j = j0 + jp * NR;
@@ -203,11 +202,9 @@ fn gemm_packed(
                     }
                 }
             };
-            if par.is_parallel() && m > mc {
-                c.par_chunks_mut(mc * n).enumerate().for_each(block);
-            } else {
-                c.chunks_mut(mc * n).enumerate().for_each(block);
-            }
+            // Rows are split between threads above; fewer than two register tiles of rows are
+            // not worth a hand-off.
+            c.chunks_mut(MC * n).enumerate().for_each(block);
         }
     }
 }
@@ -233,16 +230,6 @@ fn edge_tile(
             }
         }
     }
-}
-
-/// Rows of C per task: `MC`, or less so that the blocks share evenly between threads.
-fn row_block(m: usize, par: Par) -> usize {
-    let threads = par.threads();
-    if threads <= 1 {
-        return MC;
-    }
-    let blocks = m.div_ceil(MC).next_multiple_of(threads);
-    m.div_ceil(blocks).next_multiple_of(MR)
 }
 
 /// Packs rows `0..kc` and columns `j0..j0 + nc` of `b` (row stride `ldb`) into panels of
