@@ -227,7 +227,7 @@ fn chapter_epoch((q, k, v): &(Tensor, Tensor, Tensor), y: &[f32], par: Par) -> (
         .expect("chapter forward");
     let l = loss::squared_loss(tape.y_hat(), y).expect("lengths match");
     let g = tape.backward(&loss::squared_loss_grad(tape.y_hat(), y).expect("lengths match"));
-    (f64::from(l), f64::from(g))
+    (l, f64::from(g))
 }
 
 /// A rayon pool of exactly `threads` threads; the benches run inside its `install`.

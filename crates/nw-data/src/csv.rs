@@ -166,7 +166,73 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     out.commit().map(|_| ())
 }
 
+/// A column to write: f32 data, or f64 for numbers that outgrow f32 (summed losses).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Column<'a> {
+    /// f32 values, written as the shortest text that reads back as the same f32.
+    F32(&'a [f32]),
+    /// f64 values, written as the shortest text that reads back as the same f64.
+    F64(&'a [f64]),
+}
+
+impl Column<'_> {
+    /// True if the column holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::F32(c) => c.len(),
+            Column::F64(c) => c.len(),
+        }
+    }
+
+    /// The first non-finite value and its index.
+    fn first_non_finite(&self) -> Option<(usize, f64)> {
+        match self {
+            Column::F32(c) => c
+                .iter()
+                .position(|v| !v.is_finite())
+                .map(|i| (i, f64::from(c[i]))),
+            Column::F64(c) => c.iter().position(|v| !v.is_finite()).map(|i| (i, c[i])),
+        }
+    }
+
+    fn write(&self, w: &mut (impl Write + ?Sized), row: usize) -> io::Result<()> {
+        match self {
+            Column::F32(c) => write_number(w, c[row]),
+            Column::F64(c) => write_number64(w, c[row]),
+        }
+    }
+}
+
+impl<'a> From<&'a [f32]> for Column<'a> {
+    fn from(values: &'a [f32]) -> Self {
+        Column::F32(values)
+    }
+}
+
+impl<'a> From<&'a [f64]> for Column<'a> {
+    fn from(values: &'a [f64]) -> Self {
+        Column::F64(values)
+    }
+}
+
 impl Outputs {
+    /// Stages named columns of f32 or f64 for `path`, with the checks of [`write_columns`].
+    pub fn stage_table(
+        &mut self,
+        path: impl AsRef<Path>,
+        names: &[&str],
+        columns: &[Column<'_>],
+    ) -> Result<()> {
+        let path = path.as_ref();
+        check_columns(&path.display().to_string(), names, columns, false)?;
+        self.stage_with(path, |w| write_body(w, names, columns))
+    }
+
     /// Stages named f32 columns for `path`, with the checks of [`write_columns`].
     pub fn stage_columns(
         &mut self,
@@ -194,8 +260,9 @@ impl Outputs {
         columns: &[&[f32]],
         marked: bool,
     ) -> Result<()> {
-        check_columns(&path.display().to_string(), names, columns, marked)?;
-        self.stage_with(path, |w| write_body(w, names, columns))
+        let columns: Vec<Column<'_>> = columns.iter().map(|&c| c.into()).collect();
+        check_columns(&path.display().to_string(), names, &columns, marked)?;
+        self.stage_with(path, |w| write_body(w, names, &columns))
     }
 }
 
@@ -218,8 +285,9 @@ fn write_checked_to(
     columns: &[&[f32]],
     marked: bool,
 ) -> Result<()> {
-    check_columns(name, names, columns, marked)?;
-    write_body(&mut writer, names, columns)
+    let columns: Vec<Column<'_>> = columns.iter().map(|&c| c.into()).collect();
+    check_columns(name, names, &columns, marked)?;
+    write_body(&mut writer, names, &columns)
         .and_then(|()| writer.flush())
         .map_err(|source| DataError::Write {
             path: PathBuf::from(name),
@@ -481,7 +549,7 @@ fn parse_number(field: &str, file: &str, line: usize, column: &str) -> Result<f3
 // Writing
 
 /// Everything [`write_columns`] promises to check before it writes.
-fn check_columns(file: &str, names: &[&str], columns: &[&[f32]], marked: bool) -> Result<()> {
+fn check_columns(file: &str, names: &[&str], columns: &[Column<'_>], marked: bool) -> Result<()> {
     let bad = |problem: String| DataError::BadColumns {
         file: file.to_string(),
         problem,
@@ -529,7 +597,7 @@ fn check_columns(file: &str, names: &[&str], columns: &[&[f32]], marked: bool) -
         if marked {
             break;
         }
-        if let Some((index, &value)) = column.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        if let Some((index, value)) = column.first_non_finite() {
             return Err(DataError::WriteNonFinite {
                 file: file.to_string(),
                 column: name.to_string(),
@@ -543,7 +611,11 @@ fn check_columns(file: &str, names: &[&str], columns: &[&[f32]], marked: bool) -
 }
 
 /// The header and rows, checked already.
-fn write_body(w: &mut (impl Write + ?Sized), names: &[&str], columns: &[&[f32]]) -> io::Result<()> {
+fn write_body(
+    w: &mut (impl Write + ?Sized),
+    names: &[&str],
+    columns: &[Column<'_>],
+) -> io::Result<()> {
     writeln!(w, "{}", names.join(","))?;
     let rows = columns.first().map_or(0, |c| c.len());
     for row in 0..rows {
@@ -551,7 +623,7 @@ fn write_body(w: &mut (impl Write + ?Sized), names: &[&str], columns: &[&[f32]])
             if j > 0 {
                 w.write_all(b",")?;
             }
-            write_number(w, column[row])?;
+            column.write(w, row)?;
         }
         w.write_all(b"\n")?;
     }
@@ -566,6 +638,16 @@ fn write_number(w: &mut (impl Write + ?Sized), v: f32) -> io::Result<()> {
     }
     // Both `{}` and `{:e}` print the fewest digits that round-trip; `{}` never uses an
     // exponent, so f32::MAX would take 39 characters and the smallest subnormal 47.
+    let a = v.abs();
+    if a == 0.0 || (1e-5..1e16).contains(&a) {
+        write!(w, "{v}")
+    } else {
+        write!(w, "{v:e}")
+    }
+}
+
+/// [`write_number`] for an f64 (finite: checked before).
+fn write_number64(w: &mut (impl Write + ?Sized), v: f64) -> io::Result<()> {
     let a = v.abs();
     if a == 0.0 || (1e-5..1e16).contains(&a) {
         write!(w, "{v}")

@@ -172,7 +172,7 @@ pub enum DataError {
         /// The line it would have had in the file (`index + 2`).
         line: usize,
         /// The value.
-        value: f32,
+        value: f64,
     },
     /// Creating, writing or renaming the file failed.
     #[error("cannot write {}: {source}", path.display())]

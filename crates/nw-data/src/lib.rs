@@ -53,8 +53,8 @@ pub mod reference;
 pub mod synthetic;
 
 pub use csv::{
-    Table, parse_columns, parse_dataset, parse_queries, parse_table, read_columns, read_dataset,
-    read_queries, read_table, write_atomic, write_columns, write_columns_marked,
+    Column, Table, parse_columns, parse_dataset, parse_queries, parse_table, read_columns,
+    read_dataset, read_queries, read_table, write_atomic, write_columns, write_columns_marked,
     write_columns_marked_to, write_columns_to, write_dataset,
 };
 pub use dataset::Dataset;

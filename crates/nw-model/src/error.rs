@@ -84,7 +84,7 @@ pub enum ModelError {
         /// Which quantity.
         what: &'static str,
         /// Its value.
-        value: f32,
+        value: f64,
     },
     /// A tensor operation failed (a shape error in the chapter's formulation).
     #[error(transparent)]

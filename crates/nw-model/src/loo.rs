@@ -23,12 +23,15 @@ use nw_tensor::ops::pool::{self, LooFit, SortedKeys};
 use crate::{ModelError, Result};
 
 /// Loss and gradient of the chapter's leave-one-out objective at one value of `w`.
+///
+/// Both are f64: a summed squared error of f32 targets can exceed f32's range (targets near
+/// `1e20` already do) while every prediction in it is an ordinary number.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LossGrad {
     /// `sum_i (y_hat_i - y_i)^2` with `y_hat_i` computed without example `i`.
-    pub loss: f32,
+    pub loss: f64,
     /// `dL/dw`.
-    pub grad: f32,
+    pub grad: f64,
 }
 
 /// The training set sorted for the fused pass: build it once, evaluate it at many `w`.
@@ -74,8 +77,8 @@ pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -
         -fit.grad / f64::from(w)
     };
     Ok(LossGrad {
-        loss: fit.loss as f32,
-        grad: grad as f32,
+        loss: fit.loss,
+        grad,
     })
 }
 

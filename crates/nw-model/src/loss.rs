@@ -3,8 +3,9 @@
 
 use crate::{ModelError, Result};
 
-/// `sum_i (y_hat_i - y_i)^2`, accumulated in f64.
-pub fn squared_loss(y_hat: &[f32], y: &[f32]) -> Result<f32> {
+/// `sum_i (y_hat_i - y_i)^2`, accumulated and returned in f64 (the sum of squares of f32
+/// errors can exceed f32's range).
+pub fn squared_loss(y_hat: &[f32], y: &[f32]) -> Result<f64> {
     check(y_hat, y)?;
     Ok(y_hat
         .iter()
@@ -13,7 +14,7 @@ pub fn squared_loss(y_hat: &[f32], y: &[f32]) -> Result<f32> {
             let r = f64::from(p) - f64::from(t);
             r * r
         })
-        .sum::<f64>() as f32)
+        .sum::<f64>())
 }
 
 /// `dL/dy_hat_i = 2 (y_hat_i - y_i)` for [`squared_loss`].

@@ -1,9 +1,12 @@
 //! Optimizers for learnable poolings: plain SGD as in the chapter, and Adam.
 
 /// Updates parameters in place from their gradients.
+///
+/// Gradients are f64: the gradient of a summed squared loss scales with the targets squared
+/// and outgrows f32 long before the parameters do.
 pub trait Optimizer {
     /// One step: `params` moves against `grads` (same length).
-    fn step(&mut self, params: &mut [f32], grads: &[f32]);
+    fn step(&mut self, params: &mut [f32], grads: &[f64]);
 }
 
 /// `p <- p - lr * g`, the chapter's `torch.optim.SGD`.
@@ -14,9 +17,11 @@ pub struct Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+    fn step(&mut self, params: &mut [f32], grads: &[f64]) {
         for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= self.lr * g;
+            // In f32, as PyTorch steps the chapter's f32 parameter; a gradient beyond f32 makes
+            // an infinite step, which training reports as divergence.
+            *p -= self.lr * g as f32;
         }
     }
 }
@@ -24,7 +29,8 @@ impl Optimizer for Sgd {
 /// Adam (Kingma and Ba, 2015) with bias correction, the defaults of `torch.optim.Adam`.
 ///
 /// Each step moves a parameter by about `lr` whatever the gradient's scale, which suits a
-/// bandwidth whose gradient spans orders of magnitude as it trains.
+/// bandwidth whose gradient spans orders of magnitude as it trains. The moments are kept in
+/// f64, so a gradient near `1e60` (targets near `1e30`) steps as well as one near 1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
     /// Learning rate.
@@ -35,8 +41,8 @@ pub struct Adam {
     pub beta2: f32,
     /// Added to the root of the second moment so a zero gradient divides safely.
     pub eps: f32,
-    m: Vec<f32>,
-    v: Vec<f32>,
+    m: Vec<f64>,
+    v: Vec<f64>,
     t: i32,
 }
 
@@ -56,23 +62,25 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+    fn step(&mut self, params: &mut [f32], grads: &[f64]) {
         if self.m.len() != params.len() {
             self.m = vec![0.0; params.len()];
             self.v = vec![0.0; params.len()];
             self.t = 0;
         }
         self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
+        let (b1, b2) = (f64::from(self.beta1), f64::from(self.beta2));
+        let c1 = 1.0 - b1.powi(self.t);
+        let c2 = 1.0 - b2.powi(self.t);
         for ((p, &g), (m, v)) in params
             .iter_mut()
             .zip(grads)
             .zip(self.m.iter_mut().zip(self.v.iter_mut()))
         {
-            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            *p -= self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            let step = f64::from(self.lr) * (*m / c1) / ((*v / c2).sqrt() + f64::from(self.eps));
+            *p = (f64::from(*p) - step) as f32;
         }
     }
 }

@@ -49,10 +49,11 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// `w` when the epoch started.
     pub w_before: f32,
-    /// The summed loss at `w_before`, before the step (what the chapter prints).
-    pub loss: f32,
+    /// The summed loss at `w_before`, before the step (what the chapter prints), in f64: a
+    /// sum of squared errors can exceed f32's range.
+    pub loss: f64,
     /// `dL/dw` at `w_before`.
-    pub grad: f32,
+    pub grad: f64,
     /// `w` after the epoch's step.
     pub w: f32,
 }
@@ -161,7 +162,8 @@ pub fn train_with(
             Prepared::Chapter(queries, keys, values) => {
                 let tape = ParametricPooling::new(w)?.forward_rows(queries, keys, values, par)?;
                 let loss = squared_loss(tape.y_hat(), y)?;
-                (loss, tape.backward(&squared_loss_grad(tape.y_hat(), y)?))
+                let grad = tape.backward(&squared_loss_grad(tape.y_hat(), y)?);
+                (loss, f64::from(grad))
             }
             Prepared::Fused(data) => {
                 let lg = loo::loss_grad_kernel(data, kernel, w, par)?;
@@ -183,7 +185,7 @@ pub fn train_with(
             return Err(ModelError::Diverged {
                 epoch,
                 what: "w",
-                value: w,
+                value: f64::from(w),
             });
         }
         let record = EpochRecord {

@@ -121,10 +121,7 @@ fn training_matches_pytorch_on_both_paths() {
             let line = line.as_str().unwrap();
             let printed: f64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
             assert!(line.starts_with(&format!("epoch {}, loss ", got.epoch)));
-            assert!(
-                (f64::from(got.loss) - printed).abs() <= 1e-6 + REL * printed,
-                "{line}"
-            );
+            assert!((got.loss - printed).abs() <= 1e-6 + REL * printed, "{line}");
         }
         assert_close(
             "final w",

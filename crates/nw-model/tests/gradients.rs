@@ -45,12 +45,12 @@ fn gradients_match_finite_differences_on_both_paths() {
 
             let lg = loo::loss_grad(&x, &y, w, Par::Rayon).unwrap();
             assert!(
-                (f64::from(lg.grad) - fd).abs() <= tol,
+                (lg.grad - fd).abs() <= tol,
                 "{name} w={w}: fused {} vs fd {fd}",
                 lg.grad
             );
             assert!(
-                (f64::from(lg.loss) - loss_f64).abs() <= tol_loss,
+                (lg.loss - loss_f64).abs() <= tol_loss,
                 "{name} w={w}: fused loss {} vs {loss_f64}",
                 lg.loss
             );
@@ -71,7 +71,7 @@ fn gradients_match_finite_differences_on_both_paths() {
             );
             let l = loss::squared_loss(tape.y_hat(), &y).unwrap();
             assert!(
-                (f64::from(l) - loss_f64).abs() <= tol_loss,
+                (l - loss_f64).abs() <= tol_loss,
                 "{name} w={w}: chapter loss {l} vs {loss_f64}"
             );
         }
@@ -139,7 +139,7 @@ fn both_training_paths_agree_with_sgd_and_adam() {
             for (what, p, q) in [
                 ("loss", ea.loss, eb.loss),
                 ("grad", ea.grad, eb.grad),
-                ("w", ea.w, eb.w),
+                ("w", f64::from(ea.w), f64::from(eb.w)),
             ] {
                 let scale = p.abs().max(1e-3);
                 assert!(

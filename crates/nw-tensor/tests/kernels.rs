@@ -343,3 +343,52 @@ fn an_adaptive_kernel_is_its_base_at_each_querys_bandwidth() {
     );
     assert!((fit.loss - loss(a64, b64)).abs() <= 1e-5 * fit.loss);
 }
+
+#[test]
+fn huge_values_give_finite_means_within_their_range_for_every_kernel() {
+    // 3000 keys on [0, 1) all within one bandwidth of every query, values near 1e37 and
+    // f32::MAX: the f32 lane sums of the weighted values would overflow unscaled, though every
+    // answer is a weighted mean of finite values (issue 9, item 4).
+    let mut rng = Rng::new(7);
+    let x = rng.vec(3000, 0.0, 1.0);
+    let queries = [0.0f32, 0.3, 0.5, 0.99, 1.5, -0.2];
+    for (lo, hi) in [(1e36f32, 1e37f32), (-3e38, -1e38), (3.0e38, f32::MAX)] {
+        let y: Vec<f32> = x.iter().map(|_| rng.uniform(lo, hi)).collect();
+        let keys = SortedKeys::new(&x, &y).unwrap();
+        let (min, max) = (
+            y.iter().copied().fold(f32::INFINITY, f32::min),
+            y.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        );
+        for kind in KernelKind::ALL {
+            let h = 2.0;
+            let (fused, seq, fit, twin) = kind.visit(
+                h,
+                Run {
+                    queries: &queries,
+                    keys: &keys,
+                },
+            );
+            for (i, &q) in queries.iter().enumerate() {
+                let (want, _, _) = reference(kind, f64::from(h), q, &x, &y).unwrap();
+                for got in [fused.y[i], seq.y[i]] {
+                    assert!(
+                        got.is_finite() && (min..=max).contains(&got),
+                        "{kind:?} q {q} values [{lo}, {hi}]: {got} outside [{min}, {max}]"
+                    );
+                    let err = (f64::from(got) - want).abs();
+                    assert!(err <= 1e-5 * want.abs(), "{kind:?} q {q}: {got} vs {want}");
+                }
+            }
+            // Leave-one-out: the squared errors reach 1e76, far beyond f32 but not f64.
+            let (want, far) = loo_loss(kind, f64::from(h), &x, &y);
+            assert_eq!((fit.far, twin.far), (far, far));
+            for got in [fit.loss, twin.loss] {
+                assert!(
+                    got.is_finite() && (got - want).abs() <= 1e-4 * want,
+                    "{kind:?} values [{lo}, {hi}]: loss {got} vs {want}"
+                );
+            }
+            assert!(fit.grad.is_finite() && fit.y_hat.iter().all(|v| v.is_finite()));
+        }
+    }
+}

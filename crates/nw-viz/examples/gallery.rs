@@ -64,8 +64,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .title("1000 x 1000, one NaN row")
         .save(dir.join("heatmap_1000.png"))?;
 
-    let losses: Vec<f32> = (0..20)
-        .map(|e| 11.0 + 40.0 * (-0.45 * e as f32).exp())
+    let losses: Vec<f64> = (0..20)
+        .map(|e| 11.0 + 40.0 * (-0.45 * f64::from(e)).exp())
         .collect();
     LossCurve::new(&losses)
         .labels("epoch", "summed loss")

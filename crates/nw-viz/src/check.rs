@@ -9,7 +9,7 @@ pub(crate) const MIN_SIDE: u32 = 200;
 pub(crate) const MAX_SIDE: u32 = 8192;
 
 /// `values` holds at least one value.
-pub(crate) fn non_empty(what: &str, values: &[f32]) -> Result<()> {
+pub(crate) fn non_empty<T>(what: &str, values: &[T]) -> Result<()> {
     if values.is_empty() {
         return Err(VizError::Empty {
             what: what.to_string(),
@@ -37,12 +37,12 @@ pub(crate) fn same_len(
 }
 
 /// Every value is finite.
-pub(crate) fn finite(what: &str, values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
+pub(crate) fn finite<T: Copy + Into<f64>>(what: &str, values: &[T]) -> Result<()> {
+    match values.iter().position(|&v| !v.into().is_finite()) {
         Some(index) => Err(VizError::NonFinite {
             what: what.to_string(),
             index,
-            value: values[index],
+            value: values[index].into(),
         }),
         None => Ok(()),
     }

@@ -38,8 +38,8 @@ pub enum VizError {
         what: String,
         /// The value's 0-based index.
         index: usize,
-        /// The value.
-        value: f32,
+        /// The value (f64 holds every series' values: f32 data and f64 losses).
+        value: f64,
     },
     /// Zero or a negative value on a log axis.
     #[error("{what}[{index}] is {value}: a log axis shows only positive values")]

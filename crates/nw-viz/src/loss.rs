@@ -28,7 +28,7 @@ const MAX_DOTS: usize = 60;
 /// ```
 #[derive(Clone, Debug)]
 pub struct LossCurve<'a> {
-    losses: &'a [f32],
+    losses: &'a [f64],
     x_label: &'a str,
     y_label: &'a str,
     title: Option<&'a str>,
@@ -36,8 +36,8 @@ pub struct LossCurve<'a> {
 }
 
 impl<'a> LossCurve<'a> {
-    /// The loss after each epoch, first epoch first.
-    pub fn new(losses: &'a [f32]) -> Self {
+    /// The loss after each epoch, first epoch first (f64: summed losses outgrow f32).
+    pub fn new(losses: &'a [f64]) -> Self {
         LossCurve {
             losses,
             x_label: "epoch",
@@ -76,11 +76,11 @@ impl<'a> LossCurve<'a> {
             .losses
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(f64::from(v)), hi.max(f64::from(v)))
+                (lo.min(v), hi.max(v))
             });
         let points = (1..)
             .zip(self.losses)
-            .map(|(epoch, &loss)| (f64::from(epoch), f64::from(loss)))
+            .map(|(epoch, &loss)| (f64::from(epoch), loss))
             .collect();
         LineChart {
             title: self.title,

@@ -7,7 +7,7 @@ use nw_viz::{Figure, LossCurve};
 
 #[test]
 fn every_epoch_gets_a_dot_on_one_line() {
-    let losses: Vec<f32> = (0..5).map(|e| 40.0 / (e as f32 + 1.0) + 10.0).collect();
+    let losses: Vec<f64> = (0..5).map(|e| 40.0 / (f64::from(e) + 1.0) + 10.0).collect();
     let svg = LossCurve::new(&losses).render_svg().unwrap();
     assert!(has_text(&svg, "epoch") && has_text(&svg, "loss"));
     assert_eq!(elements(&svg, "circle").len(), 5);
@@ -24,7 +24,7 @@ fn every_epoch_gets_a_dot_on_one_line() {
 
 #[test]
 fn long_runs_keep_whole_epoch_ticks() {
-    let losses: Vec<f32> = (0..300).map(|e| 1.0 / (e as f32 + 1.0)).collect();
+    let losses: Vec<f64> = (0..300).map(|e| 1.0 / (f64::from(e) + 1.0)).collect();
     let svg = LossCurve::new(&losses)
         .labels("epoch", "summed loss")
         .title("training")
@@ -51,10 +51,17 @@ fn bad_losses_are_errors() {
         "losses is empty: nothing to draw"
     );
     assert_eq!(
-        LossCurve::new(&[1.0, 0.5, f32::NAN])
+        LossCurve::new(&[1.0, 0.5, f64::NAN])
             .render_png()
             .unwrap_err()
             .to_string(),
         "losses[2] is NaN: only finite values can be drawn"
     );
+}
+
+#[test]
+fn losses_beyond_f32_draw() {
+    // Summed squared errors of targets near 1e30 are near 1e62: f64, not f32 (issue 9, item 4).
+    let svg = LossCurve::new(&[4e62, 2e62, 1e62]).render_svg().unwrap();
+    assert_eq!(elements(&svg, "circle").len(), 3);
 }

@@ -75,7 +75,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         Par::Rayon,
     )?;
     for e in &report.epochs {
-        text += &format!("epoch {}, loss {:.6}\n", e.epoch, e.loss);
+        text += &format!(
+            "epoch {}, loss {}\n",
+            e.epoch,
+            super::train::loss_text(e.loss)
+        );
     }
     let pooling = report.pooling;
     let parametric = pooling.pool(test.x(), x, y, true, Par::Rayon)?;
@@ -112,8 +116,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         adaptive_pooling.bandwidth_at(5.0)
     );
 
-    let losses: Vec<f32> = report.epochs.iter().map(|e| e.loss).collect();
-    let adaptive_losses: Vec<f32> = adaptive_report.epochs.iter().map(|e| e.loss).collect();
+    let losses: Vec<f64> = report.epochs.iter().map(|e| e.loss).collect();
+    let adaptive_losses: Vec<f64> = adaptive_report.epochs.iter().map(|e| e.loss).collect();
     let adaptive_title = format!(
         "Adaptive attention pooling (h from {:.2} to {:.2})",
         adaptive_pooling.bandwidth_at(0.0),

@@ -86,6 +86,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
                     );
                 }
             }
+            let loss: Vec<f64> = loss.iter().map(|&l| f64::from(l)).collect();
             let mut plot = LossCurve::new(&loss);
             if let Some(title) = &title {
                 plot = plot.title(title);

@@ -2,7 +2,7 @@
 //! its exercise 4, with a report.
 
 use anyhow::{Result, anyhow, bail};
-use nw_data::{Outputs, read_dataset};
+use nw_data::{Column, Outputs, read_dataset};
 use nw_model::{Adam, Init, Learn, ModelError, Optimizer, Path, Sgd, train_adaptive, train_with};
 use nw_tensor::Par;
 use nw_viz::Figure as _;
@@ -12,12 +12,19 @@ use super::{check_figure_path, emit, emit_json, f32_json};
 use crate::cli::{ModelArg, OptimizerKind, PathKind, TrainArgs};
 use crate::progress::Progress;
 
-/// One epoch as every model reports it: `(epoch, loss, gradient columns, parameter columns)`.
+/// The epochs as every model reports them: the loss and gradients (f64: sums of squares
+/// outgrow f32), and the parameters after each step (f32, as the model holds them).
 struct Run {
-    /// Column names of the gradients and of the parameters after the step.
-    names: Vec<&'static str>,
-    /// One row per epoch: epoch, loss, then the columns of `names`.
-    rows: Vec<Vec<f32>>,
+    /// Names of the gradient columns.
+    grad_names: Vec<&'static str>,
+    /// Names of the parameter columns.
+    param_names: Vec<&'static str>,
+    /// The summed loss of each epoch.
+    losses: Vec<f64>,
+    /// One column per gradient, a value per epoch.
+    grads: Vec<Vec<f64>>,
+    /// One column per parameter, a value per epoch.
+    params: Vec<Vec<f32>>,
     /// The text report's last lines and the JSON's final fields.
     summary: String,
     json: serde_json::Map<String, serde_json::Value>,
@@ -53,6 +60,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "{e}; the bandwidth stepped too narrow for this kernel: try a smaller --lr or \
              --optimizer adam"
         ),
+        // The summed loss, and SGD's step with it, grow with the square of the targets.
+        ModelError::Diverged { .. } if kind == OptimizerKind::Sgd => anyhow!(
+            "{e}; an SGD step is --lr times the gradient of the summed loss, which grows with \
+             the number of examples and the square of y: try --optimizer adam (steps of about \
+             --lr whatever the gradient's scale) or a smaller --lr"
+        ),
         other => other.into(),
     };
     let kernel = args.kernel.kind();
@@ -83,13 +96,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
             json.insert("w0".into(), f32_json(init.value()));
             json.insert("w".into(), f32_json(w));
             json.insert("bandwidth".into(), f32_json(report.pooling.bandwidth()));
+            let epochs = &report.epochs;
             Run {
-                names: vec!["grad", "w"],
-                rows: report
-                    .epochs
-                    .iter()
-                    .map(|e| vec![e.epoch as f32, e.loss, e.grad, e.w])
-                    .collect(),
+                grad_names: vec!["grad"],
+                param_names: vec!["w"],
+                losses: epochs.iter().map(|e| e.loss).collect(),
+                grads: vec![epochs.iter().map(|e| e.grad).collect()],
+                params: vec![epochs.iter().map(|e| e.w).collect()],
                 summary: format!("initial w = {:.6}\n", init.value())
                     + &format!(
                         "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
@@ -141,13 +154,19 @@ pub fn run(args: TrainArgs) -> Result<()> {
             } else {
                 format!("learned ln h = {a:.6} (bandwidth {:.6})\n", a.exp())
             };
+            let epochs = &report.epochs;
             Run {
-                names: vec!["grad_a", "grad_b", "a", "b"],
-                rows: report
-                    .epochs
-                    .iter()
-                    .map(|e| vec![e.epoch as f32, e.loss, e.grad_a, e.grad_b, e.a, e.b])
-                    .collect(),
+                grad_names: vec!["grad_a", "grad_b"],
+                param_names: vec!["a", "b"],
+                losses: epochs.iter().map(|e| e.loss).collect(),
+                grads: vec![
+                    epochs.iter().map(|e| e.grad_a).collect(),
+                    epochs.iter().map(|e| e.grad_b).collect(),
+                ],
+                params: vec![
+                    epochs.iter().map(|e| e.a).collect(),
+                    epochs.iter().map(|e| e.b).collect(),
+                ],
                 summary,
                 json,
             }
@@ -155,39 +174,41 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     progress.finish();
 
-    let columns: Vec<Vec<f32>> = (0..2 + run.names.len())
-        .map(|j| run.rows.iter().map(|r| r[j]).collect())
-        .collect();
-    let losses = &columns[1];
+    let n_epochs = run.losses.len();
+    let epoch_numbers: Vec<f32> = (1..=n_epochs).map(|e| e as f32).collect();
     // Both files or neither.
     let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
-        outputs.stage(path, &nw_viz::LossCurve::new(losses).render_for(path)?)?;
+        outputs.stage(path, &nw_viz::LossCurve::new(&run.losses).render_for(path)?)?;
     }
     if let Some(path) = &args.out {
         let mut names = vec!["epoch", "loss"];
-        names.extend(&run.names);
-        let cols: Vec<&[f32]> = columns.iter().map(Vec::as_slice).collect();
-        outputs.stage_columns(path, &names, &cols)?;
+        names.extend(&run.grad_names);
+        names.extend(&run.param_names);
+        let mut cols = vec![Column::F32(&epoch_numbers), Column::F64(&run.losses)];
+        cols.extend(run.grads.iter().map(|g| Column::F64(g)));
+        cols.extend(run.params.iter().map(|p| Column::F32(p)));
+        outputs.stage_table(path, &names, &cols)?;
     }
     outputs.commit()?;
     if let Some(path) = &args.plot {
         eprintln!("wrote the training-loss curve to {}", path.display());
     }
     if let Some(path) = &args.out {
-        eprintln!("wrote {} epochs to {}", run.rows.len(), path.display());
+        eprintln!("wrote {n_epochs} epochs to {}", path.display());
     }
 
     if args.json {
-        let epochs: Vec<_> = run
-            .rows
-            .iter()
-            .map(|r| {
+        let epochs: Vec<_> = (0..n_epochs)
+            .map(|i| {
                 let mut e = serde_json::Map::new();
-                e.insert("epoch".into(), json!(r[0] as u64));
-                e.insert("loss".into(), f32_json(r[1]));
-                for (name, &v) in run.names.iter().zip(&r[2..]) {
-                    e.insert((*name).into(), f32_json(v));
+                e.insert("epoch".into(), json!(i + 1));
+                e.insert("loss".into(), json!(run.losses[i]));
+                for (name, g) in run.grad_names.iter().zip(&run.grads) {
+                    e.insert((*name).into(), json!(g[i]));
+                }
+                for (name, p) in run.param_names.iter().zip(&run.params) {
+                    e.insert((*name).into(), f32_json(p[i]));
                 }
                 serde_json::Value::Object(e)
             })
@@ -213,17 +234,29 @@ pub fn run(args: TrainArgs) -> Result<()> {
             let (first, last) = run.summary.split_once('\n').unwrap_or(("", ""));
             text += first;
             text.push('\n');
-            for r in &run.rows {
-                text += &format!("epoch {}, loss {:.6}\n", r[0], r[1]);
+            for (i, loss) in run.losses.iter().enumerate() {
+                text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
             }
             text += last;
         } else {
-            for r in &run.rows {
-                text += &format!("epoch {}, loss {:.6}\n", r[0], r[1]);
+            for (i, loss) in run.losses.iter().enumerate() {
+                text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
             }
             text += &run.summary;
         }
         emit(&text)?;
     }
     Ok(())
+}
+
+/// A summed loss as the chapter prints it: its f32 value with six decimals (the chapter's
+/// loss is an f32 sum, and its printed digits stay ours), or in scientific notation where six
+/// decimals would spell out dozens of digits or show nothing, or f32 cannot hold it.
+pub fn loss_text(loss: f64) -> String {
+    let single = loss as f32;
+    if loss == 0.0 || (1e-3..1e12).contains(&loss.abs()) && single.is_finite() {
+        format!("{single:.6}")
+    } else {
+        format!("{loss:.6e}")
+    }
 }

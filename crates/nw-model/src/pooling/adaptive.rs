@@ -203,12 +203,12 @@ pub enum Learn {
 pub struct AdaptiveEpoch {
     /// 1-based.
     pub epoch: usize,
-    /// The summed leave-one-out loss before the step.
-    pub loss: f32,
+    /// The summed leave-one-out loss before the step (f64, like every summed loss).
+    pub loss: f64,
     /// `dL/da` before the step.
-    pub grad_a: f32,
+    pub grad_a: f64,
     /// `dL/db` before the step (0 when only `a` is learned).
-    pub grad_b: f32,
+    pub grad_b: f64,
     /// `a` after the step.
     pub a: f32,
     /// `b` after the step.
@@ -247,36 +247,36 @@ pub fn train_adaptive(
         let (loss, grad_a, grad_b) = loss_grad(kernel, &data, (a, b, c), par)?;
         for (what, value) in [("the loss", loss), ("dL/da", grad_a), ("dL/db", grad_b)] {
             if !value.is_finite() {
-                return Err(ModelError::Diverged {
-                    epoch,
-                    what,
-                    value: value as f32,
-                });
+                return Err(ModelError::Diverged { epoch, what, value });
             }
         }
         match learn {
             Learn::LogBandwidth => {
                 let mut p = [a];
-                optimizer.step(&mut p, &[grad_a as f32]);
+                optimizer.step(&mut p, &[grad_a]);
                 a = p[0];
             }
             Learn::Adaptive => {
                 let mut p = [a, b];
-                optimizer.step(&mut p, &[grad_a as f32, grad_b as f32]);
+                optimizer.step(&mut p, &[grad_a, grad_b]);
                 [a, b] = p;
             }
         }
         for (what, value) in [("a", a), ("b", b)] {
             if !value.is_finite() || value.abs() > 80.0 {
-                return Err(ModelError::Diverged { epoch, what, value });
+                return Err(ModelError::Diverged {
+                    epoch,
+                    what,
+                    value: f64::from(value),
+                });
             }
         }
         let record = AdaptiveEpoch {
             epoch,
-            loss: loss as f32,
-            grad_a: grad_a as f32,
+            loss,
+            grad_a,
             grad_b: if learn == Learn::Adaptive {
-                grad_b as f32
+                grad_b
             } else {
                 0.0
             },

@@ -55,10 +55,16 @@ pub fn matrix(v: &Value) -> Vec<f64> {
 }
 
 /// Asserts `|got - want| <= rel |want|` or `<= abs` (for weights near 0), entry by entry.
-pub fn assert_close(what: &str, got: &[f32], want: &[f64], rel: f64, abs: f64) {
+pub fn assert_close<T: Copy + Into<f64> + std::fmt::Display>(
+    what: &str,
+    got: &[T],
+    want: &[f64],
+    rel: f64,
+    abs: f64,
+) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let err = (f64::from(g) - w).abs();
+        let err = (g.into() - w).abs();
         assert!(
             err <= rel * w.abs() || err <= abs,
             "{what}[{i}]: {g} vs {w} (error {err:e})"

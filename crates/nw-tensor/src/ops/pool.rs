@@ -61,16 +61,36 @@ const QUERY_BLOCK: usize = 32;
 /// "No key left out".
 const NO_SKIP: usize = usize::MAX;
 
+/// Values up to `2^VALUE_EXP` in magnitude are summed as they are; larger ones are first
+/// scaled down by a power of two (exactly) so that they fit this bound. A tile's f32 lanes
+/// then sum at most `TILE` weighted values of at most `2^VALUE_EXP` each (weights are at
+/// most 1), far below `f32::MAX` (`2^128`), so no partial sum can overflow.
+const VALUE_EXP: i32 = 100;
+
 /// Keys and their values, sorted by key, padded for whole-vector loads.
 ///
 /// Sorting lets each query find its nearest key and its range by binary search. The sort is
 /// stable (ties keep their order), so equal inputs give the same sums on every run.
+///
+/// # Large values
+/// A weighted mean of finite values is finite and lies between their least and greatest,
+/// but the f32 lane sums of the fused loop are not normalized: a tile of keys with values
+/// near `1e37` would overflow them. Values larger than `2^100` in magnitude are therefore
+/// summed scaled down by a power of two (exact, and undone in f64 when the sums are
+/// divided); every prediction is also clamped to the values' range, which only ever
+/// corrects rounding. Ordinary values are summed exactly as given.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SortedKeys {
     /// Sorted keys, then padding up to a multiple of `LANES` (masked, never counted).
     keys: Vec<f32>,
     /// Values in the keys' order, then padding.
     values: Vec<f32>,
+    /// The values scaled by `2^-shift`, when `shift > 0`: what the f32 lanes sum.
+    scaled: Option<Vec<f32>>,
+    /// The power of two the values were scaled down by (0: not scaled).
+    shift: i32,
+    /// The least and greatest value, the bounds of any weighted mean of them.
+    range: (f32, f32),
     /// Where each sorted key was in the input.
     order: Vec<usize>,
 }
@@ -98,11 +118,38 @@ impl SortedKeys {
         sorted_values.extend(order.iter().map(|&i| values[i]));
         sorted_keys.resize(padded, 0.0);
         sorted_values.resize(padded, 0.0);
+        let range = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let shift = value_shift(values);
+        let scaled = (shift > 0).then(|| {
+            // 2^-shift, exactly (shift <= 28).
+            let s = f32::from_bits(((127 - shift) as u32) << 23);
+            sorted_values.iter().map(|&v| v * s).collect()
+        });
         Ok(SortedKeys {
             keys: sorted_keys,
             values: sorted_values,
+            scaled,
+            shift,
+            range,
             order,
         })
+    }
+
+    /// The values as the fused loop sums them (scaled down when large; see the type's docs),
+    /// padded like the keys.
+    fn summed_values(&self) -> &[f32] {
+        self.scaled.as_deref().unwrap_or(&self.values)
+    }
+
+    /// A ratio of sums of [`summed_values`](Self::summed_values) as a value: scaled back up
+    /// and kept within the values' range, which only rounding could have left.
+    fn unscale(&self, ratio: f64) -> f64 {
+        let (lo, hi) = self.range;
+        (ratio * 2f64.powi(self.shift)).clamp(f64::from(lo), f64::from(hi))
     }
 
     /// The number of keys.
@@ -134,6 +181,15 @@ impl SortedKeys {
     pub fn slice(&self, range: Range<usize>) -> Result<SortedKeys> {
         SortedKeys::new(&self.keys()[range.clone()], &self.values()[range])
     }
+}
+
+/// The power of two that brings every value to at most `2^VALUE_EXP` in magnitude (0 when
+/// they are there already).
+fn value_shift(values: &[f32]) -> i32 {
+    let largest = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    // The binary exponent of the largest value: it is below 2^(e + 1).
+    let e = ((largest.to_bits() >> 23) & 0xff) as i32 - 127;
+    (e + 1 - VALUE_EXP).max(0)
 }
 
 /// The positions of `keys` in ascending order, ties in input order (a stable sort).
@@ -219,7 +275,7 @@ fn pool_with<K: Radial, const SQUARES: bool>(
             .collect();
         let sums = stream::<K, false, SQUARES>(kernel, &plans, keys, NO_SKIP);
         for (o, (p, s)) in out.iter_mut().zip(plans.iter().zip(&sums)) {
-            *o = finish(p.as_ref(), s);
+            *o = finish(p.as_ref(), s, keys);
         }
     };
     if par.is_parallel() && queries.len() > QUERY_BLOCK {
@@ -253,13 +309,13 @@ pub fn pool_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) ->
                     &p.anchor,
                     p.pivot,
                     keys.keys(),
-                    keys.values(),
+                    keys.summed_values(),
                     (p.lo, p.hi),
                     NO_SKIP,
                     &mut s,
                 );
             }
-            finish(p.as_ref(), &s)
+            finish(p.as_ref(), &s, keys)
         })
         .collect();
     unzip(rows, true)
@@ -384,7 +440,7 @@ fn loo_with<K: Radial, const GRAD: bool>(
             .collect();
         let sums = stream::<K, GRAD, false>(kernel, &plans, data, start);
         for (i, s) in sums.iter().enumerate() {
-            out[i] = loo_row(s, data.values()[start + i]);
+            out[i] = loo_row(s, data.values()[start + i], data);
         }
     };
     if par.is_parallel() && n > QUERY_BLOCK {
@@ -398,7 +454,7 @@ fn loo_with<K: Radial, const GRAD: bool>(
 /// The scalar twin of [`loo`]: the same plans, every key in order in f64, sequential.
 pub fn loo_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooFit> {
     check_loo(data)?;
-    let (xs, ys) = (data.keys(), data.values());
+    let xs = data.keys();
     let rows = (0..data.len())
         .map(|i| {
             let mut s = Sums::default();
@@ -408,13 +464,13 @@ pub fn loo_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooFit> {
                     &p.anchor,
                     p.pivot,
                     xs,
-                    ys,
+                    data.summed_values(),
                     (p.lo, p.hi),
                     i,
                     &mut s,
                 );
             }
-            loo_row(&s, ys[i])
+            loo_row(&s, data.values()[i], data)
         })
         .collect();
     Ok(loo_fit(rows, data, true))
@@ -432,14 +488,16 @@ fn check_loo(data: &SortedKeys) -> Result<()> {
 }
 
 /// An example's prediction, squared error and gradient term from its sums (NaN and zeros
-/// when it has no estimate).
-fn loo_row(s: &Sums, target: f32) -> LooRow {
+/// when it has no estimate). The error and gradient are in f64 on the unscaled values, so
+/// neither overflows for any finite f32 targets.
+fn loo_row(s: &Sums, target: f32, data: &SortedKeys) -> LooRow {
     if s.z <= 0.0 {
         return (f32::NAN, 0.0, 0.0);
     }
-    let y_hat = s.v / s.z;
+    let y_hat = data.unscale(s.v / s.z);
     let r = y_hat - f64::from(target);
-    let dy = s.fv / s.z - y_hat * s.f / s.z;
+    // The derivative is a difference of two scaled means, scaled back as one.
+    let dy = (s.fv / s.z - (s.v / s.z) * s.f / s.z) * 2f64.powi(data.shift);
     (y_hat as f32, r * r, 2.0 * r * dy)
 }
 
@@ -519,11 +577,11 @@ fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> Option<Plan
     })
 }
 
-/// A query's `(y, lse, dmin, effective)` from its sums.
-fn finish<K: Radial>(plan: Option<&Plan<K>>, s: &Sums) -> Row {
+/// A query's `(y, lse, dmin, effective)` from its sums over `keys`.
+fn finish<K: Radial>(plan: Option<&Plan<K>>, s: &Sums, keys: &SortedKeys) -> Row {
     match plan {
         Some(p) if s.z > 0.0 => (
-            (s.v / s.z) as f32,
+            keys.unscale(s.v / s.z) as f32,
             (p.log_scale + s.z.ln()) as f32,
             p.dmin,
             (s.z * s.z / s.e2) as f32,
@@ -563,7 +621,7 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
                 &p.anchor,
                 p.pivot,
                 &keys.keys,
-                &keys.values,
+                keys.summed_values(),
                 range,
                 skip,
                 s,
