@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use nw_bench::{BANDWIDTH, DENSE_CV, OURS, cases_in, uniform};
 use nw_model::KernelKind;
-use nw_model::bandwidth::{Search, Selection, search_min, select};
+use nw_model::bandwidth::{CvPoint, Search, Selection, Spread, search_min, select};
 use nw_tensor::Par;
 use nw_tensor::ops::{matmul, softmax};
 use rayon::prelude::*;
@@ -72,12 +72,17 @@ fn bandwidth(c: &mut Criterion) {
 
 /// The same search, each CV(h) through the dense matrix.
 fn dense_select(x: &[f32], y: &[f32], search: &Search, par: Par) -> Selection {
-    let (lo, hi) = x
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
-            (l.min(v), h.max(v))
-        });
-    search_min(f64::from(hi - lo), search, |h| Ok(dense_cv(x, y, h, par))).expect("search")
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let spread = Spread::of(&sorted).expect("inputs with a spread");
+    search_min(&spread, search, |h| {
+        Ok(CvPoint {
+            h,
+            cv: dense_cv(x, y, h, par),
+            isolated: 0,
+        })
+    })
+    .expect("search")
 }
 
 /// `CV(h)` the dense way: the `n x n` Gaussian scores with the diagonal left out, a row

@@ -9,6 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "nw", version, about, long_about = None)]
 pub struct Cli {
+    /// No progress lines, per-epoch lines or notes of what was written; warnings and errors
+    /// still print.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -195,7 +199,7 @@ pub struct PredictArgs {
     pub pooling: PoolingKind,
     /// Bandwidth `h` of nonparametric pooling, or `auto` for the leave-one-out
     /// cross-validated choice [default: 1, the chapter's].
-    #[arg(long, value_name = "H|auto", value_parser = bandwidth, allow_negative_numbers = true)]
+    #[arg(long, value_name = "H|auto", value_parser = bandwidth, allow_hyphen_values = true)]
     pub bandwidth: Option<BandwidthArg>,
     /// The kernel.
     #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
@@ -208,16 +212,16 @@ pub struct PredictArgs {
     #[arg(long)]
     pub diagnostics: bool,
     /// Scale `w` of parametric pooling (its bandwidth is 1/|w|).
-    #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "W", value_parser = finite, allow_hyphen_values = true)]
     pub w: Option<f32>,
     /// Adaptive pooling's log-bandwidth at the center, `a`.
-    #[arg(long, value_name = "A", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "A", value_parser = finite, allow_hyphen_values = true)]
     pub a: Option<f32>,
     /// Adaptive pooling's slope of the log-bandwidth, `b` [default: 0].
-    #[arg(long, value_name = "B", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "B", value_parser = finite, allow_hyphen_values = true)]
     pub b: Option<f32>,
     /// Adaptive pooling's center `c` [default: 0].
-    #[arg(long, value_name = "C", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "C", value_parser = finite, allow_hyphen_values = true)]
     pub center: Option<f32>,
     /// Write the predictions here as CSV (`x,y_hat`, in query order).
     #[arg(long, value_name = "FILE")]
@@ -232,6 +236,10 @@ pub struct PredictArgs {
     /// How the attention pooling is computed (both give the same numbers to f32 rounding).
     #[arg(long, value_enum, default_value_t = PathKind::Fused)]
     pub path: PathKind,
+    /// With --bandwidth auto: the largest share of examples that CV may leave out for having
+    /// no other within a compact kernel's reach (0: none).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
+    pub max_isolated: f64,
 }
 
 /// The optimizer for `nw train`.
@@ -268,7 +276,7 @@ pub struct TrainArgs {
     pub kernel: KernelArg,
     /// Initial `w` of the scale model [default: uniform on [0, 1) from --seed, like the
     /// chapter's torch.rand].
-    #[arg(long, value_name = "W", value_parser = finite, allow_negative_numbers = true, conflicts_with = "seed")]
+    #[arg(long, value_name = "W", value_parser = finite, allow_hyphen_values = true, conflicts_with = "seed")]
     pub w0: Option<f32>,
     /// Seed of the initial `w` when --w0 is not given.
     #[arg(long, default_value_t = 0)]
@@ -278,7 +286,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub epochs: Option<u64>,
     /// Learning rate [default: 0.5 with sgd, 0.05 with adam].
-    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
+    #[arg(long, value_parser = positive, allow_hyphen_values = true)]
     pub lr: Option<f32>,
     /// The optimizer [default: sgd for the scale, as in the chapter; adam for the others].
     #[arg(long, value_enum)]
@@ -315,7 +323,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "50,500,5000,50000", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub n_train: Vec<u64>,
     /// Bandwidths, comma-separated: one curve each.
-    #[arg(long, value_name = "H,...", value_delimiter = ',', default_value = "1", value_parser = positive, allow_negative_numbers = true)]
+    #[arg(long, value_name = "H,...", value_delimiter = ',', default_value = "1", value_parser = bandwidth_value, allow_hyphen_values = true)]
     pub bandwidth: Vec<f32>,
     /// Seed of the training data.
     #[arg(long, default_value_t = 0)]
@@ -358,6 +366,14 @@ pub struct BandwidthArgs {
     /// only).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Also report the leave-one-out CV at a rule of thumb's bandwidth (one pass over all
+    /// pairs within reach: quadratic in the worst case, so only on request).
+    #[arg(long)]
+    pub cv: bool,
+    /// The largest share of examples that CV may leave out for having no other within a
+    /// compact kernel's reach (0: none, the strict rule).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
+    pub max_isolated: f64,
 }
 
 /// `nw plot`.
@@ -425,14 +441,37 @@ fn positive(s: &str) -> Result<f32, String> {
     }
 }
 
-/// A positive finite bandwidth, or `auto`.
+/// A bandwidth: positive, finite and at least `f32::MIN_POSITIVE` (below it `1 / h` is not a
+/// finite f32, which the library refuses; refused here, it is a flag error like the others),
+/// or `auto`.
 fn bandwidth(s: &str) -> Result<BandwidthArg, String> {
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(BandwidthArg::Auto);
     }
-    positive(s)
+    bandwidth_value(s)
         .map(BandwidthArg::Value)
         .map_err(|e| format!("{e} (or `auto`)"))
+}
+
+/// A bandwidth value: positive, finite and at least `f32::MIN_POSITIVE`.
+fn bandwidth_value(s: &str) -> Result<f32, String> {
+    match positive(s) {
+        Ok(h) if h >= f32::MIN_POSITIVE => Ok(h),
+        Ok(_) => Err(format!(
+            "must be at least {:e}, the smallest bandwidth whose inverse is a finite f32",
+            f32::MIN_POSITIVE
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// A share in [0, 1).
+fn share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        Ok(_) => Err("must be at least 0 and below 1".to_string()),
+        Err(_) => Err("not a number".to_string()),
+    }
 }
 
 /// A finite f32.

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         eprintln!("error: internal error (a bug in nw, please report it): {info}");
     }));
     let cli = cli::Cli::parse();
+    progress::set_quiet(cli.quiet);
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

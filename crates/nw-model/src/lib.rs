@@ -48,4 +48,6 @@ pub use pooling::{
     AdaptivePooling, Attention, AveragePooling, Diagnostics, NonparametricPooling,
     ParametricPooling, PoolOptions, Pooling,
 };
-pub use train::{EpochRecord, Init, Path, TrainingReport, train, train_observed, train_with};
+pub use train::{
+    EpochRecord, Init, Path, TrainWarning, TrainingReport, train, train_observed, train_with,
+};

@@ -63,6 +63,8 @@ pub struct EpochRecord {
 pub struct TrainingReport {
     /// One record per epoch, in order.
     pub epochs: Vec<EpochRecord>,
+    /// What makes the trained model doubtful, if anything ([`diagnose`]).
+    pub warnings: Vec<TrainWarning>,
     /// The trained pooling (its `w` is the last epoch's).
     pub pooling: ParametricPooling,
 }
@@ -198,8 +200,169 @@ pub fn train_with(
         observe(&record);
         records.push(record);
     }
+    let losses: Vec<f64> = records.iter().map(|r| r.loss).collect();
+    let h = 1.0 / f64::from(w.abs());
+    // One more leave-one-out pass, at a rule of thumb: the yardstick training must beat.
+    let rule = match crate::bandwidth::silverman(x, kernel) {
+        Ok(rule_h) => {
+            let data = match &prepared {
+                Prepared::Fused(data) => std::borrow::Cow::Borrowed(data),
+                Prepared::Chapter(..) => std::borrow::Cow::Owned(loo::prepare(x, y)?),
+            };
+            loo::loss_grad_kernel(&data, kernel, 1.0 / rule_h, par)
+                .ok()
+                .map(|lg| (f64::from(rule_h), lg.loss))
+        }
+        Err(_) => None,
+    };
     Ok(TrainingReport {
+        warnings: diagnose(&losses, (h, h), x, rule),
         epochs: records,
         pooling: ParametricPooling::with_kernel(kernel, w)?,
     })
+}
+
+/// Why a trained bandwidth deserves less trust than an ordinary answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainWarning {
+    /// The loss stayed where it started: the gradient vanished, so nothing was learned.
+    LossFlat {
+        /// Epochs run.
+        epochs: usize,
+        /// The loss, first epoch.
+        loss: f64,
+    },
+    /// The learned bandwidth is below the smallest gap between distinct inputs: every
+    /// prediction is its nearest neighbour's target.
+    BelowSmallestGap {
+        /// The (smallest) learned bandwidth.
+        h: f64,
+        /// The smallest gap.
+        gap: f64,
+    },
+    /// Even the best epoch's leave-one-out loss is above that of Silverman's rule of thumb:
+    /// training did worse at its own objective than a formula.
+    WorseThanRule {
+        /// The lowest loss of any epoch.
+        loss: f64,
+        /// Silverman's bandwidth for the kernel.
+        rule_h: f64,
+        /// The leave-one-out loss there.
+        rule_loss: f64,
+    },
+    /// The learned bandwidth is wider than the inputs' span: every prediction is about the
+    /// mean of the targets.
+    AboveSpan {
+        /// The (largest) learned bandwidth.
+        h: f64,
+        /// The span.
+        span: f64,
+    },
+}
+
+impl TrainWarning {
+    /// A short stable name for machine-readable reports (`loss_flat`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrainWarning::LossFlat { .. } => "loss_flat",
+            TrainWarning::BelowSmallestGap { .. } => "below_smallest_gap",
+            TrainWarning::WorseThanRule { .. } => "worse_than_rule",
+            TrainWarning::AboveSpan { .. } => "above_span",
+        }
+    }
+}
+
+impl std::fmt::Display for TrainWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const BETTER: &str = "`nw bandwidth` chooses h by cross-validation";
+        match self {
+            TrainWarning::LossFlat { epochs, loss } => write!(
+                f,
+                "the loss did not move in {epochs} epochs (it stayed at {loss:.6e}): the \
+                 gradient vanished at this scale, so nothing was learned; the scale w (bandwidth \
+                 1/|w|) is probably far from the inputs' own scale; {BETTER}"
+            ),
+            TrainWarning::BelowSmallestGap { h, gap } => write!(
+                f,
+                "the learned bandwidth {h:.6e} is below the smallest gap between distinct \
+                 inputs ({gap:.6e}): each prediction is just its nearest neighbour's target; \
+                 {BETTER}"
+            ),
+            TrainWarning::WorseThanRule {
+                loss,
+                rule_h,
+                rule_loss,
+            } => write!(
+                f,
+                "training ended worse at its own objective than a rule of thumb: its best \
+                 leave-one-out loss {loss:.6} is above {rule_loss:.6}, the loss at Silverman's \
+                 bandwidth {rule_h:.6} (the steps overshot or stalled: try a smaller --lr or \
+                 --optimizer adam); {BETTER}"
+            ),
+            TrainWarning::AboveSpan { h, span } => write!(
+                f,
+                "the learned bandwidth {h:.6e} is wider than the inputs' span ({span:.6e}): \
+                 every prediction is about the mean of y; {BETTER}"
+            ),
+        }
+    }
+}
+
+/// Relative change below which a loss has not moved: f64 sums of f32 predictions carry
+/// ~1e-7 rounding, far below any step that learns.
+const LOSS_STILL: f64 = 1e-6;
+
+/// The warnings a run calls for: a loss that never moved (`losses`, one per epoch), a
+/// learned bandwidth (`h_range`, its least and greatest value over the inputs) below the
+/// smallest gap between distinct inputs `x` or above their span, or a best loss above
+/// `rule`'s (a rule of thumb's bandwidth and its loss). Exposed so every trainer reports
+/// alike.
+pub fn diagnose(
+    losses: &[f64],
+    (h_lo, h_hi): (f64, f64),
+    x: &[f32],
+    rule: Option<(f64, f64)>,
+) -> Vec<TrainWarning> {
+    let mut warnings = Vec::new();
+    if let (Some(&first), true) = (losses.first(), losses.len() >= 2) {
+        let (lo, hi) = losses
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        if hi - lo <= LOSS_STILL * first.abs() {
+            warnings.push(TrainWarning::LossFlat {
+                epochs: losses.len(),
+                loss: first,
+            });
+        }
+    }
+    let mut sorted: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    sorted.sort_by(f64::total_cmp);
+    let smallest = sorted
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|&d| d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let span = sorted.last().map_or(0.0, |hi| hi - sorted[0]);
+    if h_lo < smallest {
+        warnings.push(TrainWarning::BelowSmallestGap {
+            h: h_lo,
+            gap: smallest,
+        });
+    }
+    if span > 0.0 && h_hi > span {
+        warnings.push(TrainWarning::AboveSpan { h: h_hi, span });
+    }
+    let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
+    if let Some((rule_h, rule_loss)) = rule
+        && best > rule_loss * (1.0 + LOSS_STILL)
+    {
+        warnings.push(TrainWarning::WorseThanRule {
+            loss: best,
+            rule_h,
+            rule_loss,
+        });
+    }
+    warnings
 }

@@ -198,7 +198,7 @@ fn cross_validation_of_huge_targets_is_finite() {
     let data = loo::prepare(&x, &y).unwrap();
     for kind in [KernelKind::Gaussian, KernelKind::Epanechnikov] {
         let h = 0.05;
-        let cv = bandwidth::cv(kind, &data, h, Par::Rayon).unwrap();
+        let cv = bandwidth::cv(kind, &data, h, Par::Rayon).unwrap().cv;
         let mut want = 0.0;
         for i in 0..x.len() {
             let (k, v): (Vec<f32>, Vec<f32>) = (0..x.len())

@@ -57,6 +57,19 @@ pub enum TensorError {
         /// The value.
         value: f32,
     },
+    /// Keys so far apart that their distance overflows f32.
+    #[error(
+        "{op}: the inputs span from {lo:e} to {hi:e}, further than f32 can measure (3.4e38): \
+         distances between them overflow; rescale the inputs (divide them by a power of ten)"
+    )]
+    Span {
+        /// The operation.
+        op: &'static str,
+        /// The least input.
+        lo: f32,
+        /// The greatest input.
+        hi: f32,
+    },
     /// A shape whose element count does not fit in memory addresses.
     #[error("shape {shape:?} has too many elements")]
     TooLarge {

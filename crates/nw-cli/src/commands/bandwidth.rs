@@ -2,15 +2,17 @@
 
 use anyhow::{Result, bail};
 use nw_data::read_dataset;
-use nw_model::bandwidth::{self, Method, Search};
+use nw_model::bandwidth::{self, CvPoint, Method};
 use nw_tensor::Par;
 use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json};
+use super::{
+    check_figure_path, emit, emit_json, f32_json, note, report_warnings, select_bandwidth,
+};
 use crate::cli::{BandwidthArgs, MethodArg};
 
-/// Chooses, reports (text or JSON), and draws the CV curve if asked.
+/// Chooses, reports (text or JSON, with any warnings), and draws the CV curve if asked.
 pub fn run(args: BandwidthArgs) -> Result<()> {
     let method = match args.method {
         MethodArg::Cv => Method::Cv,
@@ -23,13 +25,16 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         }
         check_figure_path(path)?;
     }
+    if args.cv && method == Method::Cv {
+        bail!("--cv adds CV to a rule of thumb; --method cv reports it always");
+    }
     let kind = args.kernel.kind();
     let data = read_dataset(&args.train)?;
-    let (h, cv, curve) = match method {
+    // A rule of thumb is O(n): its CV (a pass over every pair within reach) only on request.
+    let (h, cv, found) = match method {
         Method::Cv => {
-            let found =
-                bandwidth::select(kind, data.x(), data.y(), &Search::default(), Par::Rayon)?;
-            (found.h, found.cv, found.curve)
+            let found = select_bandwidth(kind, data.x(), data.y(), args.max_isolated)?;
+            (found.h, Some((found.cv, found.isolated)), Some(found))
         }
         Method::Silverman | Method::Scott => {
             let h = if method == Method::Silverman {
@@ -37,21 +42,29 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             } else {
                 bandwidth::scott(data.x(), kind)?
             };
-            let prepared = nw_model::loo::prepare(data.x(), data.y())?;
-            (
-                h,
-                bandwidth::cv(kind, &prepared, h, Par::Rayon)?,
-                Vec::new(),
-            )
+            let cv = if args.cv {
+                let prepared = nw_model::loo::prepare(data.x(), data.y())?;
+                let progress = crate::progress::Progress::new("cross-validation", None);
+                let p = bandwidth::cv(kind, &prepared, h, Par::Rayon)?;
+                progress.finish();
+                Some((p.cv, p.isolated))
+            } else {
+                None
+            };
+            (h, cv, None)
         }
     };
+    let warnings = found
+        .as_ref()
+        .map_or(json!([]), |f| report_warnings(&f.warnings));
+    let curve: &[CvPoint] = found.as_ref().map_or(&[], |f| &f.curve);
 
     if let Some(path) = &args.plot {
         // Only the defined part of the curve can be drawn on a log axis.
         let (hs, cvs): (Vec<f32>, Vec<f32>) = curve
             .iter()
-            .filter(|(_, c)| c.is_finite() && *c > 0.0)
-            .map(|&(h, c)| (h, c as f32))
+            .filter(|p| p.cv.is_finite() && p.cv > 0.0)
+            .map(|p| (p.h, p.cv as f32))
             .unzip();
         let label = format!("chosen h = {h:.4}");
         let title = format!("Leave-one-out CV, {} kernel", kind.name());
@@ -62,39 +75,69 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             .log_y(true)
             .title(&title)
             .save(path)?;
-        eprintln!("wrote the CV curve to {}", path.display());
+        note(&format!("wrote the CV curve to {}", path.display()));
     }
-    // CV is +inf where a compact kernel leaves some example alone: JSON says null there.
+    // CV is +inf where every example is isolated: JSON says null there.
     let cv_json = |c: f64| if c.is_finite() { json!(c) } else { json!(null) };
     if args.json {
         let curve: Vec<_> = curve
             .iter()
-            .map(|&(h, c)| json!([f32_json(h), cv_json(c)]))
+            .map(|p| json!([f32_json(p.h), cv_json(p.cv), p.isolated]))
             .collect();
-        emit_json(&json!({
+        let mut report = json!({
             "method": method.name(),
             "kernel": kind.name(),
             "n_train": data.len(),
             "bandwidth": f32_json(h),
-            "cv": cv_json(cv),
-            "curve": curve,
-        }))?;
+            "cv": cv.map_or(json!(null), |c| cv_json(c.0)),
+            "isolated": cv.map_or(json!(null), |c| json!(c.1)),
+        });
+        let fields = report.as_object_mut().expect("a JSON object");
+        // The same fields for every method: a rule of thumb searched nothing.
+        fields.insert(
+            "searched".into(),
+            found.as_ref().map_or(json!(null), |f| {
+                json!([f32_json(f.searched.0), f32_json(f.searched.1)])
+            }),
+        );
+        fields.insert("max_isolated".into(), json!(args.max_isolated));
+        fields.insert("curve".into(), json!(curve));
+        fields.insert("warnings".into(), warnings);
+        emit_json(&report)?;
     } else {
-        let cv_text = if cv.is_finite() {
-            format!("{cv:.6}")
-        } else {
-            "undefined (some example has no other within the kernel's reach)".to_string()
-        };
-        emit(&format!(
-            "bandwidth {h} ({} kernel, {}{})\nleave-one-out CV {cv_text}\n",
+        let mut text = format!(
+            "bandwidth {h} ({} kernel, {}{})\n",
             kind.name(),
             method.name(),
-            if method == Method::Cv {
-                format!(", {} bandwidths evaluated", curve.len())
-            } else {
-                String::new()
+            match &found {
+                Some(f) => format!(
+                    ", {} bandwidths evaluated from {} to {}",
+                    f.curve.len(),
+                    f.searched.0,
+                    f.searched.1
+                ),
+                None => String::new(),
             }
-        ))?;
+        );
+        match cv {
+            Some((c, isolated)) => {
+                let c = if c.is_finite() {
+                    format!("{c:.6}")
+                } else {
+                    "undefined (no example has another within the kernel's reach)".to_string()
+                };
+                text += &format!("leave-one-out CV {c}");
+                if isolated > 0 {
+                    text += &format!(
+                        " ({isolated} of {} examples with no other within reach left out)",
+                        data.len()
+                    );
+                }
+                text.push('\n');
+            }
+            None => text += "leave-one-out CV not computed (add --cv)\n",
+        }
+        emit(&text)?;
     }
     Ok(())
 }

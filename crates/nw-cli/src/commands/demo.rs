@@ -81,6 +81,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
             super::train::loss_text(e.loss)
         );
     }
+    // The chapter's five SGD steps are its numbers; what they learned is judged all the same.
+    for w in &report.warnings {
+        super::warn(&format!("parametric pooling: {w}"));
+    }
     let pooling = report.pooling;
     let parametric = pooling.pool(test.x(), x, y, true, Par::Rayon)?;
     text += &format!(
@@ -104,6 +108,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         Par::Rayon,
         &mut |_| {},
     )?;
+    for w in &adaptive_report.warnings {
+        super::warn(&format!("adaptive pooling: {w}"));
+    }
     let adaptive_pooling = adaptive_report.pooling;
     let adaptive = adaptive_pooling.pool(test.x(), x, y, true, Par::Rayon)?;
     let (a, b, c) = adaptive_pooling.params();

@@ -67,6 +67,58 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
     Ok(())
 }
 
+/// A note on stderr about what was done (`wrote ...`), silenced by `--quiet`. A stderr that
+/// cannot be written is no reason to fail a command whose results are out already.
+fn note(text: &str) {
+    if !crate::progress::quiet() {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+}
+
+/// A warning on stderr: an answer that is weaker than it looks. Never silenced.
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {text}");
+}
+
+/// Prints each warning of a bandwidth search, and returns them for a JSON report.
+fn report_warnings(warnings: &[nw_model::bandwidth::Warning]) -> serde_json::Value {
+    warnings
+        .iter()
+        .map(|w| {
+            warn(&w.to_string());
+            serde_json::json!({ "code": w.code(), "message": w.to_string() })
+        })
+        .collect()
+}
+
+/// The leave-one-out CV search for `kind` on `(x, y)`, with a progress line.
+fn select_bandwidth(
+    kind: nw_model::KernelKind,
+    x: &[f32],
+    y: &[f32],
+    max_isolated: f64,
+) -> Result<nw_model::bandwidth::Selection> {
+    let search = nw_model::bandwidth::Search {
+        max_isolated,
+        ..Default::default()
+    };
+    let progress = crate::progress::Progress::new("cross-validation: bandwidths evaluated", None);
+    let mut count = 0;
+    let found = nw_model::bandwidth::select_observed(
+        kind,
+        x,
+        y,
+        &search,
+        nw_tensor::Par::Rayon,
+        &mut |p| {
+            count += 1;
+            progress.set_with(count, format!("last h = {} (CV {:.6})", p.h, p.cv));
+        },
+    )?;
+    progress.finish();
+    Ok(found)
+}
+
 /// The figure format a path asks for, checked before any work starts.
 fn check_figure_path(path: &Path) -> Result<()> {
     nw_viz::Format::from_path(path)?;

@@ -2,7 +2,6 @@
 
 use anyhow::{Result, anyhow, bail};
 use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
-use nw_model::bandwidth::{self, Search};
 use nw_model::{
     AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
     ParametricPooling, PoolOptions, Pooling, chapter,
@@ -10,7 +9,7 @@ use nw_model::{
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
-use super::{emit, emit_json, f32_json, f32s_json};
+use super::{emit, emit_json, f32_json, f32s_json, note, report_warnings, select_bandwidth};
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
@@ -230,13 +229,15 @@ fn pooling(
             let h = match args.bandwidth.unwrap_or(BandwidthArg::Value(1.0)) {
                 BandwidthArg::Value(h) => h,
                 BandwidthArg::Auto => {
-                    let found = bandwidth::select(kind, x, y, &Search::default(), Par::Rayon)?;
-                    eprintln!(
+                    let found = select_bandwidth(kind, x, y, args.max_isolated)?;
+                    note(&format!(
                         "bandwidth {} chosen by leave-one-out cross-validation (CV {})",
                         found.h, found.cv
-                    );
+                    ));
                     params.insert("bandwidth_method".into(), json!("cv"));
                     params.insert("cv".into(), json!(found.cv));
+                    params.insert("cv_isolated".into(), json!(found.isolated));
+                    params.insert("warnings".into(), report_warnings(&found.warnings));
                     found.h
                 }
             };

@@ -17,7 +17,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
         check_figure_path(path)?;
     }
     let test = test_set();
-    let mut progress = Progress::new("sweep", (args.n_train.len() * args.bandwidth.len()) as u64);
+    let progress = Progress::new(
+        "sweep",
+        Some((args.n_train.len() * args.bandwidth.len()) as u64),
+    );
     let mut curves = Vec::new();
     for &h in &args.bandwidth {
         let pooling = NonparametricPooling::new(h)?;

@@ -8,9 +8,9 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json};
+use super::{check_figure_path, emit, emit_json, f32_json, note, warn};
 use crate::cli::{ModelArg, OptimizerKind, PathKind, TrainArgs};
-use crate::progress::Progress;
+use crate::progress::{Progress, quiet};
 
 /// The epochs as every model reports them: the loss and gradients (f64: sums of squares
 /// outgrow f32), and the parameters after each step (f32, as the model holds them).
@@ -25,6 +25,8 @@ struct Run {
     grads: Vec<Vec<f64>>,
     /// One column per parameter, a value per epoch.
     params: Vec<Vec<f32>>,
+    /// What makes the result doubtful.
+    warnings: Vec<nw_model::TrainWarning>,
     /// The text report's last lines and the JSON's final fields.
     summary: String,
     json: serde_json::Map<String, serde_json::Value>,
@@ -54,7 +56,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if !scale && (args.w0.is_some() || args.path == PathKind::Chapter) {
         bail!("--w0 and --path chapter are for the scale model (--model scale)");
     }
-    let mut progress = Progress::new("training", epochs);
+    let progress = Progress::new("training", Some(epochs));
     let hint = |e: ModelError| match e {
         ModelError::Isolated { .. } => anyhow!(
             "{e}; the bandwidth stepped too narrow for this kernel: try a smaller --lr or \
@@ -103,6 +105,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 losses: epochs.iter().map(|e| e.loss).collect(),
                 grads: vec![epochs.iter().map(|e| e.grad).collect()],
                 params: vec![epochs.iter().map(|e| e.w).collect()],
+                warnings: report.warnings,
                 summary: format!("initial w = {:.6}\n", init.value())
                     + &format!(
                         "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
@@ -167,6 +170,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     epochs.iter().map(|e| e.a).collect(),
                     epochs.iter().map(|e| e.b).collect(),
                 ],
+                warnings: report.warnings,
                 summary,
                 json,
             }
@@ -192,11 +196,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     outputs.commit()?;
     if let Some(path) = &args.plot {
-        eprintln!("wrote the training-loss curve to {}", path.display());
+        note(&format!(
+            "wrote the training-loss curve to {}",
+            path.display()
+        ));
     }
     if let Some(path) = &args.out {
-        eprintln!("wrote {n_epochs} epochs to {}", path.display());
+        note(&format!("wrote {n_epochs} epochs to {}", path.display()));
     }
+    let warnings: Vec<serde_json::Value> = run
+        .warnings
+        .iter()
+        .map(|w| {
+            // The scale model starts anywhere; the log-bandwidth model from a rule of thumb.
+            let text = if scale {
+                format!("{w}; `--model log-bandwidth` learns ln h from a rule of thumb")
+            } else {
+                w.to_string()
+            };
+            warn(&text);
+            json!({ "code": w.code(), "message": text })
+        })
+        .collect();
 
     if args.json {
         let epochs: Vec<_> = (0..n_epochs)
@@ -226,6 +247,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.insert("lr".into(), f32_json(lr));
         report.insert("epochs".into(), json!(epochs));
         report.extend(run.json);
+        report.insert("warnings".into(), json!(warnings));
         emit_json(&serde_json::Value::Object(report))?;
     } else {
         let mut text = String::new();
@@ -234,13 +256,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
             let (first, last) = run.summary.split_once('\n').unwrap_or(("", ""));
             text += first;
             text.push('\n');
-            for (i, loss) in run.losses.iter().enumerate() {
-                text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
+            if !quiet() {
+                for (i, loss) in run.losses.iter().enumerate() {
+                    text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
+                }
             }
             text += last;
         } else {
-            for (i, loss) in run.losses.iter().enumerate() {
-                text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
+            if !quiet() {
+                for (i, loss) in run.losses.iter().enumerate() {
+                    text += &format!("epoch {}, loss {}\n", i + 1, loss_text(*loss));
+                }
             }
             text += &run.summary;
         }

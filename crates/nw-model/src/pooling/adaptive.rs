@@ -220,6 +220,8 @@ pub struct AdaptiveEpoch {
 pub struct AdaptiveReport {
     /// One record per epoch.
     pub epochs: Vec<AdaptiveEpoch>,
+    /// What makes the trained model doubtful, if anything ([`crate::train::diagnose`]).
+    pub warnings: Vec<crate::train::TrainWarning>,
     /// The trained pooling.
     pub pooling: AdaptivePooling,
 }
@@ -286,8 +288,22 @@ pub fn train_adaptive(
         observe(&record);
         records.push(record);
     }
+    let pooling = AdaptivePooling::new(kernel, a, b, c)?;
+    // h(x) is monotone in x: its extremes are at the ends of the inputs.
+    let (lo, hi) = x
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let (h_a, h_b) = (
+        f64::from(pooling.bandwidth_at(lo)),
+        f64::from(pooling.bandwidth_at(hi)),
+    );
+    let losses: Vec<f64> = records.iter().map(|r| r.loss).collect();
     Ok(AdaptiveReport {
+        // Training starts at the rule of thumb, so it is no yardstick here.
+        warnings: crate::train::diagnose(&losses, (h_a.min(h_b), h_a.max(h_b)), x, None),
         epochs: records,
-        pooling: AdaptivePooling::new(kernel, a, b, c)?,
+        pooling,
     })
 }

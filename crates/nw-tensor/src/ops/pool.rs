@@ -111,6 +111,14 @@ impl SortedKeys {
         check_finite("pool", "keys", keys)?;
         check_finite("pool", "values", values)?;
         let order = sort_order(keys);
+        if let (Some(&first), Some(&last)) = (order.first(), order.last()) {
+            // Every distance the loop takes is a difference of two keys (or of a query and a
+            // key) in f32: keys further apart than f32's range would make it infinite.
+            let (lo, hi) = (keys[first], keys[last]);
+            if f64::from(hi) - f64::from(lo) > f64::from(f32::MAX) {
+                return Err(TensorError::Span { op: "pool", lo, hi });
+            }
+        }
         let padded = keys.len().next_multiple_of(LANES);
         let mut sorted_keys = Vec::with_capacity(padded);
         let mut sorted_values = Vec::with_capacity(padded);
