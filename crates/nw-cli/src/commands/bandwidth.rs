@@ -1,17 +1,21 @@
 //! `nw bandwidth`: choose a bandwidth by leave-one-out cross-validation or a rule of thumb.
 
 use anyhow::{Result, bail};
-use nw_data::read_dataset;
+use nw_data::{Outputs, read_dataset};
 use nw_model::bandwidth::{self, Method, Search};
 use nw_tensor::Par;
 use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json};
+use super::{check_figure_path, check_paths, f32_json, json_text};
 use crate::cli::{BandwidthArgs, MethodArg};
 
-/// Chooses, reports (text or JSON), and draws the CV curve if asked.
+/// Chooses, then draws the CV curve if asked and reports (text or JSON): both or neither.
 pub fn run(args: BandwidthArgs) -> Result<()> {
+    check_paths(
+        &[("--plot", args.plot.as_deref())],
+        &[("--train", Some(&args.train))],
+    )?;
     let method = match args.method {
         MethodArg::Cv => Method::Cv,
         MethodArg::Silverman => Method::Silverman,
@@ -46,6 +50,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         }
     };
 
+    let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
         // Only the defined part of the curve can be drawn on a log axis.
         let (hs, cvs): (Vec<f32>, Vec<f32>) = curve
@@ -55,14 +60,13 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             .unzip();
         let label = format!("chosen h = {h:.4}");
         let title = format!("Leave-one-out CV, {} kernel", kind.name());
-        SeriesPlot::new("bandwidth h", "CV(h)")
+        let plot = SeriesPlot::new("bandwidth h", "CV(h)")
             .series(Series::new("CV", &hs, &cvs))
             .mark_x(h, &label)
             .log_x(true)
             .log_y(true)
-            .title(&title)
-            .save(path)?;
-        eprintln!("wrote the CV curve to {}", path.display());
+            .title(&title);
+        outputs.stage(path, &plot.render_for(path)?)?;
     }
     // CV is +inf where a compact kernel leaves some example alone: JSON says null there.
     let cv_json = |c: f64| if c.is_finite() { json!(c) } else { json!(null) };
@@ -71,21 +75,22 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             .iter()
             .map(|&(h, c)| json!([f32_json(h), cv_json(c)]))
             .collect();
-        emit_json(&json!({
+        let report = json!({
             "method": method.name(),
             "kernel": kind.name(),
             "n_train": data.len(),
             "bandwidth": f32_json(h),
             "cv": cv_json(cv),
             "curve": curve,
-        }))?;
+        });
+        outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else {
         let cv_text = if cv.is_finite() {
             format!("{cv:.6}")
         } else {
             "undefined (some example has no other within the kernel's reach)".to_string()
         };
-        emit(&format!(
+        let text = format!(
             "bandwidth {h} ({} kernel, {}{})\nleave-one-out CV {cv_text}\n",
             kind.name(),
             method.name(),
@@ -94,7 +99,12 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             } else {
                 String::new()
             }
-        ))?;
+        );
+        outputs.stage_stdout(text.as_bytes());
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        note!("wrote the CV curve to {}", path.display());
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json};
+use super::{check_figure_path, check_paths, f32_json, json_text};
 use crate::cli::{ModelArg, OptimizerKind, PathKind, TrainArgs};
 use crate::progress::Progress;
 
@@ -23,8 +23,16 @@ struct Run {
     json: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Trains, then reports (text or JSON), then writes the requested files.
+/// Trains, then writes the requested files and the report (text or JSON), all or none.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // The report may share standard output with `--out -`: the table, then the report.
+    check_paths(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--plot", args.plot.as_deref()),
+        ],
+        &[("--train", Some(&args.train))],
+    )?;
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
@@ -159,7 +167,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .map(|j| run.rows.iter().map(|r| r[j]).collect())
         .collect();
     let losses = &columns[1];
-    // Both files or neither.
+    // Both files and the report, or none.
     let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
         outputs.stage(path, &nw_viz::LossCurve::new(losses).render_for(path)?)?;
@@ -170,14 +178,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         let cols: Vec<&[f32]> = columns.iter().map(Vec::as_slice).collect();
         outputs.stage_columns(path, &names, &cols)?;
     }
-    outputs.commit()?;
-    if let Some(path) = &args.plot {
-        eprintln!("wrote the training-loss curve to {}", path.display());
-    }
-    if let Some(path) = &args.out {
-        eprintln!("wrote {} epochs to {}", run.rows.len(), path.display());
-    }
-
     if args.json {
         let epochs: Vec<_> = run
             .rows
@@ -205,7 +205,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.insert("lr".into(), f32_json(lr));
         report.insert("epochs".into(), json!(epochs));
         report.extend(run.json);
-        emit_json(&serde_json::Value::Object(report))?;
+        outputs.stage_stdout(json_text(&serde_json::Value::Object(report))?.as_bytes());
     } else {
         let mut text = String::new();
         if scale {
@@ -223,7 +223,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             text += &run.summary;
         }
-        emit(&text)?;
+        outputs.stage_stdout(text.as_bytes());
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        note!("wrote the training-loss curve to {}", path.display());
+    }
+    if let Some(path) = &args.out {
+        note!("wrote {} epochs to {}", run.rows.len(), path.display());
     }
     Ok(())
 }
