@@ -9,6 +9,25 @@
 // A binary has no public API: `pub` here only marks what the modules share.
 #![allow(unreachable_pub)]
 
+/// `eprintln!` for errors and warnings that never fails: a closed or full stderr
+/// (`2>/dev/full`) must not turn a finished command into a panic, and there is nowhere left
+/// to report it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// [`say!`] for a note of what was done (`wrote ...`), which `--quiet` silences.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        if !crate::progress::quiet() {
+            say!($($arg)*);
+        }
+    }};
+}
+
 mod cli;
 mod commands;
 mod progress;
@@ -17,12 +36,15 @@ use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use clap::Parser;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
     // A bug must still end in a message, not a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal error (a bug in nw, please report it): {info}");
+        say!("error: internal error (a bug in nw, please report it): {info}");
     }));
+    watch_for_stop_signals();
     let cli = cli::Cli::parse();
     progress::set_quiet(cli.quiet);
     match commands::run(cli.command) {
@@ -38,16 +60,39 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let message = err.to_string();
-            eprintln!("error: {message}");
+            say!("error: {message}");
             // Our library errors name their cause in their own message already; a cause is
             // shown only when it adds something.
             for cause in err.chain().skip(1) {
                 let cause = cause.to_string();
                 if !message.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
+                    say!("  caused by: {cause}");
                 }
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, removes the temporary files of outputs being written and
+/// puts back any file a commit in progress has replaced ([`nw_data::abandon`]), then dies of
+/// the signal as if there were no handler, so the shell sees "killed by SIGINT" (status 130).
+///
+/// A thread waits for the signal, so the cleanup runs as ordinary code, not in a signal
+/// handler. If the handler cannot be installed, the signals keep their default action.
+fn watch_for_stop_signals() {
+    let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                nw_data::abandon();
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                // Only if the default action could not be restored.
+                std::process::exit(128 + signal);
+            }
+        });
+    drop(spawned);
 }

@@ -855,7 +855,7 @@ fn outputs_are_written_all_or_none() {
             .arg("--test-out")
             .arg(&same),
     );
-    assert!(err.contains("given for two outputs"), "{err}");
+    assert!(err.contains("are the same file"), "{err}");
     assert!(!same.exists());
 }
 

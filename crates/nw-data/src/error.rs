@@ -1,8 +1,9 @@
 //! The one error type of `nw-data`: every message names the file, the line and the offending
 //! text (or, for in-memory data, the column and index), so a user can go straight to the fix.
 
+use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -182,12 +183,90 @@ pub enum DataError {
         /// The operating system's reason.
         source: io::Error,
     },
-    /// Two outputs of one command aimed at the same file.
-    #[error("{}: given for two outputs; each output needs its own file", path.display())]
+    /// A destination staged twice in one [`Outputs`](crate::Outputs): one file, two outputs.
+    #[error(
+        "{} and {} are the same file; each output needs its own file",
+        first.display(),
+        path.display()
+    )]
     SameOutput {
-        /// The path given twice.
+        /// The path staged first.
+        first: PathBuf,
+        /// The path staged again, as given.
         path: PathBuf,
     },
+    /// Two outputs of one command that are one file (see
+    /// [`check_targets`](crate::output::check_targets)).
+    #[error(
+        "{} and {} are the same file{alias}; each output needs its own file",
+        argument(first, first_path),
+        argument(second, second_path)
+    )]
+    SameFile {
+        /// The first output's argument, as typed (`--out`).
+        first: String,
+        /// Its path, as given.
+        first_path: PathBuf,
+        /// The second output's argument.
+        second: String,
+        /// Its path, as given.
+        second_path: PathBuf,
+        /// How the two paths reach one file.
+        alias: Alias,
+    },
+    /// An output that would replace one of the command's inputs.
+    #[error(
+        "{} is the input {}{alias}; refusing to overwrite an input",
+        argument(output, output_path),
+        argument(input, input_path)
+    )]
+    OutputIsInput {
+        /// The output's argument, as typed (`--weights`).
+        output: String,
+        /// Its path, as given.
+        output_path: PathBuf,
+        /// The input's argument (`--train`).
+        input: String,
+        /// Its path, as given.
+        input_path: PathBuf,
+        /// How the output's path reaches the input.
+        alias: Alias,
+    },
+    /// The temporary file beside a destination could not be created for lack of permission.
+    #[error(
+        "cannot write {}: the directory {} must be writable, because the file is replaced \
+         atomically (written beside it, then renamed over it): {source}",
+        path.display(),
+        dir.display()
+    )]
+    DirNotWritable {
+        /// The destination, as given.
+        path: PathBuf,
+        /// Its folder, resolved.
+        dir: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// A commit failed and putting a destination back failed too.
+    #[error(
+        "{error}; and {} could not be put back as it was: {source}{}",
+        target.display(),
+        backup.as_ref().map_or(String::new(), |b| format!(" (its old content is in {})", b.display()))
+    )]
+    NotRestored {
+        /// Why the commit failed.
+        error: Box<DataError>,
+        /// The destination left with the new content (or without the old).
+        target: PathBuf,
+        /// Where its old content is kept, if it had any.
+        backup: Option<PathBuf>,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The process is stopping: [`abandon`](crate::output::abandon) was called, every staged
+    /// file was removed and every destination left as it was.
+    #[error("interrupted: no output was written")]
+    Interrupted,
     /// Inputs and targets of different lengths.
     #[error("data set needs as many targets as inputs: x has {x_len} values, y has {y_len}")]
     LengthMismatch {
@@ -214,6 +293,37 @@ pub enum DataError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// How a second path reaches a file named already, for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alias {
+    /// Another spelling of the same folder entry (`./w.csv` and `w.csv`).
+    Spelling,
+    /// A symbolic link: the last name leads to the file through a link.
+    SymbolicLink,
+    /// A hard link: another name for the same file.
+    HardLink,
+}
+
+impl fmt::Display for Alias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Alias::Spelling => "",
+            Alias::SymbolicLink => " (through a link)",
+            Alias::HardLink => " (through a hard link)",
+        })
+    }
+}
+
+/// An argument with its path (`--out w.csv`); a name that is not an option, such as
+/// `standard output`, alone.
+fn argument(name: &str, path: &Path) -> String {
+    if name.starts_with('-') {
+        format!("{name} {}", path.display())
+    } else {
+        name.to_string()
+    }
 }
 
 /// `Result` with [`DataError`].

@@ -42,7 +42,11 @@
 //! NaN or infinite values, empty files, a missing header, blank lines in the middle) with an
 //! error naming the file, the line and the offending text; see [`csv`] for the format.
 //! Writers refuse non-finite values and replace the destination atomically; [`write_atomic`]
-//! does the same replace for any bytes (other crates use it for figures).
+//! does the same replace for any bytes (other crates use it for figures). [`Outputs`] writes
+//! several files all or none, restoring the old ones on any failure; [`check_targets`]
+//! refuses two outputs that are one file, or an output that is an input, before any work;
+//! [`abandon`] undoes the writes in progress when the program is told to stop (see
+//! [`output`]).
 
 pub mod csv;
 pub mod dataset;
@@ -58,8 +62,8 @@ pub use csv::{
     write_columns_marked_to, write_columns_to, write_dataset,
 };
 pub use dataset::Dataset;
-pub use error::{DataError, Result};
+pub use error::{Alias, DataError, Result};
 pub use grid::{arange, linspace};
-pub use output::Outputs;
+pub use output::{Outputs, abandon, check_targets};
 pub use reference::{CHAPTER_W0, chapter_train};
 pub use synthetic::{Synthetic, test_inputs, test_set, truth};

@@ -106,6 +106,10 @@ pub enum VizError {
         /// The operating system's reason.
         source: io::Error,
     },
+    /// Saving failed for a reason the atomic writer states in full (a folder that must be
+    /// writable, a process being interrupted); nothing was left at the path.
+    #[error(transparent)]
+    Save(nw_data::DataError),
 }
 
 /// `rows * cols` for the message, spelled out when it overflows.

@@ -4,8 +4,7 @@
 //! anything touch the disk, through [`nw_data::write_atomic`] (temporary file beside the
 //! destination, then a rename). A failure while drawing or writing never leaves half a file.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nw_data::DataError;
 use plotters::coord::Shift;
@@ -101,7 +100,7 @@ pub trait Figure: sealed::Draw {
     {
         let path = path.as_ref();
         let bytes = self.render_for(path)?;
-        nw_data::write_atomic(path, &bytes).map_err(|err| write_error(path, err))
+        nw_data::write_atomic(path, &bytes).map_err(write_error)
     }
 
     /// The file's bytes for `path`, in the format its extension names, without writing
@@ -138,14 +137,11 @@ fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
 }
 
 /// Our error for a failed atomic write (which names the destination already).
-fn write_error(path: &Path, err: DataError) -> VizError {
+fn write_error(err: DataError) -> VizError {
     match err {
         DataError::Write { path, source } => VizError::Write { path, source },
-        // `write_atomic` reports only `Write`; anything else still names the destination.
-        other => VizError::Write {
-            path: PathBuf::from(path),
-            source: io::Error::other(other.to_string()),
-        },
+        // Its own words: they name the destination and say more than an io error could.
+        other => VizError::Save(other),
     }
 }
 

@@ -1,19 +1,24 @@
 //! `nw bandwidth`: choose a bandwidth by leave-one-out cross-validation or a rule of thumb.
 
 use anyhow::{Result, bail};
-use nw_data::read_dataset;
+use nw_data::{Outputs, read_dataset};
 use nw_model::bandwidth::{self, CvPoint, Method};
 use nw_tensor::Par;
 use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
 
 use super::{
-    check_figure_path, emit, emit_json, f32_json, note, report_warnings, select_bandwidth,
+    check_figure_path, check_paths, f32_json, json_text, report_warnings, select_bandwidth,
 };
 use crate::cli::{BandwidthArgs, MethodArg};
 
-/// Chooses, reports (text or JSON, with any warnings), and draws the CV curve if asked.
+/// Chooses, then draws the CV curve if asked and reports (text or JSON, with any warnings):
+/// both or neither.
 pub fn run(args: BandwidthArgs) -> Result<()> {
+    check_paths(
+        &[("--plot", args.plot.as_deref())],
+        &[("--train", Some(&args.train))],
+    )?;
     let method = match args.method {
         MethodArg::Cv => Method::Cv,
         MethodArg::Silverman => Method::Silverman,
@@ -59,6 +64,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         .map_or(json!([]), |f| report_warnings(&f.warnings));
     let curve: &[CvPoint] = found.as_ref().map_or(&[], |f| &f.curve);
 
+    let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
         // Only the defined part of the curve can be drawn on a log axis.
         let (hs, cvs): (Vec<f32>, Vec<f32>) = curve
@@ -68,14 +74,13 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             .unzip();
         let label = format!("chosen h = {h:.4}");
         let title = format!("Leave-one-out CV, {} kernel", kind.name());
-        SeriesPlot::new("bandwidth h", "CV(h)")
+        let plot = SeriesPlot::new("bandwidth h", "CV(h)")
             .series(Series::new("CV", &hs, &cvs))
             .mark_x(h, &label)
             .log_x(true)
             .log_y(true)
-            .title(&title)
-            .save(path)?;
-        note(&format!("wrote the CV curve to {}", path.display()));
+            .title(&title);
+        outputs.stage(path, &plot.render_for(path)?)?;
     }
     // CV is +inf where every example is isolated: JSON says null there.
     let cv_json = |c: f64| if c.is_finite() { json!(c) } else { json!(null) };
@@ -103,7 +108,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         fields.insert("max_isolated".into(), json!(args.max_isolated));
         fields.insert("curve".into(), json!(curve));
         fields.insert("warnings".into(), warnings);
-        emit_json(&report)?;
+        outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else {
         let mut text = format!(
             "bandwidth {h} ({} kernel, {}{})\n",
@@ -137,7 +142,11 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             }
             None => text += "leave-one-out CV not computed (add --cv)\n",
         }
-        emit(&text)?;
+        outputs.stage_stdout(text.as_bytes());
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        note!("wrote the CV curve to {}", path.display());
     }
     Ok(())
 }

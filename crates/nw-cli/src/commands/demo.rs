@@ -13,13 +13,25 @@ use nw_model::{
 use nw_tensor::Par;
 use nw_viz::{Figure, Heatmap, LossCurve, RegressionPlot};
 
-use super::{check_finite, emit};
+use super::{check_finite, check_paths};
 use crate::cli::{DemoArgs, Format};
 
 /// Exercise 4's adaptive pooling: Adam with this learning rate...
 const ADAPTIVE_LR: f32 = 0.05;
 /// ...for this many epochs.
 const ADAPTIVE_EPOCHS: usize = 300;
+/// The figures, in the order they are drawn and written (file names without extension).
+const FIGURES: [&str; 9] = [
+    "average_pooling",
+    "nonparametric_pooling",
+    "nonparametric_attention",
+    "training_loss",
+    "parametric_pooling",
+    "parametric_attention",
+    "adaptive_training_loss",
+    "adaptive_pooling",
+    "adaptive_attention",
+];
 /// The chapter's training: SGD with this learning rate...
 const LR: f32 = 0.5;
 /// ...for this many epochs.
@@ -30,6 +42,13 @@ const EPOCHS: usize = 5;
 /// Every figure is rendered in memory, then all are written together ([`Outputs`]), so a
 /// failure leaves no partial set behind.
 pub fn run(args: DemoArgs) -> Result<()> {
+    let paths: Vec<PathBuf> = FIGURES
+        .iter()
+        .map(|name| figure_path(&args.out, name, args.format))
+        .collect();
+    let outputs: Vec<(&str, Option<&Path>)> =
+        paths.iter().map(|p| ("--out", Some(p.as_path()))).collect();
+    check_paths(&outputs, &[])?;
     // The chapter draws the initial w with torch.rand; ours comes from the same seed as the data.
     let (train_set, init, source) = if args.reference {
         let source = "PyTorch's draw, as in the chapter's reference run".to_string();
@@ -150,62 +169,35 @@ pub fn run(args: DemoArgs) -> Result<()> {
             args.format,
         )
     };
-    let figures: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "average_pooling",
-            regression(&average.y_hat, "Average pooling")?,
-        ),
-        (
-            "nonparametric_pooling",
-            regression(&nonparametric.y_hat, nonparametric_title)?,
-        ),
-        (
-            "nonparametric_attention",
-            heatmap(&nonparametric.weights, nonparametric_title)?,
-        ),
-        (
-            "training_loss",
-            render(
-                &LossCurve::new(&losses).title("Training loss (leave-one-out)"),
-                args.format,
-            )?,
-        ),
-        (
-            "parametric_pooling",
-            regression(&parametric.y_hat, &parametric_title)?,
-        ),
-        (
-            "parametric_attention",
-            heatmap(&parametric.weights, &parametric_title)?,
-        ),
-        (
-            "adaptive_training_loss",
-            render(
-                &LossCurve::new(&adaptive_losses).title("Adaptive pooling: training loss (Adam)"),
-                args.format,
-            )?,
-        ),
-        (
-            "adaptive_pooling",
-            regression(&adaptive.y_hat, &adaptive_title)?,
-        ),
-        (
-            "adaptive_attention",
-            heatmap(&adaptive.weights, &adaptive_title)?,
-        ),
+    let figures: [Vec<u8>; FIGURES.len()] = [
+        regression(&average.y_hat, "Average pooling")?,
+        regression(&nonparametric.y_hat, nonparametric_title)?,
+        heatmap(&nonparametric.weights, nonparametric_title)?,
+        render(
+            &LossCurve::new(&losses).title("Training loss (leave-one-out)"),
+            args.format,
+        )?,
+        regression(&parametric.y_hat, &parametric_title)?,
+        heatmap(&parametric.weights, &parametric_title)?,
+        render(
+            &LossCurve::new(&adaptive_losses).title("Adaptive pooling: training loss (Adam)"),
+            args.format,
+        )?,
+        regression(&adaptive.y_hat, &adaptive_title)?,
+        heatmap(&adaptive.weights, &adaptive_title)?,
     ];
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the directory {}", args.out.display()))?;
-    // All or none.
+    // All or none, the report with them.
     let mut outputs = Outputs::new();
-    for (name, bytes) in &figures {
-        outputs.stage(figure_path(&args.out, name, args.format), bytes)?;
-    }
-    for path in outputs.commit()? {
+    for (path, bytes) in paths.iter().zip(&figures) {
+        outputs.stage(path, bytes)?;
         text += &format!("wrote {}\n", path.display());
     }
-    emit(&text)
+    outputs.stage_stdout(text.as_bytes());
+    outputs.commit()?;
+    Ok(())
 }
 
 /// Test MSE against the noise-free truth, refusing a non-finite prediction.

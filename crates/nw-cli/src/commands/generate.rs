@@ -3,11 +3,19 @@
 use anyhow::Result;
 use nw_data::{Outputs, Synthetic, test_set};
 
+use super::check_paths;
 use crate::cli::GenerateArgs;
 
 /// Writes the seeded training set and, if asked, the test grid with its truth: both or
 /// neither.
 pub fn run(args: GenerateArgs) -> Result<()> {
+    check_paths(
+        &[
+            ("--train-out", Some(&args.train_out)),
+            ("--test-out", args.test_out.as_deref()),
+        ],
+        &[],
+    )?;
     let train = Synthetic::new(args.n_train as usize, args.seed).train();
     let test = test_set();
     let mut out = Outputs::new();
@@ -16,14 +24,14 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         out.stage_columns(path, &["x", "y"], &[test.x(), test.y()])?;
     }
     out.commit()?;
-    eprintln!(
+    note!(
         "wrote {} training examples (seed {}) to {}",
         train.len(),
         args.seed,
         args.train_out.display()
     );
     if let Some(path) = &args.test_out {
-        eprintln!(
+        note!(
             "wrote {} test points with their noise-free truth to {}",
             test.len(),
             path.display()

@@ -8,10 +8,9 @@ mod predict;
 mod sweep;
 mod train;
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::Command;
 
@@ -28,17 +27,25 @@ pub fn run(command: Command) -> Result<()> {
     }
 }
 
-/// Writes `text` to standard output (results go to stdout, messages to stderr).
-fn emit(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")
+/// Refuses, before any work, outputs that are one file and outputs that would replace an
+/// input (by what the paths name, not how they are spelled). Each entry is the argument as
+/// typed and its path, if given.
+fn check_paths(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, Option<&Path>)]) -> Result<()> {
+    let outputs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|&(name, path)| Some((name, path?)))
+        .collect();
+    let inputs: Vec<(&str, &Path)> = inputs
+        .iter()
+        .filter_map(|&(name, path)| Some((name, path?)))
+        .collect();
+    nw_data::check_targets(&outputs, &inputs)?;
+    Ok(())
 }
 
-/// Prints `value` as pretty JSON on standard output.
-fn emit_json(value: &serde_json::Value) -> Result<()> {
-    emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
+/// `value` as pretty JSON text, one line at the end.
+fn json_text(value: &serde_json::Value) -> Result<String> {
+    Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
 /// An f32 as the JSON number with its shortest decimal (`0.1`, not `0.10000000149011612`),
@@ -67,17 +74,9 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
     Ok(())
 }
 
-/// A note on stderr about what was done (`wrote ...`), silenced by `--quiet`. A stderr that
-/// cannot be written is no reason to fail a command whose results are out already.
-fn note(text: &str) {
-    if !crate::progress::quiet() {
-        let _ = writeln!(std::io::stderr(), "{text}");
-    }
-}
-
 /// A warning on stderr: an answer that is weaker than it looks. Never silenced.
 fn warn(text: &str) {
-    let _ = writeln!(std::io::stderr(), "warning: {text}");
+    say!("warning: {text}");
 }
 
 /// Prints each warning of a bandwidth search, and returns them for a JSON report.

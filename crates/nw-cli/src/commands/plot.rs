@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use nw_data::{read_columns, read_dataset, read_table};
 use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot};
 
-use super::check_figure_path;
+use super::{check_figure_path, check_paths};
 use crate::cli::{Figure, PlotArgs};
 
 /// Reads the files, checks that they fit together, and saves the figure.
@@ -19,6 +19,14 @@ pub fn run(args: PlotArgs) -> Result<()> {
             title,
             out,
         } => {
+            check_paths(
+                &[("--out", Some(&out))],
+                &[
+                    ("--train", Some(&train)),
+                    ("--pred", Some(&pred)),
+                    ("--truth", truth.as_deref()),
+                ],
+            )?;
             check_figure_path(&out)?;
             let train = read_dataset(&train)?;
             let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
@@ -34,13 +42,14 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 plot = plot.title(title);
             }
             plot.save(&out)?;
-            eprintln!("wrote the regression plot to {}", out.display());
+            note!("wrote the regression plot to {}", out.display());
         }
         Figure::Heatmap {
             weights,
             title,
             out,
         } => {
+            check_paths(&[("--out", Some(&out))], &[("--weights", Some(&weights))])?;
             check_figure_path(&out)?;
             let table = read_table(&weights)?;
             // `nw predict --weights` writes the query in a first column `x`: not a weight.
@@ -66,13 +75,14 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 plot = plot.title(title);
             }
             plot.save(&out)?;
-            eprintln!(
+            note!(
                 "wrote the {rows} x {} heatmap to {}",
                 keys.len(),
                 out.display()
             );
         }
         Figure::Loss { epochs, title, out } => {
+            check_paths(&[("--out", Some(&out))], &[("--epochs", Some(&epochs))])?;
             check_figure_path(&out)?;
             let [epoch, loss] = two(read_columns(&epochs, &["epoch", "loss"])?);
             // The curve draws loss i at epoch i + 1: the file must say the same.
@@ -92,7 +102,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 plot = plot.title(title);
             }
             plot.save(&out)?;
-            eprintln!("wrote the loss curve to {}", out.display());
+            note!("wrote the loss curve to {}", out.display());
         }
     }
     Ok(())

@@ -1,5 +1,7 @@
 //! `nw predict`: attention pooling of a training set at query points.
 
+use std::path::Path;
+
 use anyhow::{Result, anyhow, bail};
 use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
 use nw_model::{
@@ -9,11 +11,25 @@ use nw_model::{
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
-use super::{emit, emit_json, f32_json, f32s_json, note, report_warnings, select_bandwidth};
+use super::{check_paths, f32_json, f32s_json, json_text, report_warnings, select_bandwidth};
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
-/// Reads, pools, and only then writes: no output file exists unless every result does.
+/// Reads, pools, and only then writes: no output file exists unless every result does, and
+/// the printed report (JSON, or the predictions without `--out`) is part of that.
 pub fn run(args: PredictArgs) -> Result<()> {
+    let prints = args.json || args.out.is_none();
+    check_paths(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--weights", args.weights.as_deref()),
+            // Its printed report: --weights - beside it would mix two tables in one stream.
+            ("standard output", prints.then_some(Path::new("-"))),
+        ],
+        &[
+            ("--train", Some(&args.train)),
+            ("--query", Some(&args.query)),
+        ],
+    )?;
     let train = read_dataset(&args.train)?;
     let queries = read_queries(&args.query)?;
     let kind = args.kernel.kind();
@@ -54,14 +70,15 @@ pub fn run(args: PredictArgs) -> Result<()> {
             // Error never gets here: the pooling refused.
             Far::Error => "an error",
         };
-        eprintln!(
-            "note: {} of {} queries had no kernel estimate (no training input within the \
-             {} kernel's reach); they got {what} (--far {})",
+        // A query without an estimate is a weak answer: a warning, never silenced.
+        super::warn(&format!(
+            "{} of {} queries had no kernel estimate (no training input within the {} \
+             kernel's reach); they got {what} (--far {})",
             out.far.len(),
             queries.len(),
             kind.name(),
             options.far.name()
-        );
+        ));
     }
     params.insert("far_queries".into(), json!(out.far.len()));
     if options.far != Far::Nan {
@@ -107,18 +124,6 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if let Some(path) = &args.out {
         outputs.stage_columns_marked(path, &names, &columns)?;
     }
-    outputs.commit()?;
-    if let Some(path) = &args.weights {
-        eprintln!(
-            "wrote the {} x {} attention weights to {}",
-            queries.len(),
-            train.len(),
-            path.display()
-        );
-    }
-    if let Some(path) = &args.out {
-        eprintln!("wrote {} predictions to {}", queries.len(), path.display());
-    }
     if args.json {
         let mut report = json!({
             "pooling": pooling.name(),
@@ -141,11 +146,23 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 }),
             );
         }
-        emit_json(&report)?;
+        outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else if args.out.is_none() {
         let mut text = Vec::new();
         write_columns_marked_to(&mut text, "standard output", &names, &columns)?;
-        emit(&String::from_utf8(text)?)?;
+        outputs.stage_stdout(&text);
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.weights {
+        note!(
+            "wrote the {} x {} attention weights to {}",
+            queries.len(),
+            train.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.out {
+        note!("wrote {} predictions to {}", queries.len(), path.display());
     }
     Ok(())
 }
@@ -230,10 +247,11 @@ fn pooling(
                 BandwidthArg::Value(h) => h,
                 BandwidthArg::Auto => {
                     let found = select_bandwidth(kind, x, y, args.max_isolated)?;
-                    note(&format!(
+                    note!(
                         "bandwidth {} chosen by leave-one-out cross-validation (CV {})",
-                        found.h, found.cv
-                    ));
+                        found.h,
+                        found.cv
+                    );
                     params.insert("bandwidth_method".into(), json!("cv"));
                     params.insert("cv".into(), json!(found.cv));
                     params.insert("cv_isolated".into(), json!(found.isolated));

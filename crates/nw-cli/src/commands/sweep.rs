@@ -1,18 +1,19 @@
 //! `nw sweep`: the chapter's exercise 1, test error as the training set grows.
 
 use anyhow::Result;
-use nw_data::{Synthetic, test_set};
+use nw_data::{Outputs, Synthetic, test_set};
 use nw_model::{NonparametricPooling, Pooling, loss};
 use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, check_finite, emit, emit_json, f32_json};
+use super::{check_figure_path, check_finite, check_paths, f32_json, json_text};
 use crate::cli::SweepArgs;
 use crate::progress::Progress;
 
 /// One test MSE per (bandwidth, training-set size), as a table, JSON and a log-log plot.
 pub fn run(args: SweepArgs) -> Result<()> {
+    check_paths(&[("--plot", args.plot.as_deref())], &[])?;
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
@@ -36,6 +37,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     }
     progress.finish();
 
+    // The plot and the report: both or neither.
+    let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
         let xs: Vec<f32> = args.n_train.iter().map(|&n| n as f32).collect();
         let ys: Vec<Vec<f32>> = curves
@@ -50,8 +53,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         for (name, y) in names.iter().zip(&ys) {
             plot = plot.series(nw_viz::Series::new(name, &xs, y).markers(true));
         }
-        plot.save(path)?;
-        eprintln!("wrote the sweep plot to {}", path.display());
+        outputs.stage(path, &plot.render_for(path)?)?;
     }
     if args.json {
         let curves: Vec<_> = curves
@@ -66,12 +68,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 json!({"bandwidth": f32_json(*h), "points": points})
             })
             .collect();
-        emit_json(&json!({
+        let report = json!({
             "pooling": "nonparametric",
             "seed": args.seed,
             "n_test": test.len(),
             "curves": curves,
-        }))?;
+        });
+        outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else {
         let mut text = format!(
             "test MSE of nonparametric pooling on {} test points (seed {})\n{:>10}",
@@ -90,7 +93,11 @@ pub fn run(args: SweepArgs) -> Result<()> {
             }
             text.push('\n');
         }
-        emit(&text)?;
+        outputs.stage_stdout(text.as_bytes());
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        note!("wrote the sweep plot to {}", path.display());
     }
     Ok(())
 }

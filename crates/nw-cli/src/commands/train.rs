@@ -8,7 +8,7 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, emit, emit_json, f32_json, note, warn};
+use super::{check_figure_path, check_paths, f32_json, json_text, warn};
 use crate::cli::{ModelArg, OptimizerKind, PathKind, TrainArgs};
 use crate::progress::{Progress, quiet};
 
@@ -32,8 +32,16 @@ struct Run {
     json: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Trains, then reports (text or JSON), then writes the requested files.
+/// Trains, then writes the requested files and the report (text or JSON), all or none.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // The report may share standard output with `--out -`: the table, then the report.
+    check_paths(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--plot", args.plot.as_deref()),
+        ],
+        &[("--train", Some(&args.train))],
+    )?;
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
@@ -180,7 +188,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
     let n_epochs = run.losses.len();
     let epoch_numbers: Vec<f32> = (1..=n_epochs).map(|e| e as f32).collect();
-    // Both files or neither.
+    // Both files and the report, or none.
     let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
         outputs.stage(path, &nw_viz::LossCurve::new(&run.losses).render_for(path)?)?;
@@ -193,16 +201,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         cols.extend(run.grads.iter().map(|g| Column::F64(g)));
         cols.extend(run.params.iter().map(|p| Column::F32(p)));
         outputs.stage_table(path, &names, &cols)?;
-    }
-    outputs.commit()?;
-    if let Some(path) = &args.plot {
-        note(&format!(
-            "wrote the training-loss curve to {}",
-            path.display()
-        ));
-    }
-    if let Some(path) = &args.out {
-        note(&format!("wrote {n_epochs} epochs to {}", path.display()));
     }
     let warnings: Vec<serde_json::Value> = run
         .warnings
@@ -248,7 +246,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.insert("epochs".into(), json!(epochs));
         report.extend(run.json);
         report.insert("warnings".into(), json!(warnings));
-        emit_json(&serde_json::Value::Object(report))?;
+        outputs.stage_stdout(json_text(&serde_json::Value::Object(report))?.as_bytes());
     } else {
         let mut text = String::new();
         if scale {
@@ -270,7 +268,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             text += &run.summary;
         }
-        emit(&text)?;
+        outputs.stage_stdout(text.as_bytes());
+    }
+    outputs.commit()?;
+    if let Some(path) = &args.plot {
+        note!("wrote the training-loss curve to {}", path.display());
+    }
+    if let Some(path) = &args.out {
+        note!("wrote {n_epochs} epochs to {}", path.display());
     }
     Ok(())
 }
