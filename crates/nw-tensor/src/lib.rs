@@ -12,7 +12,7 @@
 //!
 //! // The chapter's weighted average as a batched matmul: (2, 1, 10) x (2, 10, 1).
 //! let weights = Tensor::full(&[2, 10], 0.1)?.unsqueeze(1)?;
-//! let values = Tensor::arange(20).reshape(&[2, 10])?.unsqueeze(2)?;
+//! let values = Tensor::arange(20)?.reshape(&[2, 10])?.unsqueeze(2)?;
 //! let avg = weights.bmm(&values, Par::Seq)?;
 //! assert_eq!(avg.shape(), &[2, 1, 1]);
 //! assert!((avg.data()[0] - 4.5).abs() < 1e-5 && (avg.data()[1] - 14.5).abs() < 1e-5);
