@@ -1,9 +1,28 @@
 //! Optimizers for learnable poolings: plain SGD as in the chapter, and Adam.
 
+use crate::{ModelError, Result};
+
 /// Updates parameters in place from their gradients.
 pub trait Optimizer {
-    /// One step: `params` moves against `grads` (same length).
-    fn step(&mut self, params: &mut [f32], grads: &[f32]);
+    /// One step: `params` moves against `grads`.
+    ///
+    /// Errors with [`ModelError::Gradients`], naming both lengths and touching nothing, when
+    /// `grads` is not one gradient per parameter.
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()>;
+}
+
+/// One gradient per parameter, or the error that names both counts.
+fn check(op: &'static str, params: &[f32], grads: &[f32]) -> Result<()> {
+    if params.len() == grads.len() {
+        Ok(())
+    } else {
+        Err(ModelError::Gradients {
+            op,
+            what: "parameter(s)",
+            expected: params.len(),
+            got: grads.len(),
+        })
+    }
 }
 
 /// `p <- p - lr * g`, the chapter's `torch.optim.SGD`.
@@ -14,10 +33,12 @@ pub struct Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
+        check("sgd step", params, grads)?;
         for (p, &g) in params.iter_mut().zip(grads) {
             *p -= self.lr * g;
         }
+        Ok(())
     }
 }
 
@@ -25,6 +46,9 @@ impl Optimizer for Sgd {
 ///
 /// Each step moves a parameter by about `lr` whatever the gradient's scale, which suits a
 /// bandwidth whose gradient spans orders of magnitude as it trains.
+///
+/// The moment estimates belong to one parameter vector: a step with a different number of
+/// parameters than the last starts them afresh, as a new optimizer would.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
     /// Learning rate.
@@ -56,13 +80,15 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
+        check("adam step", params, grads)?;
         if self.m.len() != params.len() {
             self.m = vec![0.0; params.len()];
             self.v = vec![0.0; params.len()];
             self.t = 0;
         }
-        self.t += 1;
+        // Past 2^31 steps the bias corrections are 1 to the last bit; saturating keeps them so.
+        self.t = self.t.saturating_add(1);
         let c1 = 1.0 - self.beta1.powi(self.t);
         let c2 = 1.0 - self.beta2.powi(self.t);
         for ((p, &g), (m, v)) in params
@@ -74,5 +100,6 @@ impl Optimizer for Adam {
             *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
             *p -= self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
         }
+        Ok(())
     }
 }
