@@ -42,6 +42,7 @@
 //! (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`) below 1e-5 and from
 //! 1e16 on in magnitude, where `{}` would spell out every zero.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -531,18 +532,22 @@ fn wanted_columns(
         Layout::Named(wanted) => wanted,
         Layout::All => names,
     };
-    for (i, name) in names.iter().enumerate() {
-        if allowed.contains(name) && names[..i].contains(name) {
+    // Where each name the layout takes stands, in one pass: a header may hold millions of
+    // columns, and comparing each with every one before it would take hours.
+    let mut positions: HashMap<&str, usize> = HashMap::new();
+    for (i, &name) in names.iter().enumerate() {
+        let taken = matches!(layout, Layout::All) || allowed.contains(&name);
+        if taken && positions.insert(name, i).is_some() {
             return Err(HeaderProblem::Bad(format!("column {name:?} appears twice")));
         }
-        if matches!(layout, Layout::Training) && !allowed.contains(name) {
+        if matches!(layout, Layout::Training) && !taken {
             return Err(HeaderProblem::Bad(format!("unexpected column {name:?}")));
         }
     }
     let mut wanted = Vec::with_capacity(allowed.len());
     for want in allowed {
-        match names.iter().position(|n| n == want) {
-            Some(i) => wanted.push(i),
+        match positions.get(want) {
+            Some(&i) => wanted.push(i),
             None => return Err(HeaderProblem::Bad(format!("no column {want:?}"))),
         }
     }

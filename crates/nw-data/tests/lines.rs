@@ -121,3 +121,22 @@ fn a_synthetic_set_too_large_for_memory_is_an_error() {
         )
     );
 }
+
+#[test]
+fn a_header_of_a_million_columns_reads_in_linear_time() {
+    // 7.9 MB of distinct names, under the line cap. Checking each name against every one
+    // before it took 10^12 comparisons: hours, a reader that never returns.
+    let n = 1_000_000;
+    let header: Vec<String> = (0..n).map(|j| format!("c{j}")).collect();
+    let row = vec!["0.5"; n].join(",");
+    let text = format!("{}\n{row}\n", header.join(","));
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let table = nw_data::parse_table(Cursor::new(text), "wide.csv");
+        done.send(table.map(|t| (t.names.len(), t.columns.len(), t.columns[n - 1].clone())))
+    });
+    let read = result
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a million-column header read within a minute");
+    assert_eq!(read.unwrap(), (n, n, vec![0.5]));
+}
