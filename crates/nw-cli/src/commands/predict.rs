@@ -1,7 +1,7 @@
 //! `nw predict`: attention pooling of a training set at query points.
 
 use anyhow::{Result, anyhow, bail};
-use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
+use nw_data::{Outputs, input_name, read_dataset, read_queries, write_columns_marked_to};
 use nw_model::bandwidth::{self, Search};
 use nw_model::{
     AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
@@ -10,11 +10,15 @@ use nw_model::{
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
-use super::{emit, emit_json, f32_json, f32s_json};
+use super::{check_stdin_inputs, emit, emit_json, f32_json, f32s_json};
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does.
 pub fn run(args: PredictArgs) -> Result<()> {
+    check_stdin_inputs(&[
+        ("--train", Some(&args.train)),
+        ("--query", Some(&args.query)),
+    ])?;
     let train = read_dataset(&args.train)?;
     let queries = read_queries(&args.query)?;
     let kind = args.kernel.kind();
@@ -70,7 +74,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
             bail!(
                 "{}:{}: the prediction at x = {} is {}, not a number that can be reported",
-                args.query.display(),
+                input_name(&args.query),
                 i + 2,
                 queries[i],
                 out.y_hat[i]
@@ -124,7 +128,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         let mut report = json!({
             "pooling": pooling.name(),
             "kernel": kind.name(),
-            "train": args.train.display().to_string(),
+            "train": input_name(&args.train),
             "n_train": train.len(),
             "n_query": queries.len(),
             "queries": f32s_json(&queries),
