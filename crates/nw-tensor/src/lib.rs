@@ -42,6 +42,13 @@
 //! picks its instructions when the crate is compiled, so the workspace builds with
 //! `-C target-cpu=native`; a portable build is correct and slower.
 //!
+//! # Errors
+//! Shape checks return [`TensorError`], naming the operation and the shapes. Storage whose
+//! size comes from the arguments is reserved with `try_reserve_exact`, so a tensor too large
+//! for memory (or for `isize::MAX` bytes) is [`TensorError::TooLarge`], not a panic or an
+//! abort. The slice-level kernels in [`ops::matmul`], [`ops::softmax`] and [`kernels`] take
+//! lengths on trust and document, under `# Panics`, the mismatches they refuse.
+//!
 //! # Parallelism
 //! Every operation takes a [`Par`]: `Par::Seq` runs on the calling thread, `Par::Rayon` on the
 //! current rayon pool. Work splits by batch entry or row block and reductions run in a fixed
