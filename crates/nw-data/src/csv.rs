@@ -364,14 +364,17 @@ impl<'a, R: BufRead> Lines<'a, R> {
             let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
             let take = end.unwrap_or(buf.len());
             if bytes.len() + take > MAX_LINE_BYTES {
-                // Enough of the line to quote its start, however it was split into reads.
-                let quote = (4 * MAX_QUOTED_CHARS).saturating_sub(bytes.len()).min(take);
-                bytes.extend_from_slice(&buf[..quote]);
+                // The line's first bytes, enough for the quoted characters (UTF-8 spends at
+                // most 4 bytes on one), however the line was split into reads.
+                let head = 4 * MAX_QUOTED_CHARS;
+                let more = head.saturating_sub(bytes.len()).min(take);
+                bytes.extend_from_slice(&buf[..more]);
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(head)]);
                 return Err(DataError::LineTooLong {
                     file: self.file.to_string(),
                     line: self.line + 1,
                     limit: MAX_LINE_BYTES,
-                    start: quoted(&String::from_utf8_lossy(&bytes)),
+                    start: quoted(&start),
                 });
             }
             bytes.extend_from_slice(&buf[..take]);
