@@ -226,7 +226,9 @@ fn chapter_epoch((q, k, v): &(Tensor, Tensor, Tensor), y: &[f32], par: Par) -> (
         .and_then(|p| p.forward_rows(q, k, v, par))
         .expect("chapter forward");
     let l = loss::squared_loss(tape.y_hat(), y).expect("lengths match");
-    let g = tape.backward(&loss::squared_loss_grad(tape.y_hat(), y).expect("lengths match"));
+    let g = tape
+        .backward(&loss::squared_loss_grad(tape.y_hat(), y).expect("lengths match"))
+        .expect("one gradient per prediction");
     (l, f64::from(g))
 }
 

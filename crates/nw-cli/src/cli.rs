@@ -188,10 +188,11 @@ pub enum PoolingKind {
 /// `nw predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// Training set: a CSV file with header `x,y`.
+    /// Training set: a CSV file with header `x,y` (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
-    /// Query points: a CSV file with a column `x` (other columns are ignored).
+    /// Query points: a CSV file with a column `x` (other columns are ignored; `-`: standard
+    /// input).
     #[arg(long, value_name = "FILE")]
     pub query: PathBuf,
     /// The pooling.
@@ -265,7 +266,7 @@ pub enum PathKind {
 /// `nw train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training set: a CSV file with header `x,y`.
+    /// Training set: a CSV file with header `x,y` (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
     /// What is learned.
@@ -350,7 +351,7 @@ pub enum MethodArg {
 /// `nw bandwidth`.
 #[derive(Debug, Args)]
 pub struct BandwidthArgs {
-    /// Training set: a CSV file with header `x,y`.
+    /// Training set: a CSV file with header `x,y` (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
     /// The kernel.
@@ -389,13 +390,15 @@ pub struct PlotArgs {
 pub enum Figure {
     /// Truth and prediction curves over the training points, as in the chapter.
     Regression {
-        /// Training points: CSV with header `x,y`.
+        /// Training points: CSV with header `x,y` (`-`: standard input).
         #[arg(long, value_name = "FILE")]
         train: PathBuf,
-        /// Predictions: CSV with columns `x` and `y_hat` (as `nw predict --out` writes).
+        /// Predictions: CSV with columns `x` and `y_hat` (as `nw predict --out` writes; `-`:
+        /// standard input).
         #[arg(long, value_name = "FILE")]
         pred: PathBuf,
-        /// The true curve: CSV with header `x,y` (as `nw generate --test-out` writes).
+        /// The true curve: CSV with header `x,y` (as `nw generate --test-out` writes; `-`:
+        /// standard input).
         #[arg(long, value_name = "FILE")]
         truth: Option<PathBuf>,
         /// Title above the plot.
@@ -408,7 +411,8 @@ pub enum Figure {
     /// Attention weights as a heatmap: queries down, keys across.
     Heatmap {
         /// Weights: CSV with one column per key and a row per query; a column `x` (as
-        /// `nw predict --weights` writes) is taken as the queries and not drawn.
+        /// `nw predict --weights` writes) is taken as the queries and not drawn (`-`: standard
+        /// input).
         #[arg(long, value_name = "FILE")]
         weights: PathBuf,
         /// Title above the plot.
@@ -420,7 +424,8 @@ pub enum Figure {
     },
     /// Summed training loss against epoch.
     Loss {
-        /// Epochs: CSV with columns `epoch` and `loss` (as `nw train --out` writes).
+        /// Epochs: CSV with columns `epoch` and `loss` (as `nw train --out` writes; `-`:
+        /// standard input).
         #[arg(long, value_name = "FILE")]
         epochs: PathBuf,
         /// Title above the plot.

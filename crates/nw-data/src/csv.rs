@@ -11,14 +11,26 @@
 //! - Numbers are parsed by Rust's `str::parse::<f32>`, which rounds correctly, so shortest
 //!   round-trip text gives back the exact bits. Values that are not finite in f32 (`nan`,
 //!   `inf`, `-Infinity`, and overflow such as `1e39`) are refused.
-//! - `\n` and `\r\n` line endings both work, and a UTF-8 byte-order mark before the header is
-//!   skipped (spreadsheet programs write one).
+//! - `\n`, `\r\n` and a lone `\r` (old Mac OS, some spreadsheet exports) each end a line,
+//!   and line numbers count them all; a UTF-8 byte-order mark before the header is skipped
+//!   (spreadsheet programs write one).
+//! - A line holds at most [`MAX_LINE_BYTES`] (16 MiB) before its line ending; a longer one is
+//!   an error naming the file, the line, the cap and the line's start. The cap keeps memory
+//!   within a small multiple of the data a file holds, whatever the file (`/dev/zero` has no
+//!   line ending at all), and is far above any row we write: a weights row of 100,000 keys is
+//!   about 1.5 MB.
 //! - Blank lines (empty or only whitespace) at the end of the file are skipped. A blank line
 //!   with data after it is an error: it usually means two files were pasted together or a
 //!   file was cut, and silently skipping it would hide that.
 //! - A file with no lines, or a header and no rows, is an error.
 //!
 //! Every error names the file, the file's own 1-based line number and the offending text.
+//!
+//! # Standard input
+//! The path `-` reads standard input (as [`Outputs`] writes standard output for `-`), and
+//! errors name it [`STDIN_NAME`], `<stdin>`; a file named `-` is `./-`. Standard input can be
+//! read once: a caller that takes several inputs lets at most one of them be `-`
+//! ([`is_stdin`]).
 //!
 //! # Writing
 //! [`write_columns`] checks everything first (names, equal lengths, finite values), then
@@ -30,8 +42,9 @@
 //! (`0.1`, `3.1000001`, `-0`), or its `{:e}` (`1e-45`, `3.4028235e38`) below 1e-5 and from
 //! 1e16 on in magnitude, where `{}` would spell out every zero.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::dataset::Dataset;
@@ -45,16 +58,40 @@ const QUERIES_EXPECTED: &str = "a header with a column \"x\"";
 /// Longest text quoted in an error; a runaway line is cut to this many characters.
 const MAX_QUOTED_CHARS: usize = 80;
 
-/// Reads a training file (header `x,y`) into a [`Dataset`].
-pub fn read_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
-    let path = path.as_ref();
-    parse_dataset(open(path)?, &path.display().to_string())
+/// The most bytes a line may hold, not counting its line ending: 16 MiB, ten times a row of
+/// `nw predict --weights` for 100,000 training examples.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// The path that reads standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// How errors name standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Whether `path` is `-`, standard input to the readers.
+pub fn is_stdin(path: impl AsRef<Path>) -> bool {
+    path.as_ref().as_os_str() == STDIN_PATH
 }
 
-/// Reads the column `x` of a query file (other columns are ignored).
-pub fn read_queries(path: impl AsRef<Path>) -> Result<Vec<f32>> {
+/// How the readers name `path` in errors: [`STDIN_NAME`] for `-`, else the path as given.
+pub fn input_name(path: impl AsRef<Path>) -> String {
     let path = path.as_ref();
-    parse_queries(open(path)?, &path.display().to_string())
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a training file (header `x,y`) into a [`Dataset`]; `-` reads standard input.
+pub fn read_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
+    read_input(path.as_ref(), |reader, name| parse_dataset(reader, name))
+}
+
+/// Reads the column `x` of a query file (other columns are ignored); `-` reads standard
+/// input.
+pub fn read_queries(path: impl AsRef<Path>) -> Result<Vec<f32>> {
+    read_input(path.as_ref(), |reader, name| parse_queries(reader, name))
 }
 
 /// Reads a training file from `reader`; `name` is the file name used in errors.
@@ -78,10 +115,12 @@ pub fn parse_queries(reader: impl BufRead, name: &str) -> Result<Vec<f32>> {
 ///
 /// The header must hold each name once, anywhere; other columns are ignored (their values
 /// unchecked), though every row must still have as many fields as the header. For files other
-/// tools wrote: predictions (`x,y_hat`), training logs (`epoch,loss,...`).
+/// tools wrote: predictions (`x,y_hat`), training logs (`epoch,loss,...`). `-` reads
+/// standard input.
 pub fn read_columns(path: impl AsRef<Path>, names: &[&str]) -> Result<Vec<Vec<f32>>> {
-    let path = path.as_ref();
-    parse_columns(open(path)?, &path.display().to_string(), names)
+    read_input(path.as_ref(), |reader, name| {
+        parse_columns(reader, name, names)
+    })
 }
 
 /// [`read_columns`] from `reader`; `name` is the file name used in errors.
@@ -91,10 +130,9 @@ pub fn parse_columns(reader: impl BufRead, name: &str, names: &[&str]) -> Result
 
 /// Reads every column of a CSV file of numbers (a weight matrix, say) with its name.
 ///
-/// Every field must be a finite number; names must be distinct.
+/// Every field must be a finite number; names must be distinct. `-` reads standard input.
 pub fn read_table(path: impl AsRef<Path>) -> Result<Table> {
-    let path = path.as_ref();
-    parse_table(open(path)?, &path.display().to_string())
+    read_input(path.as_ref(), |reader, name| parse_table(reader, name))
 }
 
 /// [`read_table`] from `reader`; `name` is the file name used in errors.
@@ -325,21 +363,33 @@ impl Layout<'_> {
     }
 }
 
-fn open(path: &Path) -> Result<BufReader<File>> {
-    File::open(path)
+/// Runs `parse` on the file at `path`, or on standard input for `-`, with the name errors
+/// give it.
+fn read_input<T>(
+    path: &Path,
+    parse: impl FnOnce(&mut dyn BufRead, &str) -> Result<T>,
+) -> Result<T> {
+    if is_stdin(path) {
+        return parse(&mut io::stdin().lock(), STDIN_NAME);
+    }
+    let mut file = File::open(path)
         .map(BufReader::new)
         .map_err(|source| DataError::Open {
             path: path.to_path_buf(),
             source,
-        })
+        })?;
+    parse(&mut file, &path.display().to_string())
 }
 
-/// Lines of a file, numbered from 1, without their `\n` or `\r\n`.
+/// Lines of a file, numbered from 1, without their `\n`, `\r\n` or `\r`, each at most
+/// [`MAX_LINE_BYTES`].
 struct Lines<'a, R> {
     reader: R,
     file: &'a str,
     line: usize,
     text: String,
+    /// The last line ended with `\r`: a `\n` right after it is the rest of that line ending.
+    after_cr: bool,
 }
 
 impl<'a, R: BufRead> Lines<'a, R> {
@@ -349,6 +399,7 @@ impl<'a, R: BufRead> Lines<'a, R> {
             file,
             line: 0,
             text: String::new(),
+            after_cr: false,
         }
     }
 
@@ -356,24 +407,60 @@ impl<'a, R: BufRead> Lines<'a, R> {
     fn advance(&mut self) -> Result<bool> {
         let mut bytes = std::mem::take(&mut self.text).into_bytes();
         bytes.clear();
-        let read = self
-            .reader
-            .read_until(b'\n', &mut bytes)
-            .map_err(|source| DataError::Read {
-                file: self.file.to_string(),
-                line: self.line + 1,
-                source,
-            })?;
-        if read == 0 {
+        // Whether this line has begun: a byte of it, or its line ending, was read.
+        let mut begun = false;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(DataError::Read {
+                        file: self.file.to_string(),
+                        line: self.line + 1,
+                        source,
+                    });
+                }
+            };
+            if buf.is_empty() {
+                break;
+            }
+            if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                self.reader.consume(1);
+                continue;
+            }
+            begun = true;
+            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let take = end.unwrap_or(buf.len());
+            if bytes.len() + take > MAX_LINE_BYTES {
+                // The line's first bytes, enough for the quoted characters (UTF-8 spends at
+                // most 4 bytes on one), however the line was split into reads.
+                let head = 4 * MAX_QUOTED_CHARS;
+                let more = head.saturating_sub(bytes.len()).min(take);
+                bytes.extend_from_slice(&buf[..more]);
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(head)]);
+                return Err(DataError::LineTooLong {
+                    file: self.file.to_string(),
+                    line: self.line + 1,
+                    limit: MAX_LINE_BYTES,
+                    start: quoted(&start),
+                });
+            }
+            bytes.extend_from_slice(&buf[..take]);
+            match end {
+                Some(i) => {
+                    self.after_cr = buf[i] == b'\r';
+                    self.reader.consume(i + 1);
+                    break;
+                }
+                None => {
+                    self.reader.consume(take);
+                }
+            }
+        }
+        if !begun {
             return Ok(false);
         }
         self.line += 1;
-        if bytes.ends_with(b"\n") {
-            bytes.pop();
-            if bytes.ends_with(b"\r") {
-                bytes.pop();
-            }
-        }
         if self.line == 1 && bytes.starts_with("\u{feff}".as_bytes()) {
             bytes.drain(.."\u{feff}".len());
         }
@@ -444,11 +531,17 @@ fn read_layout(reader: impl BufRead, file: &str, layout: Layout<'_>) -> Result<T
     })?;
 
     let mut columns: Vec<Vec<f32>> = vec![Vec::new(); wanted.len()];
+    // slot[i]: where column i goes among the wanted ones, so a row's fields are picked in one
+    // pass without a list of all of them (a row may hold millions of ignored fields).
+    let mut slot: Vec<Option<usize>> = vec![None; names.len()];
+    for (k, &i) in wanted.iter().enumerate() {
+        slot[i] = Some(k);
+    }
     while let Some((line, text)) = lines.next_content()? {
-        let fields: Vec<&str> = text.split(',').collect();
-        if fields.len() != names.len() {
+        let got = text.bytes().filter(|&b| b == b',').count() + 1;
+        if got != names.len() {
             let (file, text) = (file.to_string(), quoted(text));
-            let (got, expected) = (fields.len(), names.len());
+            let expected = names.len();
             return Err(if got < expected {
                 DataError::MissingFields {
                     file,
@@ -467,8 +560,14 @@ fn read_layout(reader: impl BufRead, file: &str, layout: Layout<'_>) -> Result<T
                 }
             });
         }
-        for (column, &index) in columns.iter_mut().zip(&wanted) {
-            column.push(parse_number(fields[index], file, line, names[index])?);
+        let mut picked = vec![""; wanted.len()];
+        for (field, k) in text.split(',').zip(&slot) {
+            if let Some(k) = *k {
+                picked[k] = field;
+            }
+        }
+        for ((column, &index), field) in columns.iter_mut().zip(&wanted).zip(&picked) {
+            column.push(parse_number(field, file, line, names[index])?);
         }
     }
     if columns.first().is_none_or(Vec::is_empty) {
@@ -504,18 +603,22 @@ fn wanted_columns(
         Layout::Named(wanted) => wanted,
         Layout::All => names,
     };
-    for (i, name) in names.iter().enumerate() {
-        if allowed.contains(name) && names[..i].contains(name) {
+    // Where each name the layout takes stands, in one pass: a header may hold millions of
+    // columns, and comparing each with every one before it would take hours.
+    let mut positions: HashMap<&str, usize> = HashMap::new();
+    for (i, &name) in names.iter().enumerate() {
+        let taken = matches!(layout, Layout::All) || allowed.contains(&name);
+        if taken && positions.insert(name, i).is_some() {
             return Err(HeaderProblem::Bad(format!("column {name:?} appears twice")));
         }
-        if matches!(layout, Layout::Training) && !allowed.contains(name) {
+        if matches!(layout, Layout::Training) && !taken {
             return Err(HeaderProblem::Bad(format!("unexpected column {name:?}")));
         }
     }
     let mut wanted = Vec::with_capacity(allowed.len());
     for want in allowed {
-        match names.iter().position(|n| n == want) {
-            Some(i) => wanted.push(i),
+        match positions.get(want) {
+            Some(&i) => wanted.push(i),
             None => return Err(HeaderProblem::Bad(format!("no column {want:?}"))),
         }
     }

@@ -42,6 +42,21 @@ pub enum DataError {
         /// The line with invalid bytes replaced by U+FFFD.
         text: String,
     },
+    /// A line longer than [`MAX_LINE_BYTES`](crate::csv::MAX_LINE_BYTES): reading on would
+    /// let one line (or a device such as `/dev/zero`, which has none) take all memory.
+    #[error(
+        "{file}:{line}: line is longer than {limit} bytes, the most a line may hold; it starts {start:?}"
+    )]
+    LineTooLong {
+        /// The file's display name.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The cap, in bytes.
+        limit: usize,
+        /// The line's first characters (invalid UTF-8 replaced by U+FFFD).
+        start: String,
+    },
     /// The file holds nothing but (possibly) blank lines.
     #[error("{file}:1: file is empty, expected {expected}")]
     Empty {
@@ -284,6 +299,14 @@ pub enum DataError {
         index: usize,
         /// The value.
         value: f32,
+    },
+    /// More values than memory can hold.
+    #[error("{what}: {len} values do not fit in memory")]
+    TooLarge {
+        /// What was asked for, e.g. `"synthetic training set"`.
+        what: &'static str,
+        /// How many values.
+        len: usize,
     },
     /// Grid bounds or step that do not describe a finite grid.
     #[error("{op}: {problem}")]

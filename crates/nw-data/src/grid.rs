@@ -26,7 +26,7 @@ pub const MAX_GRID_LEN: usize = 1 << 30;
 /// ARM builds of PyTorch use an f32 fused multiply-add here and may differ in the last bit.
 ///
 /// Errors if a bound or the step is not finite, the step is zero, the step points away from
-/// `end`, or the grid would exceed [`MAX_GRID_LEN`] points.
+/// `end`, or the grid would exceed [`MAX_GRID_LEN`] points or the memory there is.
 pub fn arange(start: f64, end: f64, step: f64) -> Result<Vec<f32>> {
     let bad = |problem: String| DataError::BadGrid {
         op: "arange",
@@ -52,24 +52,34 @@ pub fn arange(start: f64, end: f64, step: f64) -> Result<Vec<f32>> {
             "from {start} to {end} by {step} gives {len} points, more than {MAX_GRID_LEN}"
         )));
     }
-    Ok(torch_arange_f32(start, step, len as usize))
+    let len = len as usize;
+    let mut grid = storage("arange", len)?;
+    grid.extend(torch_arange_f32(start, step, len));
+    Ok(grid)
+}
+
+/// Room for `len` points, or [`DataError::TooLarge`] rather than an abort when memory cannot
+/// hold them (a length under [`MAX_GRID_LEN`] is still 4 GiB).
+fn storage(what: &'static str, len: usize) -> Result<Vec<f32>> {
+    let mut grid = Vec::new();
+    grid.try_reserve_exact(len)
+        .map_err(|_| DataError::TooLarge { what, len })?;
+    Ok(grid)
 }
 
 /// PyTorch's f32 arange values for a length already checked (see [`arange`] for the scheme).
-pub(crate) fn torch_arange_f32(start: f64, step: f64, len: usize) -> Vec<f32> {
+pub(crate) fn torch_arange_f32(start: f64, step: f64, len: usize) -> impl Iterator<Item = f32> {
     // The kernel's loop handles two vectors per turn; what is left goes element by element.
     let vectorized = len - len % (2 * TORCH_LANES);
-    (0..len)
-        .map(|i| {
-            if i < vectorized {
-                let lane = i % TORCH_LANES;
-                let base = (start + step * (i - lane) as f64) as f32;
-                (f64::from(base) + lane as f64 * step) as f32
-            } else {
-                (start + step * i as f64) as f32
-            }
-        })
-        .collect()
+    (0..len).map(move |i| {
+        if i < vectorized {
+            let lane = i % TORCH_LANES;
+            let base = (start + step * (i - lane) as f64) as f32;
+            (f64::from(base) + lane as f64 * step) as f32
+        } else {
+            (start + step * i as f64) as f32
+        }
+    })
 }
 
 /// `n` evenly spaced points from `start` to `end`, both included and exact.
@@ -77,7 +87,8 @@ pub(crate) fn torch_arange_f32(start: f64, step: f64, len: usize) -> Vec<f32> {
 /// Each point is `start + (end - start) * i / (n - 1)` computed in f64 and rounded once to f32
 /// (the last point is `end` itself), so the grid is as accurate as f32 allows. This is not
 /// bit-compatible with `torch.linspace`, which works in f32. `n = 0` gives no points and
-/// `n = 1` gives `[start]`. Errors if a bound is not finite or `n` exceeds [`MAX_GRID_LEN`].
+/// `n = 1` gives `[start]`. Errors if a bound is not finite or `n` exceeds [`MAX_GRID_LEN`] or
+/// the memory there is.
 pub fn linspace(start: f32, end: f32, n: usize) -> Result<Vec<f32>> {
     if !(start.is_finite() && end.is_finite()) {
         return Err(DataError::BadGrid {
@@ -93,15 +104,15 @@ pub fn linspace(start: f32, end: f32, n: usize) -> Result<Vec<f32>> {
     }
     let (a, b) = (f64::from(start), f64::from(end));
     let last = n.saturating_sub(1);
-    Ok((0..n)
-        .map(|i| {
-            if i == last && n > 1 {
-                end
-            } else {
-                (a + (b - a) * (i as f64 / last.max(1) as f64)) as f32
-            }
-        })
-        .collect())
+    let mut grid = storage("linspace", n)?;
+    grid.extend((0..n).map(|i| {
+        if i == last && n > 1 {
+            end
+        } else {
+            (a + (b - a) * (i as f64 / last.max(1) as f64)) as f32
+        }
+    }));
+    Ok(grid)
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@
 //! ```
 //! use nw_data::{Synthetic, read_dataset, test_set, write_dataset};
 //!
-//! let train = Synthetic::new(50, 7).train();
+//! let train = Synthetic::new(50, 7).train()?;
 //! assert_eq!(train.len(), 50);
 //! assert!(train.x().is_sorted() && train.x().iter().all(|&x| (0.0..5.0).contains(&x)));
-//! assert_eq!(Synthetic::new(50, 7).train(), train); // same seed, same bits
+//! assert_eq!(Synthetic::new(50, 7).train()?, train); // same seed, same bits
 //!
 //! let test = test_set();
 //! assert_eq!((test.len(), test.x()[1]), (50, 0.1));
@@ -39,8 +39,9 @@
 //!
 //! # Files
 //! Readers refuse anything doubtful (missing or extra columns, text that is not a number,
-//! NaN or infinite values, empty files, a missing header, blank lines in the middle) with an
-//! error naming the file, the line and the offending text; see [`csv`] for the format.
+//! NaN or infinite values, empty files, a missing header, blank lines in the middle, a line
+//! over [`MAX_LINE_BYTES`]) with an error naming the file, the line and the offending text;
+//! see [`csv`] for the format. The path `-` reads standard input, named `<stdin>` in errors.
 //! Writers refuse non-finite values and replace the destination atomically; [`write_atomic`]
 //! does the same replace for any bytes (other crates use it for figures). [`Outputs`] writes
 //! several files all or none, restoring the old ones on any failure; [`check_targets`]
@@ -57,9 +58,10 @@ pub mod reference;
 pub mod synthetic;
 
 pub use csv::{
-    Column, Table, parse_columns, parse_dataset, parse_queries, parse_table, read_columns,
-    read_dataset, read_queries, read_table, write_atomic, write_columns, write_columns_marked,
-    write_columns_marked_to, write_columns_to, write_dataset,
+    Column, MAX_LINE_BYTES, STDIN_NAME, STDIN_PATH, Table, input_name, is_stdin, parse_columns,
+    parse_dataset, parse_queries, parse_table, read_columns, read_dataset, read_queries,
+    read_table, write_atomic, write_columns, write_columns_marked, write_columns_marked_to,
+    write_columns_to, write_dataset,
 };
 pub use dataset::Dataset;
 pub use error::{Alias, DataError, Result};

@@ -17,6 +17,9 @@ const CHAPTER_TRAIN_CSV: &str = include_str!("../data/d2l_train.csv");
 pub const CHAPTER_W0: f32 = 0.5;
 
 /// The chapter's 50 training examples, bit for bit as PyTorch drew them (sorted inputs).
+///
+/// # Panics
+/// Only if the build embedded a broken file, which this crate's tests rule out.
 pub fn chapter_train() -> Dataset {
     // The embedded file is checked by this crate's tests; a failure here is a build defect.
     parse_dataset(Cursor::new(CHAPTER_TRAIN_CSV), "data/d2l_train.csv")

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha12Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::dataset::Dataset;
+use crate::error::{DataError, Result};
 use crate::grid::torch_arange_f32;
 
 /// Training points in the chapter (`n_train = 50`).
@@ -40,7 +41,7 @@ pub fn truth(x: f32) -> f32 {
 /// `torch.arange(0, 5, 0.1)` (see [`arange`](crate::arange) for how PyTorch rounds them).
 pub fn test_inputs() -> Vec<f32> {
     // ceil((5 - 0) / 0.1) = 50 in f64, as PyTorch computes the length.
-    torch_arange_f32(0.0, TEST_STEP, 50)
+    torch_arange_f32(0.0, TEST_STEP, 50).collect()
 }
 
 /// The chapter's test set: [`test_inputs`] with their noise-free [`truth`] as targets.
@@ -85,22 +86,27 @@ impl Synthetic {
     /// As in the chapter, `x = 5 u` with `u` uniform on `[0, 1)` in f32 (24 random bits), then
     /// sorted; then `eps = 0.5 z` with `z` standard normal (ziggurat, computed in f64 and
     /// rounded to f32); `y = truth(x) + eps` in f32. `n_train = 0` gives an empty set.
-    pub fn train(&self) -> Dataset {
+    ///
+    /// Errors with [`DataError::TooLarge`] if `n_train` pairs do not fit in memory.
+    pub fn train(&self) -> Result<Dataset> {
+        let n = self.n_train;
+        let too_large = |_| DataError::TooLarge {
+            what: "synthetic training set",
+            len: n,
+        };
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        x.try_reserve_exact(n).map_err(too_large)?;
+        y.try_reserve_exact(n).map_err(too_large)?;
         let mut rng = ChaCha12Rng::seed_from_u64(self.seed);
         // u <= 1 - 2^-24, and 5 (1 - 2^-24) rounds down to 5 - 2^-21 in f32, so every x < 5
         // (a test checks that extreme).
-        let mut x: Vec<f32> = (0..self.n_train)
-            .map(|_| rng.random::<f32>() * X_MAX)
-            .collect();
+        x.extend((0..n).map(|_| rng.random::<f32>() * X_MAX));
         x.sort_unstable_by(f32::total_cmp);
-        let y = x
-            .iter()
-            .map(|&xi| {
-                let z: f32 = StandardNormal.sample(&mut rng);
-                truth(xi) + NOISE_STD * z
-            })
-            .collect();
-        Dataset::from_checked(x, y)
+        y.extend(x.iter().map(|&xi| {
+            let z: f32 = StandardNormal.sample(&mut rng);
+            truth(xi) + NOISE_STD * z
+        }));
+        Ok(Dataset::from_checked(x, y))
     }
 }
 
@@ -129,7 +135,7 @@ mod tests {
     fn default_is_the_chapter() {
         let s = Synthetic::default();
         assert_eq!((s.n_train, s.seed), (50, DEFAULT_SEED));
-        assert_eq!(s.train().len(), 50);
-        assert!(Synthetic::new(0, 7).train().is_empty());
+        assert_eq!(s.train().unwrap().len(), 50);
+        assert!(Synthetic::new(0, 7).train().unwrap().is_empty());
     }
 }

@@ -76,7 +76,7 @@ fn write_then_read_keeps_every_bit() {
 fn the_generated_data_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.csv");
-    let data = Synthetic::new(1000, 5).train();
+    let data = Synthetic::new(1000, 5).train().unwrap();
     write_dataset(&path, &data).unwrap();
     let back = read_dataset(&path).unwrap();
     assert_eq!(bits(back.x()), bits(data.x()));
@@ -205,7 +205,9 @@ fn concurrent_writers_never_expose_half_a_file() {
     // see one writer's whole file, never a mix or a prefix.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.csv");
-    let sets: Vec<Dataset> = (0..4).map(|s| Synthetic::new(2000, s).train()).collect();
+    let sets: Vec<Dataset> = (0..4)
+        .map(|s| Synthetic::new(2000, s).train().unwrap())
+        .collect();
     write_dataset(&path, &sets[0]).unwrap();
     std::thread::scope(|s| {
         for d in &sets {

@@ -32,18 +32,18 @@ fn same_bits(a: &Dataset, b: &Dataset) -> bool {
 #[test]
 fn same_seed_gives_the_same_bits() {
     for seed in [0, 1, 42, u64::MAX] {
-        let a = Synthetic::new(500, seed).train();
-        let b = Synthetic::new(500, seed).train();
+        let a = Synthetic::new(500, seed).train().unwrap();
+        let b = Synthetic::new(500, seed).train().unwrap();
         assert!(same_bits(&a, &b), "seed {seed}");
     }
 }
 
 #[test]
 fn same_seed_gives_the_same_bits_on_other_threads() {
-    let here = Synthetic::new(1000, 3).train();
+    let here = Synthetic::new(1000, 3).train().unwrap();
     let there: Vec<Dataset> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| Synthetic::new(1000, 3).train()))
+            .map(|_| s.spawn(|| Synthetic::new(1000, 3).train().unwrap()))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -54,7 +54,9 @@ fn same_seed_gives_the_same_bits_on_other_threads() {
 
 #[test]
 fn different_seeds_give_different_data() {
-    let runs: Vec<Dataset> = (0..8).map(|s| Synthetic::new(50, s).train()).collect();
+    let runs: Vec<Dataset> = (0..8)
+        .map(|s| Synthetic::new(50, s).train().unwrap())
+        .collect();
     for i in 0..runs.len() {
         for j in i + 1..runs.len() {
             // Every pair differs in (almost) every position, not just somewhere.
@@ -71,7 +73,7 @@ fn different_seeds_give_different_data() {
 /// as different results from the same command.
 #[test]
 fn seed_zero_gives_the_recorded_values() {
-    let d = Synthetic::new(5, 0).train();
+    let d = Synthetic::new(5, 0).train().unwrap();
     // Shortest round-trip text: each literal is exactly the recorded f32.
     let x: [f32; 5] = [2.7764442, 3.655567, 3.8673007, 4.007296, 4.04671];
     let y: [f32; 5] = [3.5692058, 2.7428036, 0.92409956, 0.36111152, 2.0343525];
@@ -82,12 +84,12 @@ fn seed_zero_gives_the_recorded_values() {
 #[test]
 fn inputs_are_sorted_and_in_zero_to_five() {
     for (n, seed) in [(1, 0), (2, 1), (50, 2), (100_000, 3)] {
-        let d = Synthetic::new(n, seed).train();
+        let d = Synthetic::new(n, seed).train().unwrap();
         assert_eq!(d.len(), n);
         assert!(d.x().is_sorted(), "n {n} seed {seed}");
         assert!(d.x().iter().all(|&x| (0.0..X_MAX).contains(&x)));
     }
-    let d = Synthetic::new(100_000, 3).train();
+    let d = Synthetic::new(100_000, 3).train().unwrap();
     // The draw covers the interval: both ends within 1e-3 of 0 and 5 (each misses with
     // probability exp(-100) or so).
     assert!(d.x()[0] < 1e-3 && d.x()[d.len() - 1] > 5.0 - 1e-3);
@@ -98,8 +100,8 @@ fn default_is_fifty_points_with_the_default_seed() {
     let d = Synthetic::default();
     assert_eq!((d.n_train, d.seed), (CHAPTER_N_TRAIN, DEFAULT_SEED));
     assert!(same_bits(
-        &d.train(),
-        &Synthetic::new(50, DEFAULT_SEED).train()
+        &d.train().unwrap(),
+        &Synthetic::new(50, DEFAULT_SEED).train().unwrap()
     ));
 }
 
@@ -108,7 +110,7 @@ fn default_is_fifty_points_with_the_default_seed() {
 #[test]
 fn draws_have_the_chapter_distributions() {
     let n = 200_000;
-    let d = Synthetic::new(n, 11).train();
+    let d = Synthetic::new(n, 11).train().unwrap();
     let nf = n as f64;
     let x: Vec<f64> = d.x().iter().map(|&v| f64::from(v)).collect();
     let eps: Vec<f64> = d

@@ -10,10 +10,13 @@
 
 use nw_tensor::{Par, Tensor, TensorError};
 
-use crate::Result;
+use crate::pooling::check_keys;
+use crate::{ModelError, Result};
 
 /// `NWKernelRegression.forward`: `queries (n)`, per-query `keys` and `values (n, m)`; returns
 /// the predictions `(n)` and the attention weights `(n, m)`.
+///
+/// Errors with [`ModelError::NoKeys`] when the rows hold no keys (`m = 0`), as the poolings do.
 pub fn forward(
     queries: &Tensor,
     keys: &Tensor,
@@ -29,6 +32,10 @@ pub fn forward(
         }
         .into());
     };
+    if m == 0 {
+        // A softmax over nothing and a sum over nothing would make every prediction 0.
+        return Err(ModelError::NoKeys);
+    }
     let q = queries.repeat_interleave(m)?.reshape(&[queries.len(), m])?;
     // -((q - k) * w)**2 / 2: multiplying by -0.5 is exactly negating and halving.
     let scores = q.sub(keys)?.scale(w).square().scale(-0.5);
@@ -48,9 +55,17 @@ pub fn tile(x: &[f32], n: usize) -> Result<Tensor> {
 
 /// `X_tile[(1 - eye(n)).bool()].reshape((n, -1))`: row `i` holds every element but the
 /// `i`-th, the leave-one-out keys (or values) of training example `i`, `(n, n - 1)`.
+///
+/// Errors with [`TensorError::TooLarge`] if the `n x n` tile does not fit in memory.
 pub fn leave_one_out(x: &[f32]) -> Result<Tensor> {
     let n = x.len();
-    let off_diagonal: Vec<bool> = (0..n * n).map(|i| i / n != i % n).collect();
+    let too_large = || TensorError::TooLarge { shape: vec![n, n] };
+    let cells = n.checked_mul(n).ok_or_else(too_large)?;
+    let mut off_diagonal = Vec::new();
+    off_diagonal
+        .try_reserve_exact(cells)
+        .map_err(|_| too_large())?;
+    off_diagonal.extend((0..cells).map(|i| i / n != i % n));
     Ok(tile(x, n)?
         .masked_select(&off_diagonal)?
         .reshape(&[n, n.saturating_sub(1)])?)
@@ -58,12 +73,17 @@ pub fn leave_one_out(x: &[f32]) -> Result<Tensor> {
 
 /// The nonparametric model as the chapter writes it before `bmm` appears:
 /// `softmax(-(X_repeat - x_train)**2 / 2) @ y_train`; returns predictions and weights.
+///
+/// Refuses the training sets the poolings refuse, with their errors: unequal lengths
+/// ([`ModelError::KeysValues`]), none at all ([`ModelError::NoKeys`]), a value that is not
+/// finite.
 pub fn nonparametric(
     x_test: &[f32],
     x_train: &[f32],
     y_train: &[f32],
     par: Par,
 ) -> Result<(Tensor, Tensor)> {
+    check_keys(x_train, y_train)?;
     let m = x_train.len();
     let x_repeat = Tensor::from_slice(x_test)
         .repeat_interleave(m)?

@@ -22,6 +22,19 @@ pub enum ModelError {
         /// Number of targets.
         targets: usize,
     },
+    /// Gradients that do not pair up with what they are the gradients of (an optimizer's
+    /// parameters, a backward pass's predictions).
+    #[error("{op}: {expected} {what} but {got} gradient(s)")]
+    Gradients {
+        /// The operation, e.g. `"sgd step"`.
+        op: &'static str,
+        /// What the gradients belong to, e.g. `"parameter(s)"`.
+        what: &'static str,
+        /// How many of those there are.
+        expected: usize,
+        /// How many gradients were given.
+        got: usize,
+    },
     /// Pooling over nothing.
     #[error("no keys to attend to")]
     NoKeys,

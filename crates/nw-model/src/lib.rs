@@ -24,6 +24,15 @@
 //! queries, and [`loo`] computes the leave-one-out loss and gradient in O(n) memory; tests
 //! hold all three together and against PyTorch's own results.
 //!
+//! # Bad arguments
+//! Every path refuses the same inputs with the same [`ModelError`]: no keys
+//! ([`ModelError::NoKeys`], the chapter's tensor paths included), keys without values, a NaN
+//! or infinite key or value (average pooling included, though a mean needs no kernel), and
+//! gradients that do not pair up with their parameters ([`Optimizer::step`] returns the error
+//! and moves nothing). Sizes that come from arguments (the chapter's `n x n` tiles, weight
+//! matrices) are reserved with `try_reserve_exact`, so one beyond memory is an error, not an
+//! abort.
+//!
 //! # Numerics
 //! f32 like the chapter; sums that decide a reported number (losses, gradients, means) run
 //! in f64. Scores are computed in PyTorch's operation order, so they are the same bits.

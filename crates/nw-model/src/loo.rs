@@ -61,8 +61,16 @@ pub fn loss_grad_prepared(data: &SortedKeys, w: f32, par: Par) -> Result<LossGra
 /// [`loss_grad_prepared`] with any kernel at scale `w` (bandwidth `1 / |w|`).
 ///
 /// The fused pass gives `dL/d ln h`; with `h = 1 / |w|`, `dL/dw = -(1 / w) dL/d ln h`, and at
-/// `w = 0` the loss is even in `w`, so `dL/dw = 0`.
+/// `w = 0` the loss is even in `w`, so `dL/dw = 0`. `w` must be finite, as for
+/// [`ParametricPooling`](crate::ParametricPooling).
 pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -> Result<LossGrad> {
+    if !w.is_finite() {
+        return Err(ModelError::Parameter {
+            name: "w",
+            expected: "a finite number",
+            value: f64::from(w),
+        });
+    }
     let h = 1.0 / w.abs();
     let fit = kind.visit(h, Loo { data, par })?;
     if fit.far > 0 {

@@ -24,9 +24,12 @@ pub fn squared_loss_grad(y_hat: &[f32], y: &[f32]) -> Result<Vec<f32>> {
 }
 
 /// Mean squared error, the chapter's test metric (f64: it is reported, not trained on).
+///
+/// NaN for no examples, like [`nw_tensor::Tensor::mean`]: the mean of nothing is not 0, a
+/// perfect score.
 pub fn mse(y_hat: &[f32], y: &[f32]) -> Result<f64> {
     check(y_hat, y)?;
-    let n = y.len().max(1) as f64;
+    let n = y.len() as f64;
     Ok(y_hat
         .iter()
         .zip(y)

@@ -157,14 +157,16 @@ pub fn train_with(
         });
     let span = if hi > lo { hi - lo } else { 1.0 };
     let mut w = init.value();
-    let mut records = Vec::with_capacity(epochs);
+    // Grown as epochs run, not reserved from `epochs`: a huge count is the caller's to stop,
+    // not an allocation to fail before the first epoch.
+    let mut records = Vec::new();
     for epoch in 1..=epochs {
         let w_before = w;
         let (loss, grad) = match &prepared {
             Prepared::Chapter(queries, keys, values) => {
                 let tape = ParametricPooling::new(w)?.forward_rows(queries, keys, values, par)?;
                 let loss = squared_loss(tape.y_hat(), y)?;
-                let grad = tape.backward(&squared_loss_grad(tape.y_hat(), y)?);
+                let grad = tape.backward(&squared_loss_grad(tape.y_hat(), y)?)?;
                 (loss, f64::from(grad))
             }
             Prepared::Fused(data) => {
@@ -178,7 +180,7 @@ pub fn train_with(
             }
         }
         let mut params = [w];
-        optimizer.step(&mut params, &[grad]);
+        optimizer.step(&mut params, &[grad])?;
         w = params[0];
         // A bandwidth under a millionth of the data's span leaves every example attending to
         // its nearest neighbour alone: the model has collapsed, and the gradient is 0 there,

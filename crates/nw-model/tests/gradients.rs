@@ -14,7 +14,7 @@ use nw_tensor::{Par, Tensor};
 fn data_sets() -> Vec<(String, Vec<f32>, Vec<f32>)> {
     let mut sets = Vec::new();
     for (n, seed) in [(7, 1), (30, 2), (120, 3)] {
-        let (x, y) = Synthetic::new(n, seed).train().into_parts();
+        let (x, y) = Synthetic::new(n, seed).train().unwrap().into_parts();
         sets.push((format!("synthetic n={n} seed={seed}"), x, y));
     }
     // Ties in x (as in real data), negative inputs, a spread of 40 units.
@@ -64,7 +64,9 @@ fn gradients_match_finite_differences_on_both_paths() {
                 .unwrap()
                 .forward_rows(&q, &k, &v, Par::Seq)
                 .unwrap();
-            let grad = tape.backward(&loss::squared_loss_grad(tape.y_hat(), &y).unwrap());
+            let grad = tape
+                .backward(&loss::squared_loss_grad(tape.y_hat(), &y).unwrap())
+                .unwrap();
             assert!(
                 (f64::from(grad) - fd).abs() <= tol,
                 "{name} w={w}: chapter {grad} vs fd {fd}"
@@ -114,7 +116,7 @@ fn backward_is_right_for_any_upstream_gradient() {
             .unwrap()
             .forward_rows(&qt, &kt, &vt, Par::Seq)
             .unwrap();
-        let grad = tape.backward(&c);
+        let grad = tape.backward(&c).unwrap();
         assert!(
             (f64::from(grad) - fd).abs() <= 1e-5 * fd.abs().max(1.0),
             "w={w}: {grad} vs {fd}"
@@ -124,7 +126,7 @@ fn backward_is_right_for_any_upstream_gradient() {
 
 #[test]
 fn both_training_paths_agree_with_sgd_and_adam() {
-    let (x, y) = Synthetic::new(80, 9).train().into_parts();
+    let (x, y) = Synthetic::new(80, 9).train().unwrap().into_parts();
     for adam in [false, true] {
         let run = |path| {
             let mut opt: Box<dyn nw_model::Optimizer> = if adam {
@@ -159,7 +161,7 @@ fn both_training_paths_agree_with_sgd_and_adam() {
 
 #[test]
 fn streaming_loss_grad_is_the_same_bits_on_any_thread_count() {
-    let (x, y) = Synthetic::new(300, 4).train().into_parts();
+    let (x, y) = Synthetic::new(300, 4).train().unwrap().into_parts();
     let seq = loo::loss_grad(&x, &y, 2.0, Par::Seq).unwrap();
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new()

@@ -61,7 +61,7 @@ fn unix_time_stamps_leave_the_loss_flat_below_the_smallest_gap() {
 fn five_thousand_chapter_rows_overshoot_and_a_rule_of_thumb_beats_them() {
     // The chapter's SGD on 5000 rows of its own generator: the summed loss's gradient is
     // 100 times the chapter's, the steps overshoot to h = 0.0005 where CV picks 0.044.
-    let (x, y) = Synthetic::new(5000, 0).train().into_parts();
+    let (x, y) = Synthetic::new(5000, 0).train().unwrap().into_parts();
     let report = sgd_chapter(&x, &y, 0.5);
     let rule_h = f64::from(bandwidth::silverman(&x, KernelKind::Gaussian).unwrap());
     let want_rule_loss = loo_loss_f64(&x, &y, 1.0 / rule_h);

@@ -70,11 +70,32 @@ pub enum TensorError {
         /// The greatest input.
         hi: f32,
     },
-    /// A shape whose element count does not fit in memory addresses.
-    #[error("shape {shape:?} has too many elements")]
+    /// A shape whose element count does not fit in memory addresses, or whose storage memory
+    /// cannot hold.
+    #[error("shape {shape:?} has too many elements to hold in memory")]
     TooLarge {
         /// The shape.
         shape: Vec<usize>,
+    },
+    /// A `repeat` whose result would have an axis or an element count beyond memory addresses.
+    #[error("repeat: shape {shape:?} repeated {reps:?} has too many elements to hold in memory")]
+    RepeatTooLarge {
+        /// The operand's shape.
+        shape: Vec<usize>,
+        /// The repetitions asked for.
+        reps: Vec<usize>,
+    },
+    /// A range of positions the operand does not have (or that runs backwards).
+    #[error("{op}: range {start}..{end} is out of bounds for length {len}")]
+    Range {
+        /// The operation.
+        op: &'static str,
+        /// The range's start.
+        start: usize,
+        /// The range's end (exclusive).
+        end: usize,
+        /// The operand's length.
+        len: usize,
     },
 }
 

@@ -12,7 +12,7 @@
 //!
 //! // The chapter's weighted average as a batched matmul: (2, 1, 10) x (2, 10, 1).
 //! let weights = Tensor::full(&[2, 10], 0.1)?.unsqueeze(1)?;
-//! let values = Tensor::arange(20).reshape(&[2, 10])?.unsqueeze(2)?;
+//! let values = Tensor::arange(20)?.reshape(&[2, 10])?.unsqueeze(2)?;
 //! let avg = weights.bmm(&values, Par::Seq)?;
 //! assert_eq!(avg.shape(), &[2, 1, 1]);
 //! assert!((avg.data()[0] - 4.5).abs() < 1e-5 && (avg.data()[1] - 14.5).abs() < 1e-5);
@@ -41,6 +41,13 @@
 //! Every vector kernel in [`kernels::simd`] has a scalar twin in [`kernels::scalar`]. `wide`
 //! picks its instructions when the crate is compiled, so the workspace builds with
 //! `-C target-cpu=native`; a portable build is correct and slower.
+//!
+//! # Errors
+//! Shape checks return [`TensorError`], naming the operation and the shapes. Storage whose
+//! size comes from the arguments is reserved with `try_reserve_exact`, so a tensor too large
+//! for memory (or for `isize::MAX` bytes) is [`TensorError::TooLarge`], not a panic or an
+//! abort. The slice-level kernels in [`ops::matmul`], [`ops::softmax`] and [`kernels`] take
+//! lengths on trust and document, under `# Panics`, the mismatches they refuse.
 //!
 //! # Parallelism
 //! Every operation takes a [`Par`]: `Par::Seq` runs on the calling thread, `Par::Rayon` on the

@@ -26,6 +26,20 @@ fn numel(shape: &[usize]) -> Result<usize> {
         })
 }
 
+/// Empty storage with room for a tensor of `shape`, and its element count.
+///
+/// Reserved with `try_reserve_exact`: a byte count beyond `isize::MAX`, or one the allocator
+/// cannot give, is [`TensorError::TooLarge`] instead of a capacity-overflow panic or an abort.
+fn storage(shape: &[usize]) -> Result<(Vec<f32>, usize)> {
+    let n = numel(shape)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(n)
+        .map_err(|_| TensorError::TooLarge {
+            shape: shape.to_vec(),
+        })?;
+    Ok((data, n))
+}
+
 impl Tensor {
     /// A tensor of `shape` holding `data` in row-major order.
     pub fn new(shape: &[usize], data: Vec<f32>) -> Result<Self> {
@@ -52,10 +66,14 @@ impl Tensor {
     }
 
     /// A tensor of `shape` with every element `value`.
+    ///
+    /// Errors with [`TensorError::TooLarge`] if the storage does not fit in memory.
     pub fn full(shape: &[usize], value: f32) -> Result<Self> {
+        let (mut data, n) = storage(shape)?;
+        data.resize(n, value);
         Ok(Tensor {
             shape: shape.to_vec(),
-            data: vec![value; numel(shape)?],
+            data,
         })
     }
 
@@ -70,11 +88,15 @@ impl Tensor {
     }
 
     /// `[0, 1, ..., n - 1]` as a 1-d tensor, like `torch.arange(n)`.
-    pub fn arange(n: usize) -> Self {
-        Tensor {
+    ///
+    /// Errors with [`TensorError::TooLarge`] if `n` values do not fit in memory.
+    pub fn arange(n: usize) -> Result<Self> {
+        let (mut data, _) = storage(&[n])?;
+        data.extend((0..n).map(|i| i as f32));
+        Ok(Tensor {
             shape: vec![n],
-            data: (0..n).map(|i| i as f32).collect(),
-        }
+            data,
+        })
     }
 
     /// The size of each axis.
@@ -159,6 +181,9 @@ impl Tensor {
     ///
     /// When `reps` is longer than the shape, the shape gains leading axes of size 1 first
     /// (so a vector of `m` repeated `(n, 1)` becomes an `n x m` matrix of copies).
+    ///
+    /// Errors with [`TensorError::RepeatTooLarge`] if an axis or the element count of the
+    /// result overflows, and [`TensorError::TooLarge`] if its storage does not fit in memory.
     pub fn repeat(&self, reps: &[usize]) -> Result<Self> {
         if reps.len() < self.shape.len() {
             return Err(TensorError::ShapeMismatch {
@@ -169,9 +194,18 @@ impl Tensor {
         }
         let mut shape = vec![1; reps.len() - self.shape.len()];
         shape.extend_from_slice(&self.shape);
-        let out_shape: Vec<usize> = shape.iter().zip(reps).map(|(d, r)| d * r).collect();
-        let total = numel(&out_shape)?;
-        let mut data = Vec::with_capacity(total);
+        let too_large = || TensorError::RepeatTooLarge {
+            shape: self.shape.clone(),
+            reps: reps.to_vec(),
+        };
+        let out_shape = shape
+            .iter()
+            .zip(reps)
+            .map(|(d, r)| d.checked_mul(*r))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(too_large)?;
+        numel(&out_shape).map_err(|_| too_large())?;
+        let (mut data, total) = storage(&out_shape)?;
         if total > 0 {
             // Each output row of the last axis is the source row repeated; the other axes
             // pick the source row by wrapping their index.
@@ -201,9 +235,11 @@ impl Tensor {
 
     /// Each element repeated `repeats` times in a 1-d tensor, like `torch.repeat_interleave`
     /// without `dim`.
+    ///
+    /// Errors with [`TensorError::TooLarge`] (shape `[len, repeats]`) if the result does not
+    /// fit in memory.
     pub fn repeat_interleave(&self, repeats: usize) -> Result<Self> {
-        let total = numel(&[self.data.len(), repeats])?;
-        let mut data = Vec::with_capacity(total);
+        let (mut data, total) = storage(&[self.data.len(), repeats])?;
         for &v in &self.data {
             data.extend(std::iter::repeat_n(v, repeats));
         }
@@ -382,8 +418,7 @@ impl Tensor {
             st
         };
         let (ta, tb) = (strides(&sa), strides(&sb));
-        let total = numel(&shape)?;
-        let mut data = Vec::with_capacity(total);
+        let (mut data, total) = storage(&shape)?;
         let mut index = vec![0; nd];
         let (mut ia, mut ib) = (0, 0);
         for _ in 0..total {

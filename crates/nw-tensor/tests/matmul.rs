@@ -66,6 +66,7 @@ fn chapter_weighted_average_example() {
     // weights 0.1 x values arange(20) reshaped (2, 10): [[4.5]], [[14.5]].
     let weights = Tensor::full(&[2, 10], 0.1).unwrap().unsqueeze(1).unwrap();
     let values = Tensor::arange(20)
+        .unwrap()
         .reshape(&[2, 10])
         .unwrap()
         .unsqueeze(2)

@@ -17,7 +17,7 @@ fn construction_checks_the_data_length() {
             shape: vec![usize::MAX, 3]
         }
     );
-    assert_eq!(Tensor::arange(4).data(), &[0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(Tensor::arange(4).unwrap().data(), &[0.0, 1.0, 2.0, 3.0]);
     let x = t(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
     assert_eq!(
         (x.ndim(), x.len(), x.get(&[1, 0]), x.get(&[2, 0])),
@@ -27,7 +27,7 @@ fn construction_checks_the_data_length() {
 
 #[test]
 fn reshape_and_unsqueeze() {
-    let x = Tensor::arange(6).reshape(&[2, 3]).unwrap();
+    let x = Tensor::arange(6).unwrap().reshape(&[2, 3]).unwrap();
     assert_eq!(x.get(&[1, 2]), Some(5.0));
     let err = x.clone().reshape(&[4]).unwrap_err();
     assert_eq!(err.to_string(), "reshape: shapes [2, 3] and [4] do not fit");

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     std::fs::create_dir_all(&dir)?;
 
-    let train = Synthetic::new(50, 0).train();
+    let train = Synthetic::new(50, 0).train()?;
     let test = test_set();
     let weights = attention(test.x(), train.x(), 1.0);
     let pred = pool(&weights, train.y());
@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .save(dir.join("heatmap.png"))?;
 
     // A 1000 x 1000 matrix with a NaN row, downsampled to the plot's pixels.
-    let big = Synthetic::new(1000, 1).train();
+    let big = Synthetic::new(1000, 1).train()?;
     let queries: Vec<f32> = (0..1000).map(|i| i as f32 * 0.005).collect();
     let mut big_weights = attention(&queries, big.x(), 0.1);
     big_weights[500_000..501_000].fill(f32::NAN);

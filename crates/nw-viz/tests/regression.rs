@@ -14,7 +14,7 @@ const ORANGE: &str = "#FF7F0E";
 
 #[test]
 fn the_chapter_figure_has_both_curves_the_points_and_the_legend() {
-    let train = Synthetic::new(50, 0).train();
+    let train = Synthetic::new(50, 0).train().unwrap();
     let test = test_set();
     let pred: Vec<f32> = test.y().iter().map(|y| 0.8 * y + 0.3).collect();
     let svg = RegressionPlot::new(test.x(), &pred)

@@ -54,7 +54,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         let source = "PyTorch's draw, as in the chapter's reference run".to_string();
         (chapter_train(), Init::Value(CHAPTER_W0), source)
     } else {
-        let data = Synthetic::new(args.n_train as usize, args.seed).train();
+        let data = Synthetic::new(args.n_train as usize, args.seed).train()?;
         (
             data,
             Init::Uniform { seed: args.seed },

@@ -16,7 +16,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         ],
         &[],
     )?;
-    let train = Synthetic::new(args.n_train as usize, args.seed).train();
+    let train = Synthetic::new(args.n_train as usize, args.seed).train()?;
     let test = test_set();
     let mut out = Outputs::new();
     out.stage_columns(&args.train_out, &["x", "y"], &[train.x(), train.y()])?;

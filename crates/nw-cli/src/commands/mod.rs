@@ -118,6 +118,27 @@ fn select_bandwidth(
     Ok(found)
 }
 
+/// Refuses `-` (standard input) for more than one of a command's inputs, before anything is
+/// read: standard input can be read once, and the second reader would find it empty.
+fn check_stdin_inputs(inputs: &[(&str, Option<&Path>)]) -> Result<()> {
+    let flags: Vec<&str> = inputs
+        .iter()
+        .filter(|(_, path)| path.is_some_and(nw_data::is_stdin))
+        .map(|&(flag, _)| flag)
+        .collect();
+    if let [first @ .., last] = &flags[..]
+        && !first.is_empty()
+    {
+        let all = if first.len() == 1 { "both" } else { "all" };
+        bail!(
+            "{} and {last} {all} read standard input (`-`), which can be read only once: give \
+             a file for all but one of them",
+            first.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// The figure format a path asks for, checked before any work starts.
 fn check_figure_path(path: &Path) -> Result<()> {
     nw_viz::Format::from_path(path)?;

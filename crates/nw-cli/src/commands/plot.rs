@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use nw_data::{read_columns, read_dataset, read_table};
+use nw_data::{input_name, read_columns, read_dataset, read_table};
 use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot};
 
-use super::{check_figure_path, check_paths};
+use super::{check_figure_path, check_paths, check_stdin_inputs};
 use crate::cli::{Figure, PlotArgs};
 
 /// Reads the files, checks that they fit together, and saves the figure.
@@ -28,6 +28,11 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 ],
             )?;
             check_figure_path(&out)?;
+            check_stdin_inputs(&[
+                ("--train", Some(&train)),
+                ("--pred", Some(&pred)),
+                ("--truth", truth.as_deref()),
+            ])?;
             let train = read_dataset(&train)?;
             let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
             let truth = match &truth {
@@ -63,7 +68,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             if keys.is_empty() {
                 bail!(
                     "{}: no weight columns (only \"x\"): expected one column per key",
-                    weights.display()
+                    input_name(&weights)
                 );
             }
             let rows = keys[0].len();
@@ -90,7 +95,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 if e != (i + 1) as f32 {
                     bail!(
                         "{}:{}: epoch {e}, expected {}: epochs must count 1, 2, 3, ... in order",
-                        epochs.display(),
+                        input_name(&epochs),
                         i + 2,
                         i + 1
                     );
@@ -120,9 +125,9 @@ fn truth_at(path: &Path, pred: &Path, x: &[f32]) -> Result<Vec<f32>> {
     if truth.len() != x.len() {
         bail!(
             "{} has {} rows but {} has {}: the truth must be given at the prediction inputs",
-            path.display(),
+            input_name(path),
             truth.len(),
-            pred.display(),
+            input_name(pred),
             x.len()
         );
     }
@@ -130,10 +135,10 @@ fn truth_at(path: &Path, pred: &Path, x: &[f32]) -> Result<Vec<f32>> {
         bail!(
             "{}:{}: x is {} but {} has x = {} on that line: the truth must be given at the \
              prediction inputs",
-            path.display(),
+            input_name(path),
             i + 2,
             truth.x()[i],
-            pred.display(),
+            input_name(pred),
             x[i]
         );
     }

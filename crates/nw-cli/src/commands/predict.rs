@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
-use nw_data::{Outputs, read_dataset, read_queries, write_columns_marked_to};
+use nw_data::{Outputs, input_name, read_dataset, read_queries, write_columns_marked_to};
 use nw_model::{
     AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
     ParametricPooling, PoolOptions, Pooling, chapter,
@@ -11,13 +11,20 @@ use nw_model::{
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
-use super::{check_paths, f32_json, f32s_json, json_text, report_warnings, select_bandwidth};
+use super::{
+    check_paths, check_stdin_inputs, f32_json, f32s_json, json_text, report_warnings,
+    select_bandwidth,
+};
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does, and
 /// the printed report (JSON, or the predictions without `--out`) is part of that.
 pub fn run(args: PredictArgs) -> Result<()> {
     let prints = args.json || args.out.is_none();
+    check_stdin_inputs(&[
+        ("--train", Some(&args.train)),
+        ("--query", Some(&args.query)),
+    ])?;
     check_paths(
         &[
             ("--out", args.out.as_deref()),
@@ -86,7 +93,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
             bail!(
                 "{}:{}: the prediction at x = {} is {}, not a number that can be reported",
-                args.query.display(),
+                input_name(&args.query),
                 i + 2,
                 queries[i],
                 out.y_hat[i]
@@ -128,7 +135,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         let mut report = json!({
             "pooling": pooling.name(),
             "kernel": kind.name(),
-            "train": args.train.display().to_string(),
+            "train": input_name(&args.train),
             "n_train": train.len(),
             "n_query": queries.len(),
             "queries": f32s_json(&queries),

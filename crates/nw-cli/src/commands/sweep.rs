@@ -27,7 +27,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         let pooling = NonparametricPooling::new(h)?;
         let mut mses = Vec::new();
         for &n in &args.n_train {
-            let train = Synthetic::new(n as usize, args.seed).train();
+            let train = Synthetic::new(n as usize, args.seed).train()?;
             let fit = pooling.pool(test.x(), train.x(), train.y(), false, Par::Rayon)?;
             check_finite("prediction for test point", &fit.y_hat)?;
             mses.push(loss::mse(&fit.y_hat, test.y())?);

@@ -154,12 +154,15 @@ impl KernelVisitor for Loo<'_> {
 }
 
 /// The leave-one-out loss of adaptive pooling at `(a, b)` and its gradient `(dL/da, dL/db)`.
+///
+/// `a`, `b` and `c` must be finite, as for [`AdaptivePooling::new`].
 pub fn loss_grad(
     kernel: KernelKind,
     data: &SortedKeys,
     (a, b, c): (f32, f32, f32),
     par: Par,
 ) -> Result<(f64, f64, f64)> {
+    AdaptivePooling::new(kernel, a, b, c)?;
     let fit = kernel.visit(
         1.0,
         Loo {
@@ -244,7 +247,8 @@ pub fn train_adaptive(
     let c = (x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64) as f32;
     let mut a = bandwidth::silverman(x, kernel)?.ln();
     let mut b = 0.0f32;
-    let mut records = Vec::with_capacity(epochs);
+    // Grown as epochs run (see `train::train_with`).
+    let mut records = Vec::new();
     for epoch in 1..=epochs {
         let (loss, grad_a, grad_b) = loss_grad(kernel, &data, (a, b, c), par)?;
         for (what, value) in [("the loss", loss), ("dL/da", grad_a), ("dL/db", grad_b)] {
@@ -255,12 +259,12 @@ pub fn train_adaptive(
         match learn {
             Learn::LogBandwidth => {
                 let mut p = [a];
-                optimizer.step(&mut p, &[grad_a]);
+                optimizer.step(&mut p, &[grad_a])?;
                 a = p[0];
             }
             Learn::Adaptive => {
                 let mut p = [a, b];
-                optimizer.step(&mut p, &[grad_a, grad_b]);
+                optimizer.step(&mut p, &[grad_a, grad_b])?;
                 [a, b] = p;
             }
         }

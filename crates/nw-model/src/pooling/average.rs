@@ -6,6 +6,10 @@ use super::{Attention, Diagnostics, PoolOptions, Pooling, check_keys};
 use crate::Result;
 
 /// `f(q) = (1/m) sum_i v_i`: uniform attention, blind to the query.
+///
+/// It refuses what the kernel poolings refuse (keys without values, no keys, a NaN or
+/// infinite key or value, with the same errors), though a mean could be taken regardless:
+/// a NaN in the data would otherwise pass through as a NaN "prediction" for every query.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AveragePooling;
 
@@ -49,8 +53,12 @@ impl Pooling for AveragePooling {
     }
 }
 
-/// The distance from `q` to the nearest of the ascending `keys` (at least one).
+/// The distance from `q` to the nearest of the ascending `keys` (at least one); NaN for a
+/// query that is not finite, as the kernel poolings report it.
 fn nearest(keys: &[f32], q: f32) -> f32 {
+    if !q.is_finite() {
+        return f32::NAN;
+    }
     let p = keys.partition_point(|&k| k < q);
     [p.checked_sub(1), (p < keys.len()).then_some(p)]
         .into_iter()

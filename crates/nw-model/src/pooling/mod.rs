@@ -13,7 +13,7 @@ pub use parametric::{ParametricPooling, ParametricTape};
 
 use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use nw_tensor::ops::pool::{self, Pooled, SortedKeys};
-use nw_tensor::{Par, Tensor};
+use nw_tensor::{Par, Tensor, TensorError};
 use rayon::prelude::*;
 
 use crate::far::{self, Far};
@@ -103,7 +103,12 @@ pub trait Pooling {
     }
 }
 
-/// Checks that every key has a value and that there is a key.
+/// Checks that every key has a value, that there is a key, and that keys and values are
+/// finite: the checks every pooling makes, with the same errors.
+///
+/// A non-finite key or value is the fused kernel's own refusal
+/// ([`SortedKeys::new`]: `pool: keys[i] is NaN, expected a finite number`), made here so that
+/// a pooling that never sorts (average pooling) refuses exactly as the others do.
 pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
     if keys.len() != values.len() {
         return Err(ModelError::KeysValues {
@@ -113,6 +118,17 @@ pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
     }
     if keys.is_empty() {
         return Err(ModelError::NoKeys);
+    }
+    for (what, column) in [("keys", keys), ("values", values)] {
+        if let Some(index) = column.iter().position(|v| !v.is_finite()) {
+            return Err(TensorError::NotFinite {
+                op: "pool",
+                what,
+                index,
+                value: column[index],
+            }
+            .into());
+        }
     }
     Ok(())
 }
@@ -208,6 +224,9 @@ const ROWS: usize = 16;
 /// order: row `i` is `softmax_j(ln K((q_i - k_j) / h))`, computed in f64 from the textbook
 /// [`KernelKind::ln_k`] and rounded once to f32. A query with no key in reach gets a row of
 /// NaN. O(queries x keys) memory: this is the matrix the fused path never builds.
+///
+/// `h` must be positive (infinite: every key alike). Errors with [`TensorError::TooLarge`] if
+/// the matrix does not fit in memory.
 pub fn weight_matrix(
     kind: KernelKind,
     h: f32,
@@ -215,6 +234,13 @@ pub fn weight_matrix(
     keys: &[f32],
     par: Par,
 ) -> Result<Tensor> {
+    if h.is_nan() || h <= 0.0 {
+        return Err(ModelError::Parameter {
+            name: "h",
+            expected: "a positive bandwidth (infinite: every key alike)",
+            value: f64::from(h),
+        });
+    }
     weight_matrix_by(kind, |_| f64::from(h), queries, keys, par)
 }
 
@@ -227,7 +253,14 @@ pub(crate) fn weight_matrix_by(
     par: Par,
 ) -> Result<Tensor> {
     let m = keys.len();
-    let mut all = vec![0.0f32; queries.len() * m];
+    let shape = [queries.len(), m];
+    let too_large = || TensorError::TooLarge {
+        shape: shape.to_vec(),
+    };
+    let len = queries.len().checked_mul(m).ok_or_else(too_large)?;
+    let mut all = Vec::new();
+    all.try_reserve_exact(len).map_err(|_| too_large())?;
+    all.resize(len, 0.0f32);
     let row = |(out, &q): (&mut [f32], &f32)| softmax_row_f64(kind, h(q), q, keys, out);
     if m > 0 {
         if par.is_parallel() {
@@ -239,7 +272,7 @@ pub(crate) fn weight_matrix_by(
             all.chunks_mut(m).zip(queries).for_each(row);
         }
     }
-    Ok(Tensor::new(&[queries.len(), m], all)?)
+    Ok(Tensor::new(&shape, all)?)
 }
 
 /// One row of attention weights: `softmax_j(ln K((q - k_j) / h))` in f64, rounded once into

@@ -139,7 +139,18 @@ impl ParametricTape {
     ///
     /// For the summed squared loss `g_i = 2 (y_i - target_i)`. The double sum runs in f64,
     /// so the cancellation between keys above and below `y_i` costs no f32 digits.
-    pub fn backward(&self, dl_dyhat: &[f32]) -> f32 {
+    ///
+    /// Errors with [`ModelError::Gradients`] unless `dl_dyhat` holds one gradient per
+    /// prediction.
+    pub fn backward(&self, dl_dyhat: &[f32]) -> Result<f32> {
+        if dl_dyhat.len() != self.y_hat.len() {
+            return Err(ModelError::Gradients {
+                op: "parametric backward",
+                what: "prediction(s)",
+                expected: self.y_hat.len(),
+                got: dl_dyhat.len(),
+            });
+        }
         let m = self.weights.len() / self.y_hat.len().max(1);
         let w = f64::from(self.w);
         let mut grad = 0.0;
@@ -157,6 +168,6 @@ impl ParametricTape {
             }
             grad += f64::from(g) * inner;
         }
-        (-w * grad) as f32
+        Ok((-w * grad) as f32)
     }
 }

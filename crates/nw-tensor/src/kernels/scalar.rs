@@ -146,6 +146,9 @@ pub fn softmax_row(x: &mut [f32]) {
 }
 
 /// `sum_i a_i b_i` in one running f32 sum.
+///
+/// # Panics
+/// If `a` and `b` differ in length.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "dot: slices of different lengths");
@@ -158,6 +161,9 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// rows of `NR` contiguous columns, and `c` the tile's rows at stride `ldc`. Each output is
 /// one running fused sum over `p`, then stored into C (`first`, the first block of a sum) or
 /// added to it: exactly what the vector twin does.
+///
+/// # Panics
+/// If a row of `a` is shorter than `kc` or `c` does not reach row `MR - 1` at stride `ldc`.
 pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: bool) {
     let kc = b.len() / NR;
     for (i, row) in a.iter().enumerate() {

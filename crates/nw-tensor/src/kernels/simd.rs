@@ -49,6 +49,9 @@ pub const NR: usize = 2 * LANES;
 const ACCS: usize = 4;
 
 /// Loads the first `LANES` values of `s`.
+///
+/// # Panics
+/// If `s` holds fewer than `LANES` values.
 #[inline(always)]
 pub fn load(s: &[f32]) -> Vector {
     let head: [f32; LANES] = s[..LANES].try_into().expect("slice holds a vector");
@@ -56,6 +59,9 @@ pub fn load(s: &[f32]) -> Vector {
 }
 
 /// Stores `v` into the first `LANES` values of `s`.
+///
+/// # Panics
+/// If `s` holds fewer than `LANES` values.
 #[inline(always)]
 pub fn store(s: &mut [f32], v: Vector) {
     s[..LANES].copy_from_slice(v.as_array());
@@ -160,6 +166,9 @@ pub fn softmax_row(x: &mut [f32]) {
 }
 
 /// `sum_i a_i b_i`, in `ACCS` vector accumulators.
+///
+/// # Panics
+/// If `a` and `b` differ in length.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "dot: slices of different lengths");
@@ -195,6 +204,9 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Same contract as [`scalar::gemm_tile`]: `a` holds `MR` rows of at least `kc` values, `b`
 /// is `kc` rows of `NR`, `c` the tile at row stride `ldc`; `first` overwrites C instead of
 /// adding to it.
+///
+/// # Panics
+/// As [`scalar::gemm_tile`].
 #[inline]
 pub fn gemm_tile(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: bool) {
     let kc = b.len() / NR;

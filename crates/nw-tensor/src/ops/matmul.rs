@@ -49,7 +49,7 @@ static ZERO_ROW: [f32; KC] = [0.0; KC];
 /// non-negative inputs with `k <= 4096`).
 ///
 /// # Panics
-/// If a slice's length is not the product of its dimensions.
+/// If a slice's length is not the product of its dimensions (or the product overflows).
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], par: Par) {
     check_lengths(1, m, k, n, a, b, c);
     gemm_packed(m, k, n, a, b, c, par, &mut Vec::new());
@@ -61,7 +61,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], p
 /// than the pool. Each product is computed exactly as [`gemm`] computes it.
 ///
 /// # Panics
-/// If a slice's length is not the product of its dimensions.
+/// If a slice's length is not the product of its dimensions (or the product overflows).
 #[allow(clippy::too_many_arguments)]
 pub fn batched_gemm(
     batch: usize,
@@ -74,7 +74,8 @@ pub fn batched_gemm(
     par: Par,
 ) {
     check_lengths(batch, m, k, n, a, b, c);
-    if m == 0 || n == 0 || k == 0 {
+    // With no products the checks above do not bound `m * n`; there is nothing to do.
+    if batch == 0 || m == 0 || n == 0 || k == 0 {
         c.fill(0.0);
         return;
     }
@@ -106,7 +107,7 @@ pub fn batched_gemm(
 /// The scalar twin of [`gemm`]: the textbook triple loop, one running f32 sum per entry.
 ///
 /// # Panics
-/// If a slice's length is not the product of its dimensions.
+/// If a slice's length is not the product of its dimensions (or the product overflows).
 pub fn gemm_naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     check_lengths(1, m, k, n, a, b, c);
     for i in 0..m {
@@ -121,19 +122,21 @@ pub fn gemm_naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f
 }
 
 fn check_lengths(batch: usize, m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &[f32]) {
-    assert_eq!(
-        a.len(),
-        batch * m * k,
+    // Checked products: a wrapped one could match a short slice and let the loops run past
+    // it. No slice holds an overflowing count, so overflow fails the same assertion.
+    let holds = |s: &[f32], x: usize, y: usize| {
+        batch.checked_mul(x).and_then(|p| p.checked_mul(y)) == Some(s.len())
+    };
+    assert!(
+        holds(a, m, k),
         "gemm: A must hold {batch} x {m} x {k} values"
     );
-    assert_eq!(
-        b.len(),
-        batch * k * n,
+    assert!(
+        holds(b, k, n),
         "gemm: B must hold {batch} x {k} x {n} values"
     );
-    assert_eq!(
-        c.len(),
-        batch * m * n,
+    assert!(
+        holds(c, m, n),
         "gemm: C must hold {batch} x {m} x {n} values"
     );
 }

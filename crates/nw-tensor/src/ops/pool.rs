@@ -186,7 +186,17 @@ impl SortedKeys {
     }
 
     /// The keys `range` (of the sorted order) on their own, for pooling over part of them.
+    ///
+    /// Errors with [`TensorError::Range`] if `range` runs backwards or past [`len`](Self::len).
     pub fn slice(&self, range: Range<usize>) -> Result<SortedKeys> {
+        if range.start > range.end || range.end > self.len() {
+            return Err(TensorError::Range {
+                op: "SortedKeys::slice",
+                start: range.start,
+                end: range.end,
+                len: self.len(),
+            });
+        }
         SortedKeys::new(&self.keys()[range.clone()], &self.values()[range])
     }
 }
