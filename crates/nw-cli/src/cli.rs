@@ -13,6 +13,11 @@ pub struct Cli {
     /// still print.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// The most memory a command may plan to use (e.g. 512M, 8G) before it refuses to start:
+    /// the weight matrix of --weights, the chapter's tensors of --path chapter, generated
+    /// data [default: half this machine's memory].
+    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::limits::parse_size)]
+    pub max_memory: Option<u64>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -30,6 +30,7 @@ macro_rules! note {
 
 mod cli;
 mod commands;
+mod limits;
 mod progress;
 
 use std::io::ErrorKind;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     watch_for_stop_signals();
     let cli = cli::Cli::parse();
     progress::set_quiet(cli.quiet);
+    limits::set_limit(cli.max_memory);
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

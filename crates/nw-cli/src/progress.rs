@@ -54,15 +54,17 @@ impl State {
                         std::cmp::Ordering::Greater => ' ',
                     })
                     .collect();
-                format!("[{bar}] {}/{total}", self.done)
+                format!(" [{bar}] {}/{total}", self.done)
             }
-            None => format!("{}", self.done),
+            // A single long step: the elapsed time is the progress.
+            None if self.done == 0 => String::new(),
+            None => format!(" {}", self.done),
         };
         let mut err = std::io::stderr().lock();
         // A progress line is best effort: a closed stderr must not fail the command.
         let _ = write!(
             err,
-            "\r\x1b[2K{} {count}{}{} ({}:{:02})",
+            "\r\x1b[2K{}{count}{}{} ({}:{:02})",
             self.label,
             if self.detail.is_empty() { "" } else { ", " },
             self.detail,

@@ -281,6 +281,64 @@ impl Outputs {
         self.stage_checked(path.as_ref(), names, columns, false)
     }
 
+    /// Stages a row-major matrix for `path` as CSV, row by row straight from `matrix` (no
+    /// transposed copy, so memory stays at the matrix itself): a first column `first_name`
+    /// holding `first` (one value per row), then one column per matrix column, named
+    /// `{prefix}1`, `{prefix}2`, .... Values may carry the marks of [`write_columns_marked`]
+    /// (a row of NaN for a query without an estimate).
+    pub fn stage_matrix_marked(
+        &mut self,
+        path: impl AsRef<Path>,
+        (first_name, first): (&str, &[f32]),
+        prefix: &str,
+        matrix: &[f32],
+        cols: usize,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let bad = |problem: String| DataError::BadColumns {
+            file: file.clone(),
+            problem,
+        };
+        if cols == 0 || first.is_empty() {
+            return Err(bad(
+                "a matrix needs at least one row and one column".to_string()
+            ));
+        }
+        if first.len().checked_mul(cols) != Some(matrix.len()) {
+            return Err(bad(format!(
+                "{} values do not fill {} rows of {cols}",
+                matrix.len(),
+                first.len()
+            )));
+        }
+        // The header's names are checked like any columns' (a prefix with a comma would not
+        // read back); the first two generated names stand for the rest.
+        let sample = [first_name, &format!("{prefix}1")];
+        check_columns(
+            &file,
+            &sample,
+            &[Column::F32(&first[..1]), Column::F32(&matrix[..1])],
+            true,
+        )?;
+        self.stage_with(path, |w| {
+            write!(w, "{first_name}")?;
+            for j in 1..=cols {
+                write!(w, ",{prefix}{j}")?;
+            }
+            w.write_all(b"\n")?;
+            for (x, row) in first.iter().zip(matrix.chunks_exact(cols)) {
+                write_number(w, *x)?;
+                for &v in row {
+                    w.write_all(b",")?;
+                    write_number(w, v)?;
+                }
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+
     /// Stages named f32 columns for `path` with the marks of [`write_columns_marked`].
     pub fn stage_columns_marked(
         &mut self,

@@ -16,7 +16,15 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         ],
         &[],
     )?;
+    // Inputs, targets and the sort's keys while they are drawn.
+    crate::limits::check(
+        &format!("generating {} examples", args.n_train),
+        24 * u128::from(args.n_train),
+        "generate fewer (--n-train)",
+    )?;
+    let progress = crate::progress::Progress::new("generating", None);
     let train = Synthetic::new(args.n_train as usize, args.seed).train()?;
+    progress.finish();
     let test = test_set();
     let mut out = Outputs::new();
     out.stage_columns(&args.train_out, &["x", "y"], &[train.x(), train.y()])?;

@@ -40,6 +40,31 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let train = read_dataset(&args.train)?;
     let queries = read_queries(&args.query)?;
     let kind = args.kernel.kind();
+    // Estimated before any work: the queries x keys matrices these two paths hold.
+    let cells = queries.len() as u128 * train.len() as u128;
+    if args.path == PathKind::Chapter && args.pooling != PoolingKind::Average {
+        // Keys and values tiled per query, the repeated queries, two scores in flight, the
+        // weights and their copy for bmm.
+        crate::limits::check(
+            &format!(
+                "--path chapter on {} queries x {} keys",
+                queries.len(),
+                train.len()
+            ),
+            7 * 4 * cells,
+            "drop --path chapter (the fused path needs O(queries + keys))",
+        )?;
+    } else if args.weights.is_some() {
+        crate::limits::check(
+            &format!(
+                "--weights for {} queries x {} keys",
+                queries.len(),
+                train.len()
+            ),
+            4 * cells,
+            "drop --weights, or predict fewer queries at a time",
+        )?;
+    }
     let (pooling, mut params, scale) = pooling(&args, train.x(), train.y())?;
     let options = PoolOptions {
         weights: args.weights.is_some(),
@@ -47,6 +72,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
         far: args.far.policy(),
         par: Par::Rayon,
     };
+    let progress = crate::progress::Progress::new("pooling", None);
+    progress.set_with(
+        0,
+        format!("{} queries over {} keys", queries.len(), train.len()),
+    );
     let out = match (args.path, scale) {
         (PathKind::Chapter, Some(w)) => {
             if kind != KernelKind::Gaussian {
@@ -69,6 +99,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 other => other.into(),
             })?,
     };
+    progress.finish();
     if !out.far.is_empty() {
         let what = match options.far {
             Far::Nan => "NaN",
@@ -116,17 +147,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
     // them, as marks.
     let mut outputs = Outputs::new();
     if let (Some(path), Some(weights)) = (&args.weights, &out.weights) {
-        let m = train.len();
-        // One column per key: the weights of key j across the queries.
-        let key_columns: Vec<Vec<f32>> = (0..m)
-            .map(|j| weights.data().iter().skip(j).step_by(m).copied().collect())
-            .collect();
-        let key_names: Vec<String> = (1..=m).map(|j| format!("k{j}")).collect();
-        let mut all_names = vec!["x"];
-        all_names.extend(key_names.iter().map(String::as_str));
-        let mut all_columns = vec![queries.as_slice()];
-        all_columns.extend(key_columns.iter().map(Vec::as_slice));
-        outputs.stage_columns_marked(path, &all_names, &all_columns)?;
+        // A row per query, streamed from the matrix: no second copy of it.
+        outputs.stage_matrix_marked(path, ("x", &queries), "k", weights.data(), train.len())?;
     }
     if let Some(path) = &args.out {
         outputs.stage_columns_marked(path, &names, &columns)?;

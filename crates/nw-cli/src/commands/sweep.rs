@@ -17,6 +17,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
+    // The largest training set, drawn and sorted for pooling.
+    let largest = args.n_train.iter().copied().max().unwrap_or(0);
+    crate::limits::check(
+        &format!("a training set of {largest} examples"),
+        40 * u128::from(largest),
+        "sweep smaller sizes (--n-train)",
+    )?;
     let test = test_set();
     let progress = Progress::new(
         "sweep",

@@ -46,6 +46,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
         check_figure_path(path)?;
     }
     let data = read_dataset(&args.train)?;
+    if args.path == PathKind::Chapter {
+        // The leave-one-out keys and values, each epoch's tensors and its tape: about ten
+        // n x n matrices.
+        let n = data.len() as u128;
+        crate::limits::check(
+            &format!("--path chapter on {} examples", data.len()),
+            10 * 4 * n * n,
+            "drop --path chapter (the fused path needs O(n))",
+        )?;
+    }
     let scale = args.model == ModelArg::Scale;
     let kind = args.optimizer.unwrap_or(if scale {
         OptimizerKind::Sgd
