@@ -184,8 +184,9 @@ pub const BANDWIDTH: Group = Group {
     unit: Unit::Run,
     about: "`nw_model::bandwidth::select` with the Gaussian kernel on n examples (inputs \
             uniform on [0, 5), targets 2 sin x + x^0.8 plus uniform noise): the CV curve on \
-            64 bandwidths and the golden-section refinement of its 3 best minima, each CV(h) \
-            one fused leave-one-out pass; work is one whole search",
+            20 bandwidths per decade from the smallest gap between inputs to 2 spans (extended \
+            past an end that holds the minimum) and the golden-section refinement of its 3 \
+            best minima, each CV(h) one fused leave-one-out pass; work is one whole search",
 };
 
 /// The same search with each CV(h) computed through the dense `n x n` weight matrix.
