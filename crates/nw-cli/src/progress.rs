@@ -6,7 +6,7 @@
 //! that the work goes on; the work itself only records how far it got.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -18,6 +18,10 @@ const QUIET_FOR: Duration = Duration::from_millis(500);
 
 /// Set once by `main` from `--quiet`.
 static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Lines alive now: a line started inside another's work (a CV search inside a prediction)
+/// draws, and the outer one waits, so two tickers never fight over one terminal line.
+static DEPTH: AtomicUsize = AtomicUsize::new(0);
 
 /// Silences progress lines (and the other chatter that `--quiet` silences).
 pub fn set_quiet(quiet: bool) {
@@ -38,6 +42,8 @@ struct State {
     start: Instant,
     drawn: bool,
     stop: bool,
+    /// How many lines were alive when this one started.
+    depth: usize,
 }
 
 impl State {
@@ -101,6 +107,7 @@ impl Progress {
                 start: Instant::now(),
                 drawn: false,
                 stop: false,
+                depth: DEPTH.fetch_add(1, Ordering::Relaxed),
             }),
             Condvar::new(),
         ));
@@ -116,7 +123,8 @@ impl Progress {
                 if s.stop {
                     return;
                 }
-                if s.start.elapsed() >= QUIET_FOR {
+                let innermost = DEPTH.load(Ordering::Relaxed) == s.depth + 1;
+                if innermost && s.start.elapsed() >= QUIET_FOR {
                     s.draw();
                 }
             }
@@ -172,6 +180,7 @@ impl Drop for Progress {
         if let Some(ticker) = self.ticker.take() {
             let _ = ticker.join();
         }
+        DEPTH.fetch_sub(1, Ordering::Relaxed);
         if drawn {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }

@@ -1,7 +1,7 @@
 //! `nw bandwidth`: choose a bandwidth by leave-one-out cross-validation or a rule of thumb.
 
 use anyhow::{Result, bail};
-use nw_data::{Outputs, read_dataset};
+use nw_data::Outputs;
 use nw_model::bandwidth::{self, CvPoint, Method};
 use nw_tensor::Par;
 use nw_viz::{Figure as _, Series, SeriesPlot};
@@ -34,7 +34,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         bail!("--cv adds CV to a rule of thumb; --method cv reports it always");
     }
     let kind = args.kernel.kind();
-    let data = read_dataset(&args.train)?;
+    let data = super::read_training(&args.train)?;
     // A rule of thumb is O(n): its CV (a pass over every pair within reach) only on request.
     let (h, cv, found) = match method {
         Method::Cv => {

@@ -74,6 +74,14 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
     Ok(())
 }
 
+/// Reads a training set with a status line (a file of millions of rows takes seconds).
+fn read_training(path: &Path) -> Result<nw_data::Dataset> {
+    let progress = crate::progress::Progress::new("reading the training set", None);
+    let data = nw_data::read_dataset(path)?;
+    progress.finish();
+    Ok(data)
+}
+
 /// A warning on stderr: an answer that is weaker than it looks. Never silenced.
 fn warn(text: &str) {
     say!("warning: {text}");

@@ -11,6 +11,15 @@ use crate::cli::{Figure, PlotArgs};
 
 /// Reads the files, checks that they fit together, and saves the figure.
 pub fn run(args: PlotArgs) -> Result<()> {
+    // Reading a large weights file and drawing it can take a while.
+    let progress = crate::progress::Progress::new("plot: reading and drawing", None);
+    let result = draw(args);
+    progress.finish();
+    result
+}
+
+/// Reads the inputs of one figure, draws it and writes it.
+fn draw(args: PlotArgs) -> Result<()> {
     match args.figure {
         Figure::Regression {
             train,

@@ -37,7 +37,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
             ("--query", Some(&args.query)),
         ],
     )?;
+    // One status line for the whole run: reading a large file takes seconds too.
+    let progress = crate::progress::Progress::new("predict", None);
+    progress.set_with(0, "reading the training set".to_string());
     let train = read_dataset(&args.train)?;
+    progress.set_with(0, "reading the queries".to_string());
     let queries = read_queries(&args.query)?;
     let kind = args.kernel.kind();
     // Estimated before any work: the queries x keys matrices these two paths hold.
@@ -65,6 +69,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             "drop --weights, or predict fewer queries at a time",
         )?;
     }
+    progress.set_with(0, "choosing the pooling".to_string());
     let (pooling, mut params, scale) = pooling(&args, train.x(), train.y())?;
     let options = PoolOptions {
         weights: args.weights.is_some(),
@@ -72,10 +77,13 @@ pub fn run(args: PredictArgs) -> Result<()> {
         far: args.far.policy(),
         par: Par::Rayon,
     };
-    let progress = crate::progress::Progress::new("pooling", None);
     progress.set_with(
         0,
-        format!("{} queries over {} keys", queries.len(), train.len()),
+        format!(
+            "pooling {} queries over {} keys",
+            queries.len(),
+            train.len()
+        ),
     );
     let out = match (args.path, scale) {
         (PathKind::Chapter, Some(w)) => {

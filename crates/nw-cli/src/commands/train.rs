@@ -2,7 +2,7 @@
 //! its exercise 4, with a report.
 
 use anyhow::{Result, anyhow, bail};
-use nw_data::{Column, Outputs, read_dataset};
+use nw_data::{Column, Outputs};
 use nw_model::{Adam, Init, Learn, ModelError, Optimizer, Path, Sgd, train_adaptive, train_with};
 use nw_tensor::Par;
 use nw_viz::Figure as _;
@@ -45,7 +45,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
-    let data = read_dataset(&args.train)?;
+    let data = super::read_training(&args.train)?;
     if args.path == PathKind::Chapter {
         // The leave-one-out keys and values, each epoch's tensors and its tape: about ten
         // n x n matrices.
