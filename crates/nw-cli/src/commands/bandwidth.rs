@@ -127,7 +127,12 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         match cv {
             Some((c, isolated)) => {
                 let c = if c.is_finite() {
-                    format!("{c:.6}")
+                    // Six decimals, as before, unless that spells out dozens of digits.
+                    if (1e-3..1e12).contains(&c.abs()) || c == 0.0 {
+                        format!("{c:.6}")
+                    } else {
+                        format!("{c:.6e}")
+                    }
                 } else {
                     "undefined (no example has another within the kernel's reach)".to_string()
                 };
