@@ -985,6 +985,14 @@ fn far_queries_follow_the_policy_and_are_counted() {
     );
     assert_eq!(json["far_queries"], 2);
     assert_eq!(json["predictions"][1], Value::Null);
+    // And says so where the weak answers are listed.
+    assert_eq!(json["warnings"][0]["code"], "far_queries");
+    assert!(
+        json["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 of 3 queries had no kernel estimate")
+    );
 }
 
 #[test]

@@ -108,6 +108,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
             })?,
     };
     progress.finish();
+    // The bandwidth search's warnings (with --bandwidth auto), then this pooling's own.
+    let mut warnings: Vec<serde_json::Value> = match params.remove("warnings") {
+        Some(serde_json::Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
     if !out.far.is_empty() {
         let what = match options.far {
             Far::Nan => "NaN",
@@ -117,16 +122,20 @@ pub fn run(args: PredictArgs) -> Result<()> {
             Far::Error => "an error",
         };
         // A query without an estimate is a weak answer: a warning, never silenced.
-        super::warn(&format!(
+        let message = format!(
             "{} of {} queries had no kernel estimate (no training input within the {} \
              kernel's reach); they got {what} (--far {})",
             out.far.len(),
             queries.len(),
             kind.name(),
             options.far.name()
-        ));
+        );
+        super::warn(&message);
+        warnings.push(json!({ "code": "far_queries", "message": message }));
     }
     params.insert("far_queries".into(), json!(out.far.len()));
+    // Every report carries its warnings, an empty list when the answer is ordinary.
+    params.insert("warnings".into(), json!(warnings));
     if options.far != Far::Nan {
         // Only --far nan may leave a prediction that is not a number.
         if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
