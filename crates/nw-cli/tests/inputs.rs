@@ -1,11 +1,14 @@
 //! Input files through the real `nw` binary: standard input as `-`, files with any line
 //! ending, and inputs that must not take memory without bound.
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use common::write;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -15,49 +18,22 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const TRAIN: &str = "x,y\n0,0\n1,2\n2,3\n3,1\n";
 const QUERY: &str = "x\n0.5\n1.5\n2.5\n";
 
+/// The binary, stopped if a read runs away.
 fn nw() -> Command {
-    let mut cmd = Command::cargo_bin("nw").expect("the nw binary");
+    let mut cmd = common::nw();
     cmd.timeout(TIMEOUT);
     cmd
 }
 
-fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
 /// Runs `cmd`, expects success, and returns stdout.
 fn succeeds(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::succeeds(cmd).0
 }
 
 /// Runs `cmd`, expects an ordinary failure (exit code 1, no panic, no backtrace, no signal),
 /// and returns stderr.
 fn fails(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected exit code 1, got {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !err.contains("panicked")
-            && !err.contains("internal error")
-            && !err.contains("RUST_BACKTRACE")
-            && !err.contains("stack backtrace"),
-        "{err}"
-    );
-    err
+    common::fails_with(cmd, 1)
 }
 
 fn json(text: &str) -> Value {

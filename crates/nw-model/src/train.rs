@@ -339,22 +339,22 @@ pub fn diagnose(
             });
         }
     }
-    let mut sorted: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-    sorted.sort_by(f64::total_cmp);
-    let smallest = sorted
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|&d| d > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let span = sorted.last().map_or(0.0, |hi| hi - sorted[0]);
-    if h_lo < smallest {
-        warnings.push(TrainWarning::BelowSmallestGap {
-            h: h_lo,
-            gap: smallest,
-        });
-    }
-    if span > 0.0 && h_hi > span {
-        warnings.push(TrainWarning::AboveSpan { h: h_hi, span });
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    // Inputs that are all equal have no gap and no span to compare with.
+    if let Ok(spread) = crate::bandwidth::Spread::of(&sorted) {
+        if h_lo < spread.min_gap {
+            warnings.push(TrainWarning::BelowSmallestGap {
+                h: h_lo,
+                gap: spread.min_gap,
+            });
+        }
+        if h_hi > spread.span {
+            warnings.push(TrainWarning::AboveSpan {
+                h: h_hi,
+                span: spread.span,
+            });
+        }
     }
     let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
     if let Some((rule_h, rule_loss)) = rule

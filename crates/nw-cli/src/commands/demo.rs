@@ -102,7 +102,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     // The chapter's five SGD steps are its numbers; what they learned is judged all the same.
     for w in &report.warnings {
-        super::warn(&format!("parametric pooling: {w}"));
+        super::warn(w.code(), &format!("parametric pooling: {w}"));
     }
     let pooling = report.pooling;
     let parametric = pooling.pool(test.x(), x, y, true, Par::Rayon)?;
@@ -128,7 +128,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &mut |_| {},
     )?;
     for w in &adaptive_report.warnings {
-        super::warn(&format!("adaptive pooling: {w}"));
+        super::warn(w.code(), &format!("adaptive pooling: {w}"));
     }
     let adaptive_pooling = adaptive_report.pooling;
     let adaptive = adaptive_pooling.pool(test.x(), x, y, true, Par::Rayon)?;

@@ -82,19 +82,18 @@ fn read_training(path: &Path) -> Result<nw_data::Dataset> {
     Ok(data)
 }
 
-/// A warning on stderr: an answer that is weaker than it looks. Never silenced.
-fn warn(text: &str) {
-    say!("warning: {text}");
+/// A warning on stderr (an answer that is weaker than it looks; never silenced), and the
+/// same warning as an entry of a JSON report's `warnings`.
+fn warn(code: &str, message: &str) -> serde_json::Value {
+    say!("warning: {message}");
+    serde_json::json!({ "code": code, "message": message })
 }
 
 /// Prints each warning of a bandwidth search, and returns them for a JSON report.
 fn report_warnings(warnings: &[nw_model::bandwidth::Warning]) -> serde_json::Value {
     warnings
         .iter()
-        .map(|w| {
-            warn(&w.to_string());
-            serde_json::json!({ "code": w.code(), "message": w.to_string() })
-        })
+        .map(|w| warn(w.code(), &w.to_string()))
         .collect()
 }
 

@@ -46,7 +46,12 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let kind = args.kernel.kind();
     // Estimated before any work: the queries x keys matrices these two paths hold.
     let cells = queries.len() as u128 * train.len() as u128;
-    if args.path == PathKind::Chapter && args.pooling != PoolingKind::Average {
+    // The chapter's tensors serve the kernel poolings of one bandwidth; the others are fused.
+    let chapter = matches!(
+        args.pooling,
+        PoolingKind::Nonparametric | PoolingKind::Parametric
+    );
+    if args.path == PathKind::Chapter && chapter {
         // Keys and values tiled per query, the repeated queries, two scores in flight, the
         // weights and their copy for bmm.
         crate::limits::check(
@@ -130,8 +135,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             kind.name(),
             options.far.name()
         );
-        super::warn(&message);
-        warnings.push(json!({ "code": "far_queries", "message": message }));
+        warnings.push(super::warn("far_queries", &message));
     }
     params.insert("far_queries".into(), json!(out.far.len()));
     // Every report carries its warnings, an empty list when the answer is ordinary.

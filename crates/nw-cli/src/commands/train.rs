@@ -222,8 +222,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             } else {
                 w.to_string()
             };
-            warn(&text);
-            json!({ "code": w.code(), "message": text })
+            warn(w.code(), &text)
         })
         .collect();
 
