@@ -190,16 +190,69 @@ pub enum PoolingKind {
     Adaptive,
 }
 
+/// How data files are read: which columns, and the file's dialect. Shared by every command
+/// that reads a training set (and `nw predict`'s queries, which take the same `--x`).
+#[derive(Clone, Debug, Args)]
+pub struct ReadArgs {
+    /// The input column, by name or 1-based number [default: `x`, or the first of a file's
+    /// two columns]. A comma-separated list names several inputs (`--x lstat,rm`).
+    #[arg(long = "x", value_name = "COLUMN[,...]", value_delimiter = ',', value_parser = column)]
+    pub x: Vec<nw_data::ColumnRef>,
+    /// The target column, by name or 1-based number [default: `y`, or the second of a
+    /// file's two columns].
+    #[arg(long = "y", value_name = "COLUMN", value_parser = column)]
+    pub y: Option<nw_data::ColumnRef>,
+    /// The field delimiter: `,`, `;`, `tab` or another single character [default: the most
+    /// frequent of `,`, `;` and tab in the header line].
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// Numbers have a decimal comma (`1,5`), as European spreadsheets export them (with `;`
+    /// between fields).
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// What a missing value in a chosen column does: an empty field, NA, NaN, nan, null or
+    /// N/A.
+    #[arg(long, value_enum, default_value_t = MissingArg::Error)]
+    pub missing: MissingArg,
+}
+
+/// What `--missing` does with a row whose chosen column has no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MissingArg {
+    /// Refuse the file, naming the line.
+    Error,
+    /// Leave the row out, and say how many were left out.
+    Drop,
+}
+
+impl ReadArgs {
+    /// The reader's options.
+    pub fn options(&self) -> nw_data::ReadOptions {
+        nw_data::ReadOptions {
+            delimiter: self.delimiter,
+            decimal_comma: self.decimal_comma,
+            missing: match self.missing {
+                MissingArg::Error => nw_data::Missing::Error,
+                MissingArg::Drop => nw_data::Missing::Drop,
+            },
+        }
+    }
+}
+
 /// `nw predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// Training set: a CSV file with header `x,y` (`-`: standard input).
-    #[arg(long, value_name = "FILE")]
-    pub train: PathBuf,
-    /// Query points: a CSV file with a column `x` (other columns are ignored; `-`: standard
+    /// Training set: a CSV file with columns `x` and `y` (or see --x, --y; `-`: standard
     /// input).
     #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+    /// Query points: a CSV file with the input column (`x`, or the one --x names; other
+    /// columns are ignored; `-`: standard input).
+    #[arg(long, value_name = "FILE")]
     pub query: PathBuf,
+    /// Columns and dialect of both files.
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// The pooling.
     #[arg(long, value_enum, default_value_t = PoolingKind::Nonparametric)]
     pub pooling: PoolingKind,
@@ -226,9 +279,9 @@ pub struct PredictArgs {
     /// Adaptive pooling's slope of the log-bandwidth, `b` [default: 0].
     #[arg(long, value_name = "B", value_parser = finite, allow_hyphen_values = true)]
     pub b: Option<f32>,
-    /// Adaptive pooling's center `c` [default: 0].
-    #[arg(long, value_name = "C", value_parser = finite, allow_hyphen_values = true)]
-    pub center: Option<f32>,
+    /// Adaptive pooling's center `c`, in the input's own units [default: 0].
+    #[arg(long, value_name = "C", value_parser = finite64, allow_hyphen_values = true)]
+    pub center: Option<f64>,
     /// Write the predictions here as CSV (`x,y_hat`, in query order).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -271,9 +324,13 @@ pub enum PathKind {
 /// `nw train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training set: a CSV file with header `x,y` (`-`: standard input).
+    /// Training set: a CSV file with columns `x` and `y` (or see --x, --y; `-`: standard
+    /// input).
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
+    /// Columns and dialect of the training file.
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// What is learned.
     #[arg(long, value_enum, default_value_t = ModelArg::Scale)]
     pub model: ModelArg,
@@ -356,9 +413,13 @@ pub enum MethodArg {
 /// `nw bandwidth`.
 #[derive(Debug, Args)]
 pub struct BandwidthArgs {
-    /// Training set: a CSV file with header `x,y` (`-`: standard input).
+    /// Training set: a CSV file with columns `x` and `y` (or see --x, --y; `-`: standard
+    /// input).
     #[arg(long, value_name = "FILE")]
     pub train: PathBuf,
+    /// Columns and dialect of the training file.
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// The kernel.
     #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
     pub kernel: KernelArg,
@@ -480,6 +541,32 @@ fn share(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
         Ok(_) => Err("must be at least 0 and below 1".to_string()),
+        Err(_) => Err("not a number".to_string()),
+    }
+}
+
+/// A column by name or 1-based number.
+fn column(s: &str) -> Result<nw_data::ColumnRef, String> {
+    s.parse()
+}
+
+/// A field delimiter: one ASCII character other than a quote or a line break; `tab` or `\t`
+/// for a tab.
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err("must be one ASCII character (`,`, `;`, `|`), or `tab`".to_string()),
+    }
+}
+
+/// A finite f64.
+fn finite64(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err("must be a finite number".to_string()),
         Err(_) => Err("not a number".to_string()),
     }
 }

@@ -143,7 +143,7 @@ fn cr_only_files_read_like_any_other() {
     assert_eq!(
         err,
         format!(
-            "error: {}:3: \"abc\" is not a number (column y)\n",
+            "error: {}:3: \"abc\" is not a number (column \"y\")\n",
             bad.display()
         )
     );
@@ -195,12 +195,12 @@ fn errors_in_standard_input_name_it_stdin() {
     );
     assert_eq!(
         err,
-        "error: <stdin>:3: \"abc\" is not a number (column y)\n"
+        "error: <stdin>:3: \"abc\" is not a number (column \"y\")\n"
     );
     let err = fails(nw().args(["train", "--train", "-"]).write_stdin(""));
     assert_eq!(
         err,
-        "error: <stdin>:1: file is empty, expected the header \"x,y\"\n"
+        "error: <stdin>:1: file is empty, expected a header with the columns \"x\", \"y\"\n"
     );
 }
 

@@ -42,7 +42,7 @@ pub enum DataError {
         /// The line with invalid bytes replaced by U+FFFD.
         text: String,
     },
-    /// A line longer than [`MAX_LINE_BYTES`](crate::csv::MAX_LINE_BYTES): reading on would
+    /// A line longer than [`MAX_LINE_BYTES`](crate::read::MAX_LINE_BYTES): reading on would
     /// let one line (or a device such as `/dev/zero`, which has none) take all memory.
     #[error(
         "{file}:{line}: line is longer than {limit} bytes, the most a line may hold; it starts {start:?}"
@@ -143,7 +143,7 @@ pub enum DataError {
         expected: usize,
     },
     /// A field that does not parse as a number.
-    #[error("{file}:{line}: {text:?} is not a number (column {column})")]
+    #[error("{file}:{line}: {text:?} is not a number (column {column:?})")]
     NotANumber {
         /// The file's display name.
         file: String,
@@ -154,8 +154,11 @@ pub enum DataError {
         /// The column's name.
         column: String,
     },
-    /// A field that parses to NaN or an infinity in f32 (including overflow such as `1e39`).
-    #[error("{file}:{line}: {text:?} is not a finite f32 number (column {column})")]
+    /// A field that parses to an infinity or a number beyond f32's range (`1e39`), where the
+    /// kernels compute.
+    #[error(
+        "{file}:{line}: {text:?} is infinite or beyond f32's range (about 3.4e38), where the kernels compute (column {column:?})"
+    )]
     NonFinite {
         /// The file's display name.
         file: String,
@@ -165,6 +168,40 @@ pub enum DataError {
         text: String,
         /// The column's name.
         column: String,
+    },
+    /// A missing value (an empty field, `NA`, `NaN`, ...) in a chosen column.
+    #[error("{file}:{line}: missing value {text:?} in column {column:?}")]
+    Missing {
+        /// The file's display name.
+        file: String,
+        /// The row's line.
+        line: usize,
+        /// The field, trimmed.
+        text: String,
+        /// The column's name.
+        column: String,
+    },
+    /// Every row had a missing value and was dropped.
+    #[error("{file}: all {rows} rows had a missing value in a chosen column; nothing is left")]
+    AllDropped {
+        /// The file's display name.
+        file: String,
+        /// Rows dropped.
+        rows: usize,
+    },
+    /// A chosen column the header does not have.
+    #[error("{file}:{line}: no column {column} (the columns are {columns}){hint}")]
+    NoColumn {
+        /// The file's display name.
+        file: String,
+        /// The header's line.
+        line: usize,
+        /// The column asked for: a quoted name or `column N`.
+        column: String,
+        /// The header's names, listed.
+        columns: String,
+        /// The closest name, or how many columns there are, as a phrase to append.
+        hint: String,
     },
     /// Column names and columns that cannot be written as a CSV file.
     #[error("{file}: cannot write columns: {problem}")]

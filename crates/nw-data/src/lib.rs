@@ -53,19 +53,26 @@ pub mod csv;
 pub mod dataset;
 pub mod error;
 pub mod grid;
+pub mod origin;
 pub mod output;
+pub mod read;
 pub mod reference;
 pub mod synthetic;
 
 pub use csv::{
-    Column, MAX_LINE_BYTES, STDIN_NAME, STDIN_PATH, Table, input_name, is_stdin, parse_columns,
-    parse_dataset, parse_queries, parse_table, read_columns, read_dataset, read_queries,
-    read_table, write_atomic, write_columns, write_columns_marked, write_columns_marked_to,
-    write_columns_to, write_dataset,
+    Column, STDIN_NAME, STDIN_PATH, Table, input_name, is_stdin, write_atomic, write_columns,
+    write_columns_marked, write_columns_marked_to, write_columns_to, write_dataset,
+    write_table_marked_to,
 };
 pub use dataset::Dataset;
 pub use error::{Alias, DataError, Result};
 pub use grid::{arange, linspace};
+pub use origin::{Origin, resolution};
 pub use output::{Outputs, abandon, check_targets};
+pub use read::{
+    ColumnRef, Frame, MAX_LINE_BYTES, MISSING_TOKENS, Missing, ReadOptions, Select, parse_columns,
+    parse_dataset, parse_frame, parse_queries, parse_table, read_columns, read_dataset, read_frame,
+    read_queries, read_table,
+};
 pub use reference::{CHAPTER_W0, chapter_train};
 pub use synthetic::{Synthetic, test_inputs, test_set, truth};

@@ -7,8 +7,8 @@
 
 use std::io::Cursor;
 
-use crate::csv::parse_dataset;
 use crate::dataset::Dataset;
+use crate::read::parse_dataset;
 
 /// The file's text, compiled in.
 const CHAPTER_TRAIN_CSV: &str = include_str!("../data/d2l_train.csv");

@@ -26,7 +26,7 @@ fn line_numbers_count_every_kind_of_line_ending() {
     // Lines: 1 "x,y" (\r), 2 "1,2" (\r\n), 3 "3,4" (\n), 4 "abc,4" (\r).
     assert_eq!(
         train_err("x,y\r1,2\r\n3,4\nabc,4\r").to_string(),
-        "data.csv:4: \"abc\" is not a number (column x)"
+        "data.csv:4: \"abc\" is not a number (column \"x\")"
     );
     // A lone \r in a row ends it: the rest is the next line.
     assert_eq!(

@@ -34,7 +34,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         bail!("--cv adds CV to a rule of thumb; --method cv reports it always");
     }
     let kind = args.kernel.kind();
-    let data = super::read_training(&args.train)?;
+    let data = super::read_training(&args.train, &args.read)?;
     // A rule of thumb is O(n): its CV (a pass over every pair within reach) only on request.
     let (h, cv, found) = match method {
         Method::Cv => {
@@ -59,9 +59,15 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             (h, cv, None)
         }
     };
-    let warnings = found
+    let mut warnings = found
         .as_ref()
         .map_or(json!([]), |f| report_warnings(&f.warnings));
+    if let (Some(w), Some(list)) = (
+        super::resolution_warning(&[data.x()], h),
+        warnings.as_array_mut(),
+    ) {
+        list.push(w);
+    }
     let curve: &[CvPoint] = found.as_ref().map_or(&[], |f| &f.curve);
 
     let mut outputs = Outputs::new();
@@ -93,6 +99,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             "method": method.name(),
             "kernel": kind.name(),
             "n_train": data.len(),
+            "columns": data.json(),
             "bandwidth": f32_json(h),
             "cv": cv.map_or(json!(null), |c| cv_json(c.0)),
             "isolated": cv.map_or(json!(null), |c| json!(c.1)),

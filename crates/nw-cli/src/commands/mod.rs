@@ -10,9 +10,10 @@ mod train;
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
+use nw_data::{ColumnRef, Origin, Select};
 
-use crate::cli::Command;
+use crate::cli::{Command, ReadArgs};
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -56,6 +57,25 @@ fn f32_json(x: f32) -> serde_json::Value {
     serde_json::Number::from_f64(shortest).map_or(serde_json::Value::Null, Into::into)
 }
 
+/// A coordinate the kernels computed, in the file's units, as text: the f32's shortest text
+/// where nothing was shifted (the chapter's numbers), else the f64 with the origin added.
+fn coordinate_text(origin: Origin, v: f32) -> String {
+    if origin.is_zero() {
+        v.to_string()
+    } else {
+        origin.back(v).to_string()
+    }
+}
+
+/// [`coordinate_text`] as a JSON number.
+fn coordinate_json(origin: Origin, v: f32) -> serde_json::Value {
+    if origin.is_zero() {
+        f32_json(v)
+    } else {
+        serde_json::json!(origin.back(v))
+    }
+}
+
 /// [`f32_json`] for each value.
 fn f32s_json(xs: &[f32]) -> serde_json::Value {
     xs.iter().copied().map(f32_json).collect()
@@ -74,12 +94,173 @@ fn check_finite(what: &str, values: &[f32]) -> Result<()> {
     Ok(())
 }
 
+/// A training set as read: the file's f64 coordinates measured from an origin, as the f32
+/// the kernels take (see [`nw_data::origin`]).
+struct Training {
+    /// The inputs, measured from `origin_x`.
+    x: Vec<f32>,
+    /// The targets, measured from `origin_y`.
+    y: Vec<f32>,
+    /// What the inputs are measured from.
+    origin_x: Origin,
+    /// What the targets are measured from; predictions get it added back.
+    origin_y: Origin,
+    /// The chosen columns' names, input then target.
+    names: [String; 2],
+    /// Rows left out for a missing value.
+    dropped: usize,
+}
+
+impl Training {
+    fn x(&self) -> &[f32] {
+        &self.x
+    }
+
+    fn y(&self) -> &[f32] {
+        &self.y
+    }
+
+    fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// The JSON fields that say what was read.
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "x": self.names[0],
+            "y": self.names[1],
+            "x_origin": self.origin_x.value(),
+            "y_origin": self.origin_y.value(),
+            "dropped_rows": self.dropped,
+        })
+    }
+}
+
+/// The one input column `--x` names, or `None` for the default; a list of several is refused
+/// until several inputs are fitted.
+fn input_column(read: &ReadArgs) -> Result<Option<ColumnRef>> {
+    match &read.x[..] {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        several => {
+            let list: Vec<String> = several.iter().map(ToString::to_string).collect();
+            bail!(
+                "--x names {} input columns ({}); nw fits one input column for now: give one",
+                several.len(),
+                list.join(", ")
+            )
+        }
+    }
+}
+
+/// Reads `path`'s chosen columns, saying on stderr what a user should know about how: columns
+/// taken by position, rows dropped. A missing value without `--missing drop` gets the hint.
+fn read_frame(path: &Path, select: &Select, read: &ReadArgs) -> Result<nw_data::Frame> {
+    let frame = nw_data::read_frame(path, select, &read.options()).map_err(|e| match e {
+        nw_data::DataError::Missing { .. } => {
+            anyhow!("{e}; --missing drop leaves such rows out (and says how many)")
+        }
+        other => other.into(),
+    })?;
+    let name = nw_data::input_name(path);
+    if frame.by_position {
+        let names: Vec<String> = frame.names.iter().map(|n| format!("{n:?}")).collect();
+        let wanted: Vec<String> = select.refs().iter().map(ToString::to_string).collect();
+        note!(
+            "{name} has no column {}: reading {} as {} (choose with --x and --y)",
+            wanted.join(" or "),
+            names.join(" and "),
+            wanted.join(" and ")
+        );
+    }
+    if frame.dropped > 0 {
+        say!(
+            "note: left out {} of {} rows of {name} for a missing value (the first on line {})",
+            frame.dropped,
+            frame.dropped + frame.rows(),
+            frame.first_dropped_line.unwrap_or(0)
+        );
+    }
+    Ok(frame)
+}
+
 /// Reads a training set with a status line (a file of millions of rows takes seconds).
-fn read_training(path: &Path) -> Result<nw_data::Dataset> {
+fn read_training(path: &Path, read: &ReadArgs) -> Result<Training> {
     let progress = crate::progress::Progress::new("reading the training set", None);
-    let data = nw_data::read_dataset(path)?;
+    let x = input_column(read)?;
+    let select = match (x, &read.y) {
+        (None, None) => Select::defaults(&["x", "y"]),
+        (x, y) => Select::columns(vec![
+            x.unwrap_or_else(|| ColumnRef::name("x")),
+            y.clone().unwrap_or_else(|| ColumnRef::name("y")),
+        ]),
+    };
+    let frame = read_frame(path, &select, read)?;
     progress.finish();
-    Ok(data)
+    let mut columns = frame.columns.into_iter();
+    let (x, y) = (
+        columns.next().unwrap_or_default(),
+        columns.next().unwrap_or_default(),
+    );
+    let (origin_x, origin_y) = (Origin::of(&x), Origin::of(&y));
+    let mut names = frame.names.into_iter();
+    Ok(Training {
+        x: origin_x.to_f32(&x),
+        y: origin_y.to_f32(&y),
+        origin_x,
+        origin_y,
+        names: [
+            names.next().unwrap_or_default(),
+            names.next().unwrap_or_default(),
+        ],
+        dropped: frame.dropped,
+    })
+}
+
+/// Query points as read: the file's f64 values (echoed in the output exactly) and the same
+/// measured from the training set's origin, as f32.
+struct Queries {
+    /// As in the file.
+    x: Vec<f64>,
+    /// Measured from the training inputs' origin.
+    shifted: Vec<f32>,
+    /// Rows left out for a missing value.
+    dropped: usize,
+}
+
+/// Reads the input column of a query file (the column `--x` names, as in the training file).
+fn read_queries(path: &Path, read: &ReadArgs, origin: Origin) -> Result<Queries> {
+    let select = match input_column(read)? {
+        None => Select::defaults(&["x"]),
+        Some(x) => Select::columns(vec![x]),
+    };
+    let frame = read_frame(path, &select, read)?;
+    let x = frame.columns.into_iter().next().unwrap_or_default();
+    Ok(Queries {
+        shifted: origin.to_f32(&x),
+        x,
+        dropped: frame.dropped,
+    })
+}
+
+/// A warning when f32 cannot tell inputs apart finely enough for `bandwidth`: the spacing of
+/// f32 at the largest input (measured from its origin) is more than a thousandth of it.
+fn resolution_warning(inputs: &[&[f32]], bandwidth: f32) -> Option<serde_json::Value> {
+    let spacing = inputs
+        .iter()
+        .map(|v| nw_data::resolution(v))
+        .fold(0.0f32, f32::max);
+    (spacing > bandwidth / 1000.0).then(|| {
+        warn(
+            "resolution",
+            &format!(
+                "the inputs span too wide a range for the bandwidth {bandwidth}: the f32 \
+                 numbers the kernels compute in are {spacing} apart there, more than a \
+                 thousandth of it, so distances and weights are rounded (a narrower range of \
+                 inputs per run, or a wider bandwidth, resolves them)"
+            ),
+        )
+    })
 }
 
 /// A warning on stderr (an answer that is weaker than it looks; never silenced), and the

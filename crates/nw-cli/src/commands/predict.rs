@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
-use nw_data::{Outputs, input_name, read_dataset, read_queries, write_columns_marked_to};
+use nw_data::{Column, Outputs, input_name};
 use nw_model::{
     AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
     ParametricPooling, PoolOptions, Pooling, chapter,
@@ -12,8 +12,8 @@ use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
 
 use super::{
-    check_paths, check_stdin_inputs, f32_json, f32s_json, json_text, report_warnings,
-    select_bandwidth,
+    Training, check_paths, check_stdin_inputs, f32_json, f32s_json, json_text, read_queries,
+    read_training, report_warnings, resolution_warning, select_bandwidth,
 };
 use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
 
@@ -40,9 +40,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
     // One status line for the whole run: reading a large file takes seconds too.
     let progress = crate::progress::Progress::new("predict", None);
     progress.set_with(0, "reading the training set".to_string());
-    let train = read_dataset(&args.train)?;
+    let train = read_training(&args.train, &args.read)?;
     progress.set_with(0, "reading the queries".to_string());
-    let queries = read_queries(&args.query)?;
+    let query_file = read_queries(&args.query, &args.read, train.origin_x)?;
+    // The kernels see inputs measured from the training set's origin.
+    let queries = &query_file.shifted;
     let kind = args.kernel.kind();
     // Estimated before any work: the queries x keys matrices these two paths hold.
     let cells = queries.len() as u128 * train.len() as u128;
@@ -75,7 +77,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         )?;
     }
     progress.set_with(0, "choosing the pooling".to_string());
-    let (pooling, mut params, scale) = pooling(&args, train.x(), train.y())?;
+    let (pooling, mut params, scale) = pooling(&args, &train)?;
     let options = PoolOptions {
         weights: args.weights.is_some(),
         diagnostics: args.diagnostics,
@@ -99,11 +101,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
                     kind.name()
                 );
             }
-            chapter_path(&queries, train.x(), train.y(), w, &options)?
+            chapter_path(queries, train.x(), train.y(), w, &options)?
         }
         // Average pooling has one way only.
         _ => pooling
-            .pool_with(&queries, train.x(), train.y(), &options)
+            .pool_with(queries, train.x(), train.y(), &options)
             .map_err(|e| match e {
                 ModelError::FarQueries { .. } => anyhow!(
                     "{e}; widen --bandwidth, or choose what such queries get with \
@@ -137,6 +139,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
         );
         warnings.push(super::warn("far_queries", &message));
     }
+    if let Some(w) = scale {
+        warnings.extend(resolution_warning(&[train.x(), queries], 1.0 / w.abs()));
+    }
     params.insert("far_queries".into(), json!(out.far.len()));
     // Every report carries its warnings, an empty list when the answer is ordinary.
     params.insert("warnings".into(), json!(warnings));
@@ -144,23 +149,36 @@ pub fn run(args: PredictArgs) -> Result<()> {
         // Only --far nan may leave a prediction that is not a number.
         if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
             bail!(
-                "{}:{}: the prediction at x = {} is {}, not a number that can be reported",
+                "the prediction at query {} (x = {}) of {} is {}, not a number that can be \
+                 reported",
+                i + 1,
+                query_file.x[i],
                 input_name(&args.query),
-                i + 2,
-                queries[i],
                 out.y_hat[i]
             );
         }
     }
 
+    // The queries as given (not the f32 the kernels saw), and the predictions in the
+    // targets' own units: f32 as computed, or in f64 with the targets' origin added back.
+    let y_hat64: Vec<f64> = if train.origin_y.is_zero() {
+        Vec::new()
+    } else {
+        out.y_hat.iter().map(|&v| train.origin_y.back(v)).collect()
+    };
+    let y_hat = if train.origin_y.is_zero() {
+        Column::F32(&out.y_hat)
+    } else {
+        Column::F64(&y_hat64)
+    };
     let mut names = vec!["x", "y_hat"];
-    let mut columns: Vec<&[f32]> = vec![&queries, &out.y_hat];
+    let mut columns: Vec<Column<'_>> = vec![Column::F64(&query_file.x), y_hat];
     if let Some(d) = &out.diagnostics {
         names.extend(["log_weight_sum", "effective_keys", "nearest_distance"]);
         columns.extend([
-            d.log_weight_sum.as_slice(),
-            &d.effective_keys,
-            &d.nearest_distance,
+            Column::F32(&d.log_weight_sum),
+            Column::F32(&d.effective_keys),
+            Column::F32(&d.nearest_distance),
         ]);
     }
     // The weights and the predictions: both files or neither. NaN (an estimate the caller
@@ -169,10 +187,16 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let mut outputs = Outputs::new();
     if let (Some(path), Some(weights)) = (&args.weights, &out.weights) {
         // A row per query, streamed from the matrix: no second copy of it.
-        outputs.stage_matrix_marked(path, ("x", &queries), "k", weights.data(), train.len())?;
+        outputs.stage_matrix_marked(
+            path,
+            ("x", &query_file.x),
+            "k",
+            weights.data(),
+            train.len(),
+        )?;
     }
     if let Some(path) = &args.out {
-        outputs.stage_columns_marked(path, &names, &columns)?;
+        outputs.stage_table_marked(path, &names, &columns)?;
     }
     if args.json {
         let mut report = json!({
@@ -181,8 +205,14 @@ pub fn run(args: PredictArgs) -> Result<()> {
             "train": input_name(&args.train),
             "n_train": train.len(),
             "n_query": queries.len(),
-            "queries": f32s_json(&queries),
-            "predictions": f32s_json(&out.y_hat),
+            "columns": train.json(),
+            "query_dropped_rows": query_file.dropped,
+            "queries": query_file.x,
+            "predictions": if train.origin_y.is_zero() {
+                f32s_json(&out.y_hat)
+            } else {
+                json!(y_hat64)
+            },
         });
         let fields = report.as_object_mut().expect("a JSON object");
         fields.extend(params);
@@ -199,7 +229,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else if args.out.is_none() {
         let mut text = Vec::new();
-        write_columns_marked_to(&mut text, "standard output", &names, &columns)?;
+        nw_data::write_table_marked_to(&mut text, "standard output", &names, &columns)?;
         outputs.stage_stdout(&text);
     }
     outputs.commit()?;
@@ -250,9 +280,9 @@ fn chapter_path(
 /// the cross-validation search on the training set here.
 fn pooling(
     args: &PredictArgs,
-    x: &[f32],
-    y: &[f32],
+    train: &Training,
 ) -> Result<(Box<dyn Pooling>, Params, Option<f32>)> {
+    let (x, y) = (train.x(), train.y());
     let kind = args.kernel.kind();
     let mut params = Params::new();
     params.insert(
@@ -284,7 +314,9 @@ fn pooling(
             let (b, c) = (args.b.unwrap_or(0.0), args.center.unwrap_or(0.0));
             params.insert("a".into(), f32_json(a));
             params.insert("b".into(), f32_json(b));
-            params.insert("center".into(), f32_json(c));
+            params.insert("center".into(), json!(c));
+            // The kernels measure inputs from the training set's origin; so is the center.
+            let c = train.origin_x.shift(c);
             (Box::new(AdaptivePooling::new(kind, a, b, c)?), None)
         }
         PoolingKind::Nonparametric => {

@@ -8,7 +8,9 @@ use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
 
-use super::{check_figure_path, check_paths, f32_json, json_text, warn};
+use super::{
+    check_figure_path, check_paths, coordinate_json, coordinate_text, f32_json, json_text, warn,
+};
 use crate::cli::{ModelArg, OptimizerKind, PathKind, TrainArgs};
 use crate::progress::{Progress, quiet};
 
@@ -45,7 +47,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
-    let data = super::read_training(&args.train)?;
+    let data = super::read_training(&args.train, &args.read)?;
     if args.path == PathKind::Chapter {
         // The leave-one-out keys and values, each epoch's tensors and its tape: about ten
         // n x n matrices.
@@ -113,6 +115,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .map_err(hint)?;
             let w = report.pooling.w();
             let mut json = serde_json::Map::new();
+            json.insert("columns".into(), data.json());
             json.insert("w0".into(), f32_json(init.value()));
             json.insert("w".into(), f32_json(w));
             json.insert("bandwidth".into(), f32_json(report.pooling.bandwidth()));
@@ -157,18 +160,23 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
                     (l.min(x), h.max(x))
                 });
+            // The kernels measured inputs from an origin: report them in the file's units.
+            let origin = data.origin_x;
+            let (lo64, hi64) = (coordinate_text(origin, lo), coordinate_text(origin, hi));
+            let c64 = origin.back(c);
             let mut json = serde_json::Map::new();
+            json.insert("columns".into(), data.json());
             json.insert("a".into(), f32_json(a));
             json.insert("b".into(), f32_json(b));
-            json.insert("center".into(), f32_json(c));
+            json.insert("center".into(), coordinate_json(origin, c));
             json.insert(
                 "bandwidth_range".into(),
                 json!([f32_json(p.bandwidth_at(lo)), f32_json(p.bandwidth_at(hi))]),
             );
             let summary = if learn == Learn::Adaptive {
                 format!(
-                    "learned ln h(x) = {a:.6} + {b:.6} (x - {c:.6}): bandwidth {:.6} at x = {lo} to \
-                     {:.6} at x = {hi}\n",
+                    "learned ln h(x) = {a:.6} + {b:.6} (x - {c64:.6}): bandwidth {:.6} at x = \
+                     {lo64} to {:.6} at x = {hi64}\n",
                     p.bandwidth_at(lo),
                     p.bandwidth_at(hi)
                 )

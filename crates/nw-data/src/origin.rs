@@ -1,0 +1,112 @@
+//! [`Origin`]: where the kernels' f32 coordinates are measured from.
+//!
+//! Files are read in f64, but the kernels compute in f32, whose spacing at 1.7e9 (a Unix time
+//! stamp in seconds) is 128: read as is, a time series 600 s apart would lose its inputs to
+//! rounding. Kernel regression only ever uses differences `x - x_i` and weighted means of `y`,
+//! both unchanged when a constant is taken from every value, so each column is measured from
+//! a reference value, in f64, before it becomes f32: its numbers are then small, and f32's
+//! relative precision applies to the span of the data instead of its distance from zero.
+//! Bandwidths are distances and need no change; a weighted mean gets the origin added back in
+//! f64.
+//!
+//! The origin is the midpoint of the values' range when the range lies far from zero (its
+//! midpoint more than four half-widths away), and zero otherwise: data around zero, like the
+//! chapter's, keep their exact f32 values and so give the same bits as before.
+
+/// The value a column is measured from before it becomes f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Origin(f64);
+
+/// How far from zero, in half-widths of the range, a range's midpoint must be to be used:
+/// below it, shifting gains at most two bits.
+const FAR: f64 = 4.0;
+
+impl Origin {
+    /// No shift.
+    pub const ZERO: Origin = Origin(0.0);
+
+    /// The origin for `values` (finite): the midpoint of their range if it lies far from
+    /// zero, else zero.
+    pub fn of(values: &[f64]) -> Origin {
+        let Some(&first) = values.first() else {
+            return Origin::ZERO;
+        };
+        let (lo, hi) = values
+            .iter()
+            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (mid, half) = (lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0);
+        if mid.abs() > FAR * half {
+            Origin(mid)
+        } else {
+            Origin::ZERO
+        }
+    }
+
+    /// The origin itself.
+    pub fn value(self) -> f64 {
+        self.0
+    }
+
+    /// Whether values are shifted at all.
+    pub fn is_zero(self) -> bool {
+        self.0 == 0.0
+    }
+
+    /// `values` measured from the origin, as the f32 the kernels take.
+    pub fn to_f32(self, values: &[f64]) -> Vec<f32> {
+        values.iter().map(|&v| self.shift(v)).collect()
+    }
+
+    /// One value measured from the origin, as f32.
+    #[allow(clippy::cast_possible_truncation)]
+    pub fn shift(self, value: f64) -> f32 {
+        // Rounded once, from the exact f64 difference.
+        (value - self.0) as f32
+    }
+
+    /// A value the kernels computed (a weighted mean of shifted values), back in the file's
+    /// coordinates.
+    pub fn back(self, value: f32) -> f64 {
+        f64::from(value) + self.0
+    }
+}
+
+/// The spacing of f32 numbers at the largest magnitude among `values`: no difference of two
+/// of them is known more finely than this.
+pub fn resolution(values: &[f32]) -> f32 {
+    let largest = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return 0.0;
+    }
+    f32::from_bits(largest.to_bits() + 1) - largest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_around_zero_are_not_shifted() {
+        assert_eq!(Origin::of(&[0.0, 4.9]), Origin::ZERO);
+        assert_eq!(Origin::of(&[-1.0, 5.0]), Origin::ZERO);
+        assert_eq!(Origin::of(&[2.4, 57.6]), Origin::ZERO);
+        assert_eq!(Origin::of(&[]), Origin::ZERO);
+        assert_eq!(Origin::of(&[7.0]).value(), 7.0);
+    }
+
+    #[test]
+    fn unix_seconds_keep_their_spacing() {
+        let t: Vec<f64> = (0..2000).map(|i| 1.7e9 + 600.0 * f64::from(i)).collect();
+        let o = Origin::of(&t);
+        assert_eq!(o.value(), 1.7e9 + 600.0 * 1999.0 / 2.0);
+        let shifted = o.to_f32(&t);
+        // Every value exact: multiples of 300 below 6e5 fit f32's 24 bits.
+        for (&s, &v) in shifted.iter().zip(&t) {
+            assert_eq!(o.back(s), v);
+        }
+        // Straight to f32 they would not be.
+        assert!(t.iter().any(|&v| f64::from(v as f32) != v));
+        assert_eq!(resolution(&shifted), 0.0625);
+        assert_eq!(resolution(&[1.0, -2.0]), 2.0f32.powi(-22));
+    }
+}
