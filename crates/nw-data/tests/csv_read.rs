@@ -3,7 +3,10 @@
 
 use std::io::{self, BufReader, Cursor, Read};
 
-use nw_data::{DataError, parse_dataset, parse_queries, read_dataset, read_queries};
+use nw_data::{
+    DataError, Frame, Missing, ReadOptions, Select, parse_dataset, parse_frame, parse_queries,
+    read_dataset, read_queries,
+};
 
 fn train_err(text: &str) -> DataError {
     parse_dataset(Cursor::new(text), "data.csv").unwrap_err()
@@ -407,4 +410,116 @@ fn query_files_take_x_anywhere_and_ignore_other_columns() {
     // Other columns are not checked at all, not even for being numbers.
     let q = parse_queries(Cursor::new("x,y_hat\n0,NaN\n"), "q").unwrap();
     assert_eq!(q, vec![0.0]);
+}
+
+// ---- the dialects of other tools ------------------------------------------------------------
+
+fn frame(text: &str, columns: &[&str], options: ReadOptions) -> Result<Frame, String> {
+    let select = Select::columns(columns.iter().map(|c| c.parse().unwrap()).collect());
+    parse_frame(Cursor::new(text), "f.csv", &select, &options).map_err(|e| e.to_string())
+}
+
+#[test]
+fn quoted_headers_and_fields_read_and_quoted_line_breaks_keep_line_numbers() {
+    let f = frame(
+        "\"\",\"x\",\"y\"\n\"1\",\"0.5\",2\n\"2\",1.5,\"3\"\n",
+        &["x", "y"],
+        ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(f.columns, vec![vec![0.5, 1.5], vec![2.0, 3.0]]);
+    assert_eq!(f.header, ["", "x", "y"]);
+    // A note spanning two lines: the row after it is still named by its own line.
+    let err = frame(
+        "x,note,y\n1,\"two\nlines\",2\n3,\"a, b\",oops\n",
+        &["x", "y"],
+        ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, "f.csv:4: \"oops\" is not a number (column \"y\")");
+    // A record spanning lines is named by its first.
+    let err = frame(
+        "x,note,y\n1,\"two\r\nlines\",bad\n",
+        &["x", "y"],
+        ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, "f.csv:2: \"bad\" is not a number (column \"y\")");
+}
+
+#[test]
+fn blank_lines_inside_are_named_and_trailing_ones_are_skipped() {
+    for (text, line) in [
+        ("x,y\n1,2\n\n3,4\n", 3),
+        ("x,y\n1,2\n   \n3,4\n", 3),
+        ("x,y\n1,2\r\n\r\n\r\n3,4\r\n", 3),
+        ("x,y\r1,2\r\r3,4\r", 3),
+        ("\nx,y\n1,2\n", 1),
+    ] {
+        assert_eq!(
+            frame(text, &["x", "y"], ReadOptions::default()).unwrap_err(),
+            format!(
+                "f.csv:{line}: blank line before more data (only trailing blank lines are allowed)"
+            ),
+            "{text:?}"
+        );
+    }
+    let f = frame("x,y\n1,2\n\n  \n\r\n", &["x", "y"], ReadOptions::default()).unwrap();
+    assert_eq!(f.rows(), 1);
+}
+
+#[test]
+fn delimiters_are_detected_or_given_and_decimal_commas_read() {
+    let euro = "zeit;wert;ort\n1;2,5;\"Köln, DE\"\n2;-0,75;Bonn\n";
+    let options = ReadOptions {
+        decimal_comma: true,
+        ..ReadOptions::default()
+    };
+    let f = frame(euro, &["zeit", "wert"], options).unwrap();
+    assert_eq!(
+        (f.delimiter, &f.columns),
+        (b';', &vec![vec![1.0, 2.0], vec![2.5, -0.75]])
+    );
+    let tabbed = frame("a\tb\n1\t2\n", &["2"], ReadOptions::default()).unwrap();
+    assert_eq!(tabbed.columns, vec![vec![2.0]]);
+    let piped = ReadOptions {
+        delimiter: Some(b'|'),
+        ..ReadOptions::default()
+    };
+    assert_eq!(
+        frame("a|b\n1|2\n", &["b"], piped).unwrap().columns,
+        vec![vec![2.0]]
+    );
+    // A decimal comma is not read without being asked for, and a `.` is not read with it.
+    assert_eq!(
+        frame(euro, &["wert"], ReadOptions::default()).unwrap_err(),
+        "f.csv:2: \"2,5\" is not a number (column \"wert\")"
+    );
+    assert_eq!(
+        frame("a;b\n1.5;2\n", &["a"], options).unwrap_err(),
+        "f.csv:2: \"1.5\" is not a number (column \"a\")"
+    );
+}
+
+#[test]
+fn dropped_rows_are_counted_with_the_first_line() {
+    let options = ReadOptions {
+        missing: Missing::Drop,
+        ..ReadOptions::default()
+    };
+    let f = frame("x,y,z\n1,2,\n,3,4\n5,NA,6\n7,8,9\n", &["x", "y"], options).unwrap();
+    // z is not chosen: its empty field on line 2 does not drop the row.
+    assert_eq!(f.columns, vec![vec![1.0, 7.0], vec![2.0, 8.0]]);
+    assert_eq!((f.dropped, f.first_dropped_line), (2, Some(3)));
+}
+
+#[test]
+fn coordinates_read_in_f64_keep_every_digit() {
+    let f = frame(
+        "t,v\n1700000137,1\n1700012345.25,2\n0.1,3\n",
+        &["t"],
+        ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(f.columns[0], [1_700_000_137.0, 1_700_012_345.25, 0.1]);
 }

@@ -156,18 +156,25 @@ fn input_column(read: &ReadArgs) -> Result<Option<ColumnRef>> {
 /// Reads `path`'s chosen columns, saying on stderr what a user should know about how: columns
 /// taken by position, rows dropped. A missing value without `--missing drop` gets the hint.
 fn read_frame(path: &Path, select: &Select, read: &ReadArgs) -> Result<nw_data::Frame> {
-    let frame = nw_data::read_frame(path, select, &read.options()).map_err(|e| match e {
+    let frame = nw_data::read_frame(path, select, &read.options()).map_err(|e| match &e {
         nw_data::DataError::Missing { .. } => {
             anyhow!("{e}; --missing drop leaves such rows out (and says how many)")
         }
-        other => other.into(),
+        nw_data::DataError::NoColumn { .. } => anyhow!("{e} (choose columns with --x and --y)"),
+        // `3,9` in a `;` file: a European spreadsheet's number.
+        nw_data::DataError::NotANumber { text, .. }
+            if !read.decimal_comma && looks_like_decimal_comma(text) =>
+        {
+            anyhow!("{e}; numbers with a decimal comma read with --decimal-comma")
+        }
+        _ => e.into(),
     })?;
     let name = nw_data::input_name(path);
     if frame.by_position {
         let names: Vec<String> = frame.names.iter().map(|n| format!("{n:?}")).collect();
         let wanted: Vec<String> = select.refs().iter().map(ToString::to_string).collect();
-        note!(
-            "{name} has no column {}: reading {} as {} (choose with --x and --y)",
+        say!(
+            "note: {name} has no column {}: reading {} as {} (choose with --x and --y)",
             wanted.join(" or "),
             names.join(" and "),
             wanted.join(" and ")
@@ -182,6 +189,11 @@ fn read_frame(path: &Path, select: &Select, read: &ReadArgs) -> Result<nw_data::
         );
     }
     Ok(frame)
+}
+
+/// Whether `text` reads as a number once its one comma is a decimal point (`-0,6`, `3,9`).
+fn looks_like_decimal_comma(text: &str) -> bool {
+    text.matches(',').count() == 1 && text.replace(',', ".").parse::<f64>().is_ok()
 }
 
 /// Reads a training set with a status line (a file of millions of rows takes seconds).
