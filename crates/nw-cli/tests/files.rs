@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{fails_with, json_and_stderr, nw, succeeds, write};
 use serde_json::Value;
@@ -48,7 +48,7 @@ fn predict(args: &[&str]) -> (Value, String) {
     json_and_stderr(nw().args(["predict", "--json"]).args(args))
 }
 
-fn path(p: &PathBuf) -> &str {
+fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
@@ -425,7 +425,7 @@ fn unix_seconds_predict_to_the_f64_reference_and_echo_the_query_text() {
         "--weights",
         path(&weights),
     ]));
-    let lines = |p: &PathBuf| -> Vec<String> {
+    let lines = |p: &Path| -> Vec<String> {
         std::fs::read_to_string(p)
             .unwrap()
             .lines()
