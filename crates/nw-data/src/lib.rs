@@ -38,16 +38,31 @@
 //! `f32(0.1 i)` (see [`arange`]).
 //!
 //! # Files
-//! Readers refuse anything doubtful (missing or extra columns, text that is not a number,
-//! NaN or infinite values, empty files, a missing header, blank lines in the middle, a line
-//! over [`MAX_LINE_BYTES`]) with an error naming the file, the line and the offending text;
-//! see [`csv`] for the format. The path `-` reads standard input, named `<stdin>` in errors.
+//! [`read_frame`] reads the files people have: columns chosen by name or 1-based number
+//! ([`ColumnRef`], [`Select`]), `,` `;` or tab between fields (detected from the header),
+//! quoted fields (R's `write.csv`), decimal commas, missing values (`NA`, empty, ...) refused
+//! or dropped and counted ([`ReadOptions`]), any line ending, standard input as `-`. Values
+//! are f64. Anything doubtful (text that is not a number, infinities, rows with the wrong
+//! number of fields, a missing header, blank lines in the middle, a line over
+//! [`MAX_LINE_BYTES`]) is an error naming the file, the line, the column and the text; see
+//! [`read`]. [`read_dataset`] and friends read the chapter's `x,y` files as f32.
+//!
 //! Writers refuse non-finite values and replace the destination atomically; [`write_atomic`]
 //! does the same replace for any bytes (other crates use it for figures). [`Outputs`] writes
 //! several files all or none, restoring the old ones on any failure; [`check_targets`]
 //! refuses two outputs that are one file, or an output that is an input, before any work;
 //! [`abandon`] undoes the writes in progress when the program is told to stop (see
 //! [`output`]).
+//!
+//! # Coordinates of any size
+//! The kernels compute in f32, whose spacing at 1.7e9 (a time stamp in Unix seconds) is 128.
+//! An [`Origin`] measures a column from the midpoint of its range, in f64, before it becomes
+//! f32, when that range lies far from zero: differences and weighted means, all kernel
+//! regression uses, are unchanged, and f32's relative precision then applies to the data's
+//! span. Bandwidths are distances and are not touched; weighted means of targets get their
+//! origin added back in f64. Data around zero (the chapter's) are not shifted and keep their
+//! bits. [`resolution`] says how finely the shifted inputs can still be told apart, so a
+//! caller can warn when a bandwidth asks for more (see [`origin`]).
 
 pub mod csv;
 pub mod dataset;

@@ -26,7 +26,7 @@ impl FromStr for ColumnRef {
     type Err = String;
 
     /// A number (`3`) is a position, anything else a name; a header name that looks like a
-    /// number still matches by name first (see [`Header::find`]).
+    /// number still matches a header name first when the file is read.
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if text.is_empty() {
