@@ -470,10 +470,11 @@ fn unix_seconds_predict_to_the_f64_reference_and_echo_the_query_text() {
 #[test]
 fn inputs_too_wide_for_f32_at_the_bandwidth_are_named_in_a_warning() {
     let dir = TempDir::new().unwrap();
-    // A span of 1e9 seconds measured from its midpoint: f32 steps of 32 s, against h = 10 s.
+    // A span of 1e9 seconds, odd ones: measured from its midpoint, f32 steps of 32 s round
+    // them by up to 16 s, against h = 10 s.
     let mut text = String::from("x,y\n");
     for i in 0..50 {
-        text += &format!("{},{}\n", 1_000_000_000i64 + i * 20_000_000, i % 7);
+        text += &format!("{},{}\n", 1_000_000_000i64 + i * 20_000_001, i % 7);
     }
     let train = write(&dir, "t.csv", &text);
     let (report, stderr) = predict(&[

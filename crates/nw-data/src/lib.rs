@@ -61,8 +61,8 @@
 //! regression uses, are unchanged, and f32's relative precision then applies to the data's
 //! span. Bandwidths are distances and are not touched; weighted means of targets get their
 //! origin added back in f64. Data around zero (the chapter's) are not shifted and keep their
-//! bits. [`resolution`] says how finely the shifted inputs can still be told apart, so a
-//! caller can warn when a bandwidth asks for more (see [`origin`]).
+//! bits. [`Origin::rounding`] says how far the shifted f32 inputs still are from the file's,
+//! so a caller can warn when a bandwidth asks for more (see [`origin`]).
 
 pub mod csv;
 pub mod dataset;
@@ -82,7 +82,7 @@ pub use csv::{
 pub use dataset::Dataset;
 pub use error::{Alias, DataError, Result};
 pub use grid::{arange, linspace};
-pub use origin::{Origin, resolution};
+pub use origin::Origin;
 pub use output::{Outputs, abandon, check_targets};
 pub use read::{
     ColumnRef, Frame, MAX_LINE_BYTES, MISSING_TOKENS, Missing, ReadOptions, Select, parse_columns,

@@ -69,16 +69,16 @@ impl Origin {
     pub fn back(self, value: f32) -> f64 {
         f64::from(value) + self.0
     }
-}
 
-/// The spacing of f32 numbers at the largest magnitude among `values`: no difference of two
-/// of them is known more finely than this.
-pub fn resolution(values: &[f32]) -> f32 {
-    let largest = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    if largest == 0.0 || !largest.is_finite() {
-        return 0.0;
+    /// The largest amount by which the f32 `shifted` (from [`Origin::to_f32`]) misses
+    /// `values`: how far the kernels' inputs are from the file's.
+    pub fn rounding(self, values: &[f64], shifted: &[f32]) -> f64 {
+        values
+            .iter()
+            .zip(shifted)
+            .map(|(&v, &s)| (v - self.back(s)).abs())
+            .fold(0.0, f64::max)
     }
-    f32::from_bits(largest.to_bits() + 1) - largest
 }
 
 #[cfg(test)]
@@ -104,9 +104,13 @@ mod tests {
         for (&s, &v) in shifted.iter().zip(&t) {
             assert_eq!(o.back(s), v);
         }
-        // Straight to f32 they would not be.
-        assert!(t.iter().any(|&v| f64::from(v as f32) != v));
-        assert_eq!(resolution(&shifted), 0.0625);
-        assert_eq!(resolution(&[1.0, -2.0]), 2.0f32.powi(-22));
+        assert_eq!(o.rounding(&t, &shifted), 0.0);
+        // Straight to f32 they would be up to 64 s off.
+        let straight: Vec<f32> = t.iter().map(|&v| v as f32).collect();
+        assert_eq!(Origin::ZERO.rounding(&t, &straight), 64.0);
+        // Odd seconds 6e8 from the origin round to f32's 64-second steps: 32 s at worst.
+        let wide = [1.0e12, 1.0e12 + 1.2e9 + 33.0];
+        let o = Origin::of(&wide);
+        assert_eq!(o.rounding(&wide, &o.to_f32(&wide)), 16.5);
     }
 }

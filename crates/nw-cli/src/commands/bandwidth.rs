@@ -63,7 +63,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         .as_ref()
         .map_or(json!([]), |f| report_warnings(&f.warnings));
     if let (Some(w), Some(list)) = (
-        super::resolution_warning(&[data.x()], h),
+        super::resolution_warning(data.rounding, h),
         warnings.as_array_mut(),
     ) {
         list.push(w);

@@ -109,6 +109,8 @@ struct Training {
     names: [String; 2],
     /// Rows left out for a missing value.
     dropped: usize,
+    /// How far the f32 inputs are from the file's, at most.
+    rounding: f64,
 }
 
 impl Training {
@@ -215,9 +217,11 @@ fn read_training(path: &Path, read: &ReadArgs) -> Result<Training> {
         columns.next().unwrap_or_default(),
     );
     let (origin_x, origin_y) = (Origin::of(&x), Origin::of(&y));
+    let shifted = origin_x.to_f32(&x);
     let mut names = frame.names.into_iter();
     Ok(Training {
-        x: origin_x.to_f32(&x),
+        rounding: origin_x.rounding(&x, &shifted),
+        x: shifted,
         y: origin_y.to_f32(&y),
         origin_x,
         origin_y,
@@ -238,6 +242,8 @@ struct Queries {
     shifted: Vec<f32>,
     /// Rows left out for a missing value.
     dropped: usize,
+    /// How far `shifted` is from `x`, at most.
+    rounding: f64,
 }
 
 /// Reads the input column of a query file (the column `--x` names, as in the training file).
@@ -248,28 +254,28 @@ fn read_queries(path: &Path, read: &ReadArgs, origin: Origin) -> Result<Queries>
     };
     let frame = read_frame(path, &select, read)?;
     let x = frame.columns.into_iter().next().unwrap_or_default();
+    let shifted = origin.to_f32(&x);
     Ok(Queries {
-        shifted: origin.to_f32(&x),
+        rounding: origin.rounding(&x, &shifted),
+        shifted,
         x,
         dropped: frame.dropped,
     })
 }
 
-/// A warning when f32 cannot tell inputs apart finely enough for `bandwidth`: the spacing of
-/// f32 at the largest input (measured from its origin) is more than a thousandth of it.
-fn resolution_warning(inputs: &[&[f32]], bandwidth: f32) -> Option<serde_json::Value> {
-    let spacing = inputs
-        .iter()
-        .map(|v| nw_data::resolution(v))
-        .fold(0.0f32, f32::max);
-    (spacing > bandwidth / 1000.0).then(|| {
+/// A warning when the f32 inputs the kernels see (measured from their origin) are further
+/// from the file's than a thousandth of `bandwidth`: then distances, and the weights made of
+/// them, are off by as much. `rounding` is the largest such miss among all inputs.
+fn resolution_warning(rounding: f64, bandwidth: f32) -> Option<serde_json::Value> {
+    (rounding > f64::from(bandwidth) / 1000.0).then(|| {
         warn(
             "resolution",
             &format!(
-                "the inputs span too wide a range for the bandwidth {bandwidth}: the f32 \
-                 numbers the kernels compute in are {spacing} apart there, more than a \
-                 thousandth of it, so distances and weights are rounded (a narrower range of \
-                 inputs per run, or a wider bandwidth, resolves them)"
+                "the inputs span too wide a range for the bandwidth {bandwidth}: in the f32 \
+                 numbers the kernels compute in (measured from the middle of their range) they \
+                 are rounded by up to {rounding}, more than a thousandth of it, so distances \
+                 and weights are off by as much (a narrower range of inputs per run, or a \
+                 wider bandwidth, resolves them)"
             ),
         )
     })

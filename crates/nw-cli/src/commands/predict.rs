@@ -140,7 +140,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
         warnings.push(super::warn("far_queries", &message));
     }
     if let Some(w) = scale {
-        warnings.extend(resolution_warning(&[train.x(), queries], 1.0 / w.abs()));
+        let rounding = train.rounding.max(query_file.rounding);
+        warnings.extend(resolution_warning(rounding, 1.0 / w.abs()));
     }
     params.insert("far_queries".into(), json!(out.far.len()));
     // Every report carries its warnings, an empty list when the answer is ordinary.
