@@ -29,6 +29,8 @@ struct Run {
     params: Vec<Vec<f32>>,
     /// What makes the result doubtful.
     warnings: Vec<nw_model::TrainWarning>,
+    /// The learned bandwidth, where it is one number.
+    bandwidth: Option<f32>,
     /// The text report's last lines and the JSON's final fields.
     summary: String,
     json: serde_json::Map<String, serde_json::Value>,
@@ -127,6 +129,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 grads: vec![epochs.iter().map(|e| e.grad).collect()],
                 params: vec![epochs.iter().map(|e| e.w).collect()],
                 warnings: report.warnings,
+                bandwidth: Some(report.pooling.bandwidth()),
                 summary: format!("initial w = {:.6}\n", init.value())
                     + &format!(
                         "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
@@ -197,6 +200,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     epochs.iter().map(|e| e.b).collect(),
                 ],
                 warnings: report.warnings,
+                bandwidth: (learn == Learn::LogBandwidth).then(|| a.exp()),
                 summary,
                 json,
             }
@@ -220,7 +224,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         cols.extend(run.params.iter().map(|p| Column::F32(p)));
         outputs.stage_table(path, &names, &cols)?;
     }
-    let warnings: Vec<serde_json::Value> = run
+    let mut warnings: Vec<serde_json::Value> = run
         .warnings
         .iter()
         .map(|w| {
@@ -233,6 +237,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
             warn(w.code(), &text)
         })
         .collect();
+    if let Some(h) = run.bandwidth {
+        warnings.extend(super::resolution_warning(data.rounding, h));
+    }
 
     if args.json {
         let epochs: Vec<_> = (0..n_epochs)
