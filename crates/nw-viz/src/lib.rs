@@ -26,6 +26,12 @@
 //! # Ok::<(), nw_viz::VizError>(())
 //! ```
 //!
+//! # Axes
+//! Tick labels stay short whatever the data: ticks that share four or more leading digits
+//! (Unix seconds over a week) are written relative to that shared part, which the axis
+//! description names once (`x − 1.7e9`); values of a million or more, or steps below `1e-5`,
+//! are written in scientific notation (`2.5e-7`, `3e12`); other axes keep plain decimals.
+//!
 //! # Fonts
 //! Text is laid out and rasterized by plotters' `ab_glyph` backend from DejaVu Sans, whose
 //! bytes come compiled in from the `dejavu` crate (Bitstream Vera / DejaVu font licence, free
