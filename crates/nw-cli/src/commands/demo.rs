@@ -151,11 +151,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     let nonparametric_title = "Nonparametric attention pooling (h = 1)";
     let parametric_title = format!("Parametric attention pooling (w = {:.3})", pooling.w());
+    // The figures draw f64 coordinates. The chapter's data fit its frame (x 0..5, y -1..5), so
+    // the regression plots keep the chapter's axes.
+    let wide = |v: &[f32]| -> Vec<f64> { v.iter().copied().map(f64::from).collect() };
+    let (test_x, test_y, train_x, train_y) = (wide(test.x()), wide(test.y()), wide(x), wide(y));
     let regression = |pred: &[f32], title: &str| {
         render(
-            &RegressionPlot::new(test.x(), pred)
-                .truth(test.y())
-                .points(x, y)
+            &RegressionPlot::new(&test_x, &wide(pred))
+                .truth(&test_y)
+                .points(&train_x, &train_y)
                 .title(title),
             args.format,
         )

@@ -45,10 +45,12 @@ fn draw(args: PlotArgs) -> Result<()> {
             let train = read_dataset(&train)?;
             let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
             let truth = match &truth {
-                Some(path) => Some(truth_at(path, &pred, &x)?),
+                Some(path) => Some(wide(&truth_at(path, &pred, &x)?)),
                 None => None,
             };
-            let mut plot = RegressionPlot::new(&x, &y_hat).points(train.x(), train.y());
+            let (x, y_hat) = (wide(&x), wide(&y_hat));
+            let (train_x, train_y) = (wide(train.x()), wide(train.y()));
+            let mut plot = RegressionPlot::new(&x, &y_hat).points(&train_x, &train_y);
             if let Some(truth) = &truth {
                 plot = plot.truth(truth);
             }
@@ -120,6 +122,11 @@ fn draw(args: PlotArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The values as f64, the figures' coordinates.
+fn wide(values: &[f32]) -> Vec<f64> {
+    values.iter().copied().map(f64::from).collect()
 }
 
 /// The two columns `read_columns` returned for two names.
