@@ -53,7 +53,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .title("Nonparametric attention pooling")
         .save(dir.join("regression.png"))?;
 
+    // Both inputs are sorted (the generator sorts the training inputs), so the chapter's labels.
     Heatmap::new(&weights, test.len(), train.len())
+        .labels("Sorted training inputs", "Sorted testing inputs")
         .title("Attention weights")
         .save(dir.join("heatmap.png"))?;
 

@@ -38,6 +38,10 @@ const TICK_CHAR_PX: u32 = 9;
 /// An attention heatmap of a `rows x cols` matrix (row-major), rows (queries) down and
 /// columns (keys) across, coloured with viridis and explained by a colour bar.
 ///
+/// The axes are described `Keys` and `Queries` unless [`labels`](Self::labels) says more: the
+/// chapter's `Sorted training inputs` and `Sorted testing inputs` are true only of sorted
+/// inputs, which the matrix alone cannot tell, so the caller who knows says so.
+///
 /// NaN and infinite cells are drawn in red (`#E41A1C`), a colour viridis never uses, and a
 /// `NaN` swatch appears under the colour bar; they are left out of the colour scale. When the
 /// matrix is larger than the plot in pixels it is downsampled by averaging blocks of cells
@@ -49,7 +53,10 @@ const TICK_CHAR_PX: u32 = 9;
 ///
 /// // Each row sums to one, as attention weights do.
 /// let w = [0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.0, 0.3, 0.7];
-/// let svg = Heatmap::new(&w, 3, 3).title("Attention weights").render_svg()?;
+/// let svg = Heatmap::new(&w, 3, 3)
+///     .labels("Sorted training inputs", "Sorted testing inputs")
+///     .title("Attention weights")
+///     .render_svg()?;
 /// assert!(svg.contains("Sorted training inputs") && svg.contains("Sorted testing inputs"));
 /// # Ok::<(), nw_viz::VizError>(())
 /// ```
@@ -72,8 +79,8 @@ impl<'a> Heatmap<'a> {
             values,
             rows,
             cols,
-            x_label: "Sorted training inputs",
-            y_label: "Sorted testing inputs",
+            x_label: "Keys",
+            y_label: "Queries",
             title: None,
             value_range: None,
             size: (600, 560),

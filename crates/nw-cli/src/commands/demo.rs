@@ -164,12 +164,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
             args.format,
         )
     };
+    // Both inputs are sorted (the generator and the reference set sort the training inputs,
+    // the test grid ascends), so the chapter's axis labels are true here.
     let heatmap = |weights: &Option<nw_tensor::Tensor>, title: &str| {
         let weights = weights
             .as_ref()
             .context("the pooling returned no weights")?;
         render(
-            &Heatmap::new(weights.data(), test.len(), train_set.len()).title(title),
+            &Heatmap::new(weights.data(), test.len(), train_set.len())
+                .labels("Sorted training inputs", "Sorted testing inputs")
+                .title(title),
             args.format,
         )
     };
