@@ -21,6 +21,8 @@ const SEED: &str = "0";
 const MCYCLE: &str = "crates/nw-model/tests/data/mcycle.csv";
 /// Bandwidths drawn for exercise 3: narrower and wider than the chapter's h = 1.
 const BANDWIDTHS: [&str; 2] = ["0.1", "3"];
+/// What `mcycle`'s columns `x` and `y` measure (MASS's `times` and `accel`).
+const MCYCLE_LABELS: [&str; 2] = ["time after impact (ms)", "head acceleration (g)"];
 
 /// Runs `cargo xtask plots`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -134,7 +136,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "--out".as_ref(),
         fit.as_os_str(),
     ])?;
-    nw.plot_fit(
+    nw.plot_mcycle_fit(
         &mcycle,
         &fit,
         "mcycle: nonparametric, CV bandwidth",
@@ -172,7 +174,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "--out".as_ref(),
         fit.as_os_str(),
     ])?;
-    nw.plot_fit(
+    nw.plot_mcycle_fit(
         &mcycle,
         &fit,
         "mcycle: adaptive pooling",
@@ -186,8 +188,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 struct Nw(PathBuf);
 
 impl Nw {
-    /// `nw plot regression` of the fit in `pred` over the points of `train`.
-    fn plot_fit(&self, train: &Path, pred: &Path, title: &str, out: &Path) -> Result<()> {
+    /// `nw plot regression` of the fit in `pred` over the points of `train` (`mcycle`, whose
+    /// axes are named after what its columns measure).
+    fn plot_mcycle_fit(&self, train: &Path, pred: &Path, title: &str, out: &Path) -> Result<()> {
         self.run_os(&[
             "plot".as_ref(),
             "regression".as_ref(),
@@ -195,6 +198,10 @@ impl Nw {
             train.as_os_str(),
             "--pred".as_ref(),
             pred.as_os_str(),
+            "--xlabel".as_ref(),
+            MCYCLE_LABELS[0].as_ref(),
+            "--ylabel".as_ref(),
+            MCYCLE_LABELS[1].as_ref(),
             "--title".as_ref(),
             title.as_ref(),
             "--out".as_ref(),

@@ -455,6 +455,11 @@ pub struct PlotArgs {
 #[derive(Debug, Subcommand)]
 pub enum Figure {
     /// Truth and prediction curves over the training points, as in the chapter.
+    ///
+    /// The axes are the chapter's (x from 0 to 5, y from -1 to 5) when every point fits in
+    /// them, so its data give its figures; otherwise both follow the data (training points,
+    /// predictions and truth) with a 5% margin. Tick labels of a narrow range far from zero
+    /// (Unix seconds) are written relative to an offset the axis label names (`x − 1.7e9`).
     Regression {
         /// Training points: CSV with header `x,y` (`-`: standard input).
         #[arg(long, value_name = "FILE")]
@@ -467,6 +472,12 @@ pub enum Figure {
         /// standard input).
         #[arg(long, value_name = "FILE")]
         truth: Option<PathBuf>,
+        /// Description of the x axis (default: the name of the training file's x column).
+        #[arg(long, value_name = "TEXT")]
+        xlabel: Option<String>,
+        /// Description of the y axis (default: the name of the training file's y column).
+        #[arg(long, value_name = "TEXT")]
+        ylabel: Option<String>,
         /// Title above the plot.
         #[arg(long)]
         title: Option<String>,
@@ -475,12 +486,20 @@ pub enum Figure {
         out: PathBuf,
     },
     /// Attention weights as a heatmap: queries down, keys across.
+    ///
+    /// An axis is called sorted only when its inputs are: the queries when the weights'
+    /// column `x` never decreases, the keys when `--train` is given and its x never decreases.
+    /// Otherwise the axes say the rows and columns are in file order.
     Heatmap {
         /// Weights: CSV with one column per key and a row per query; a column `x` (as
         /// `nw predict --weights` writes) is taken as the queries and not drawn (`-`: standard
         /// input).
         #[arg(long, value_name = "FILE")]
         weights: PathBuf,
+        /// The training file the weights came from (header `x,y`, a row per key column, in
+        /// the columns' order): tells whether the keys are sorted (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        train: Option<PathBuf>,
         /// Title above the plot.
         #[arg(long)]
         title: Option<String>,

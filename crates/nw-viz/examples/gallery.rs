@@ -45,13 +45,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let weights = attention(test.x(), train.x(), 1.0);
     let pred = pool(&weights, train.y());
 
-    RegressionPlot::new(test.x(), &pred)
-        .truth(test.y())
-        .points(train.x(), train.y())
+    // The figures draw f64 coordinates; the chapter's data are f32.
+    let wide = |v: &[f32]| -> Vec<f64> { v.iter().copied().map(f64::from).collect() };
+    RegressionPlot::new(&wide(test.x()), &wide(&pred))
+        .truth(&wide(test.y()))
+        .points(&wide(train.x()), &wide(train.y()))
         .title("Nonparametric attention pooling")
         .save(dir.join("regression.png"))?;
 
+    // Both inputs are sorted (the generator sorts the training inputs), so the chapter's labels.
     Heatmap::new(&weights, test.len(), train.len())
+        .labels("Sorted training inputs", "Sorted testing inputs")
         .title("Attention weights")
         .save(dir.join("heatmap.png"))?;
 

@@ -19,11 +19,11 @@ pub(crate) fn non_empty<T>(what: &str, values: &[T]) -> Result<()> {
 }
 
 /// `values` pairs up with `other`, value by value.
-pub(crate) fn same_len(
+pub(crate) fn same_len<T, U>(
     what: &str,
-    values: &[f32],
+    values: &[T],
     other: &str,
-    other_values: &[f32],
+    other_values: &[U],
 ) -> Result<()> {
     if values.len() != other_values.len() {
         return Err(VizError::LengthMismatch {

@@ -21,9 +21,10 @@ use crate::lines::TICK_MARK;
 use crate::output::{Figure, sealed::Draw};
 use crate::style::{self, INK, LABEL_SIZE, MISSING, TICK_SIZE, TITLE_SIZE};
 
-/// Width of the colour-bar area to the right of the matrix, in pixels.
+/// Width of the colour-bar area to the right of the matrix, in pixels (wider by what longer
+/// tick labels need beyond [`BAR_LABELS`]).
 const BAR_AREA: u32 = 110;
-/// Width of the tick-label strip right of the bar.
+/// Width of the tick-label strip right of the bar, and its margin.
 const BAR_LABELS: u32 = 62;
 /// Stripes in the colour bar: matplotlib's colour maps have 256 entries.
 pub(crate) const BAR_STEPS: usize = 256;
@@ -37,6 +38,10 @@ const TICK_CHAR_PX: u32 = 9;
 /// An attention heatmap of a `rows x cols` matrix (row-major), rows (queries) down and
 /// columns (keys) across, coloured with viridis and explained by a colour bar.
 ///
+/// The axes are described `Keys` and `Queries` unless [`labels`](Self::labels) says more: the
+/// chapter's `Sorted training inputs` and `Sorted testing inputs` are true only of sorted
+/// inputs, which the matrix alone cannot tell, so the caller who knows says so.
+///
 /// NaN and infinite cells are drawn in red (`#E41A1C`), a colour viridis never uses, and a
 /// `NaN` swatch appears under the colour bar; they are left out of the colour scale. When the
 /// matrix is larger than the plot in pixels it is downsampled by averaging blocks of cells
@@ -48,7 +53,10 @@ const TICK_CHAR_PX: u32 = 9;
 ///
 /// // Each row sums to one, as attention weights do.
 /// let w = [0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.0, 0.3, 0.7];
-/// let svg = Heatmap::new(&w, 3, 3).title("Attention weights").render_svg()?;
+/// let svg = Heatmap::new(&w, 3, 3)
+///     .labels("Sorted training inputs", "Sorted testing inputs")
+///     .title("Attention weights")
+///     .render_svg()?;
 /// assert!(svg.contains("Sorted training inputs") && svg.contains("Sorted testing inputs"));
 /// # Ok::<(), nw_viz::VizError>(())
 /// ```
@@ -71,8 +79,8 @@ impl<'a> Heatmap<'a> {
             values,
             rows,
             cols,
-            x_label: "Sorted training inputs",
-            y_label: "Sorted testing inputs",
+            x_label: "Keys",
+            y_label: "Queries",
             title: None,
             value_range: None,
             size: (600, 560),
@@ -167,14 +175,21 @@ impl Draw for Heatmap<'_> {
                 .titled(title, style::text(TITLE_SIZE))?,
             None => root.clone(),
         };
+        let (lo, hi) = self.scale_range();
+        let values = Scale::linear(lo, hi, false);
+        // The bar's tick labels get their usual strip, or more when they are long (`1.5e-9`).
+        let bar_labels =
+            (BAR_LABELS - MARGIN).max(2 * TICK_MARK + TICK_CHAR_PX * values.label_chars());
         let (width, _) = area.dim_in_pixel();
-        let (matrix_area, bar_area) = area.split_horizontally(width - BAR_AREA);
+        let bar_width = BAR_AREA - (BAR_LABELS - MARGIN) + bar_labels;
+        let (matrix_area, bar_area) = area.split_horizontally(width.saturating_sub(bar_width));
 
         // Cell i spans i - 0.5 .. i + 0.5, so integer ticks sit on cell centres, as in imshow.
         let (rows, cols) = (self.rows as f64, self.cols as f64);
         let x = Scale::linear(-0.5, cols - 0.5, true);
         let y = Scale::linear(rows - 0.5, -0.5, true);
-        let widest = y.tick_labels().iter().map(|l| l.len()).max().unwrap_or(1) as u32;
+        let widest = y.label_chars();
+        let (x_desc, y_desc) = (x.describe(self.x_label), y.describe(self.y_label));
         let mut chart = ChartBuilder::on(&matrix_area)
             .margin(MARGIN)
             .x_label_area_size(X_LABEL_AREA)
@@ -183,8 +198,8 @@ impl Draw for Heatmap<'_> {
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
+            .x_desc(x_desc)
+            .y_desc(y_desc)
             .axis_desc_style(style::text(LABEL_SIZE))
             .label_style(style::text(TICK_SIZE))
             .axis_style(INK)
@@ -193,7 +208,6 @@ impl Draw for Heatmap<'_> {
             .y_labels(20)
             .draw()?;
 
-        let (lo, hi) = self.scale_range();
         let color = |v: f64| {
             if v.is_finite() {
                 style::viridis((v - lo) / (hi - lo))
@@ -229,27 +243,32 @@ impl Draw for Heatmap<'_> {
         }))?;
 
         let missing = blocks.means.iter().any(|v| !v.is_finite());
-        draw_colour_bar(&bar_area, (lo, hi), missing)
+        draw_colour_bar(&bar_area, values, bar_labels, missing)
     }
 }
 
 impl Figure for Heatmap<'_> {}
 
-/// The colour bar: [`BAR_STEPS`] stripes from `lo` (bottom) to `hi` (top) with value ticks on
-/// the right, lined up with the matrix; and, if some cells are missing, a red `NaN` swatch.
+/// The colour bar: [`BAR_STEPS`] stripes along `values` (bottom to top) with value ticks in a
+/// `labels`-pixel strip on the right, lined up with the matrix. Under it, the offset the tick
+/// labels are relative to (`+1.7e9`, as matplotlib writes a colour bar's), if any, and a red
+/// `NaN` swatch if some cells are missing.
 fn draw_colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    (lo, hi): (f64, f64),
+    values: Scale,
+    labels: u32,
     missing: bool,
 ) -> Result<()> {
-    let values = Scale::linear(lo, hi, false);
+    let (lo, hi) = (values.lo(), values.hi());
+    // The bar has no description; its offset is written alone.
+    let offset = values.describe("");
     let mut bar = ChartBuilder::on(area)
         // The same top and bottom as the matrix's plot area, so the two line up.
         .margin_top(MARGIN)
         .margin_bottom(MARGIN + X_LABEL_AREA)
         .margin_left(MARGIN + 4)
         .margin_right(MARGIN)
-        .right_y_label_area_size(BAR_LABELS - MARGIN)
+        .right_y_label_area_size(labels)
         .build_cartesian_2d(Scale::linear(0.0, 1.0, false), values)?;
     bar.configure_mesh()
         .disable_mesh()
@@ -271,10 +290,23 @@ fn draw_colour_bar<DB: DrawingBackend>(
         INK.stroke_width(1),
     )))?;
 
+    let (_, height) = area.dim_in_pixel();
+    let left = (MARGIN + 4) as i32;
+    // Clear of the lowest tick label, which hangs half its height below the bar.
+    let under = (height - MARGIN - X_LABEL_AREA) as i32 + 12;
+    if !offset.is_empty() {
+        area.draw(&Text::new(
+            offset.as_str(),
+            (left, under),
+            style::text(TICK_SIZE),
+        ))?;
+    }
     if missing {
-        let (_, height) = area.dim_in_pixel();
-        let top = (height - MARGIN - X_LABEL_AREA + 18) as i32;
-        let left = (MARGIN + 4) as i32;
+        let top = if offset.is_empty() {
+            under + 6
+        } else {
+            under + 18
+        };
         area.draw(&Rectangle::new(
             [(left, top), (left + 16, top + 16)],
             MISSING.filled(),

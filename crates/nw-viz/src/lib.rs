@@ -10,9 +10,9 @@
 //! ```
 //! use nw_viz::{Figure, RegressionPlot};
 //!
-//! let x: Vec<f32> = (0..50).map(|i| i as f32 * 0.1).collect();
-//! let truth: Vec<f32> = x.iter().map(|&x| 2.0 * x.sin() + x.powf(0.8)).collect();
-//! let pred: Vec<f32> = truth.iter().map(|&y| 0.9 * y + 0.2).collect();
+//! let x: Vec<f64> = (0..50).map(|i| f64::from(i) * 0.1).collect();
+//! let truth: Vec<f64> = x.iter().map(|&x| 2.0 * x.sin() + x.powf(0.8)).collect();
+//! let pred: Vec<f64> = truth.iter().map(|&y| 0.9 * y + 0.2).collect();
 //! let svg = RegressionPlot::new(&x, &pred)
 //!     .truth(&truth)
 //!     .points(&[0.3, 1.7, 4.1], &[1.2, 3.4, 1.0])
@@ -21,10 +21,17 @@
 //! assert_eq!(svg.matches("<circle").count(), 3); // one per training point
 //!
 //! // Bad data is an error naming the argument and index, never a panic.
-//! let err = RegressionPlot::new(&[0.0, 1.0], &[0.5, f32::NAN]).render_svg().unwrap_err();
+//! let err = RegressionPlot::new(&[0.0, 1.0], &[0.5, f64::NAN]).render_svg().unwrap_err();
 //! assert_eq!(err.to_string(), "pred[1] is NaN: only finite values can be drawn");
 //! # Ok::<(), nw_viz::VizError>(())
 //! ```
+//!
+//! # Axes
+//! Tick labels stay short whatever the data: ticks that share four or more leading digits
+//! (Unix seconds over a week) are written relative to that shared part, which the axis
+//! description names once (`x − 1.7e9`); values of a million or more, or steps below `1e-5`,
+//! are written in scientific notation (`2.5e-7`, `3e12`); other axes keep plain decimals.
+//! Coordinates of the regression plot are f64, so a time stamp keeps its seconds.
 //!
 //! # Fonts
 //! Text is laid out and rasterized by plotters' `ab_glyph` backend from DejaVu Sans, whose

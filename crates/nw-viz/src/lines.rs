@@ -100,13 +100,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
 ) -> Result<()> {
     root.fill(&WHITE)?;
-    let y_label_chars = chart
-        .y
-        .tick_labels()
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(1) as u32;
+    let y_label_chars = chart.y.label_chars();
     let mut builder = ChartBuilder::on(root);
     builder
         .margin(12)
@@ -119,8 +113,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
     let mut plot = builder.build_cartesian_2d(chart.x.clone(), chart.y.clone())?;
     plot.configure_mesh()
-        .x_desc(chart.x_label)
-        .y_desc(chart.y_label)
+        // Tick labels relative to an offset name it here, once per axis.
+        .x_desc(chart.x.describe(chart.x_label))
+        .y_desc(chart.y.describe(chart.y_label))
         .axis_desc_style(style::text(LABEL_SIZE))
         .label_style(style::text(TICK_SIZE))
         .axis_style(INK)

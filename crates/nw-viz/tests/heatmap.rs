@@ -54,7 +54,9 @@ fn the_chapters_50_by_50_draws_every_cell_with_bar_and_labels() {
     let ys: BTreeSet<i64> = cells(&svg).iter().map(|r| num(r, "y") as i64).collect();
     assert_eq!((xs.len(), ys.len()), (50, 50));
 
-    assert!(has_text(&svg, "Sorted training inputs") && has_text(&svg, "Sorted testing inputs"));
+    // Nothing says the inputs are sorted: neutral descriptions, not the chapter's.
+    assert!(has_text(&svg, "Keys") && has_text(&svg, "Queries"));
+    assert!(!svg.contains("Sorted"));
     // Queries down from 0 at the top, keys across from 0 at the left, as in imshow.
     assert_eq!(x_ticks(&svg), ["0", "10", "20", "30", "40"]);
     let row_ticks: Vec<(f64, String)> = text_elements(&svg)
@@ -148,15 +150,19 @@ fn nan_and_infinite_cells_are_drawn_red_and_shown_under_the_bar() {
 #[test]
 fn labels_title_and_range_can_be_set() {
     let svg = Heatmap::new(&weights(5, 8), 5, 8)
-        .labels("keys", "queries")
+        .labels("Sorted training inputs", "Sorted testing inputs")
         .title("Attention weights")
         .value_range(0.0, 1.0)
         .render_svg()
         .unwrap();
-    for text in ["keys", "queries", "Attention weights"] {
+    for text in [
+        "Sorted training inputs",
+        "Sorted testing inputs",
+        "Attention weights",
+    ] {
         assert!(has_text(&svg, text), "no text {text:?}");
     }
-    assert!(!has_text(&svg, "Sorted training inputs"));
+    assert!(!has_text(&svg, "Keys") && !has_text(&svg, "Queries"));
     let bar_labels: Vec<String> = text_elements(&svg)
         .into_iter()
         .filter(|(e, _)| num(e, "x") > BAR_START)
@@ -165,6 +171,49 @@ fn labels_title_and_range_can_be_set() {
     assert_eq!(bar_labels.first().map(String::as_str), Some("0.0"));
     assert_eq!(bar_labels.last().map(String::as_str), Some("1.0"));
     assert_eq!(cells(&svg).len(), 40);
+}
+
+/// The colour bar's texts, top to bottom (labels right of the bar, and what is under it).
+fn bar_texts(svg: &str) -> Vec<String> {
+    text_elements(svg)
+        .into_iter()
+        .filter(|(e, _)| num(e, "x") > BAR_START - 30.0)
+        .map(|(_, t)| t.to_string())
+        .collect()
+}
+
+#[test]
+fn colour_bar_labels_stay_short_for_tiny_and_offset_values() {
+    // Weights of a few 1e-9: scientific labels, steps of 5e-10, and a strip wide enough.
+    let tiny: Vec<f32> = (0..9).map(|i| 1e-9 + 5e-10 * i as f32).collect();
+    let svg = Heatmap::new(&tiny, 3, 3).render_svg().unwrap();
+    // (The largest, 5e-9 in f32, is a hair below 5e-9 in f64: the last tick is 4.5e-9.)
+    let texts = bar_texts(&svg);
+    assert_eq!(
+        texts,
+        [
+            "1e-9", "1.5e-9", "2e-9", "2.5e-9", "3e-9", "3.5e-9", "4e-9", "4.5e-9"
+        ]
+    );
+    // The wider strip takes its room from the matrix, not from the picture's edge.
+    let right_edge = text_elements(&svg)
+        .into_iter()
+        .filter(|(_, t)| *t == "2.5e-9")
+        .map(|(e, _)| num(e, "x"))
+        .fold(0.0, f64::max);
+    assert!(right_edge + 6.0 * 9.0 <= SIZE.0, "{right_edge}");
+
+    // Values 1.7e9 to 1.7e9 + 6e5: ticks every 1e5 written minus 1.7e9, the offset under the
+    // bar as "+1.7e9".
+    let big: Vec<f32> = (0..7).map(|i| 1.7e9 + 1e5 * i as f32).collect();
+    let svg = Heatmap::new(&big, 7, 1).render_svg().unwrap();
+    let texts = bar_texts(&svg);
+    for label in ["0", "100000", "300000", "600000", "+1.7e9"] {
+        assert!(texts.contains(&label.to_string()), "{label}: {texts:?}");
+    }
+    for text in texts {
+        assert!(text.chars().count() <= 12, "{text:?} is too long to read");
+    }
 }
 
 #[test]

@@ -16,10 +16,13 @@ const ORANGE: &str = "#FF7F0E";
 fn the_chapter_figure_has_both_curves_the_points_and_the_legend() {
     let train = Synthetic::new(50, 0).train().unwrap();
     let test = test_set();
-    let pred: Vec<f32> = test.y().iter().map(|y| 0.8 * y + 0.3).collect();
-    let svg = RegressionPlot::new(test.x(), &pred)
-        .truth(test.y())
-        .points(train.x(), train.y())
+    let wide = |v: &[f32]| -> Vec<f64> { v.iter().copied().map(f64::from).collect() };
+    let (x, truth) = (wide(test.x()), wide(test.y()));
+    let (px, py) = (wide(train.x()), wide(train.y()));
+    let pred: Vec<f64> = truth.iter().map(|y| 0.8 * y + 0.3).collect();
+    let svg = RegressionPlot::new(&x, &pred)
+        .truth(&truth)
+        .points(&px, &py)
         .title("Nadaraya-Watson")
         .render_svg()
         .unwrap();
@@ -60,6 +63,54 @@ fn the_chapter_data_keeps_the_chapter_ranges() {
         .unwrap();
     assert_eq!(x_ticks(&svg), ["0", "1", "2", "3", "4", "5"]);
     assert_eq!(y_ticks(&svg, 100.0), ["-1", "0", "1", "2", "3", "4", "5"]);
+}
+
+#[test]
+fn data_inside_the_chapters_y_range_still_gets_its_own_when_x_leaves_it() {
+    // x from 10 to 20, y from 0.2 to 0.6: y fits in -1..5 but is drawn over its own range
+    // (0.18..0.62 with margins; an eighth of that rounds up to ticks every 0.1), not squashed
+    // into a tenth of the height.
+    let x = [10.0, 15.0, 20.0];
+    let svg = RegressionPlot::new(&x, &[0.2, 0.4, 0.6])
+        .render_svg()
+        .unwrap();
+    assert_eq!(y_ticks(&svg, 100.0), ["0.2", "0.3", "0.4", "0.5", "0.6"]);
+}
+
+#[test]
+fn unix_seconds_are_labelled_relative_to_an_offset() {
+    // Hourly readings for a week from 1.7e9 s: x spans 604800 s far from zero.
+    let x: Vec<f64> = (0..=168).map(|h| 1.7e9 + 3600.0 * f64::from(h)).collect();
+    let pred: Vec<f64> = x.iter().map(|t| ((t - 1.7e9) / 86400.0).sin()).collect();
+    let svg = RegressionPlot::new(&x, &pred)
+        .points(&x[..3], &pred[..3])
+        .render_svg()
+        .unwrap();
+    // 1.7e9 - 30240 .. 1.7e9 + 635040 with margins: steps of 1e5, written minus 1.7e9.
+    assert_eq!(
+        x_ticks(&svg),
+        [
+            "0", "100000", "200000", "300000", "400000", "500000", "600000"
+        ]
+    );
+    assert!(
+        has_text(&svg, "x \u{2212} 1.7e9"),
+        "{:?}",
+        common::texts(&svg)
+    );
+    for text in common::texts(&svg) {
+        assert!(text.chars().count() <= 12, "{text:?} is too long to read");
+    }
+}
+
+#[test]
+fn labels_replace_the_axis_descriptions() {
+    let svg = RegressionPlot::new(&[0.0, 1.0], &[1.0, 2.0])
+        .labels("time (ms)", "acceleration (g)")
+        .render_svg()
+        .unwrap();
+    assert!(has_text(&svg, "time (ms)") && has_text(&svg, "acceleration (g)"));
+    assert!(!has_text(&svg, "x") && !has_text(&svg, "y"));
 }
 
 #[test]
@@ -111,11 +162,11 @@ fn bad_input_is_an_error_naming_the_argument_and_index() {
             "truth has 1 values but x has 3",
         ),
         (
-            RegressionPlot::new(&[0.0, f32::INFINITY, 2.0], &[1.0, 2.0, 3.0]),
+            RegressionPlot::new(&[0.0, f64::INFINITY, 2.0], &[1.0, 2.0, 3.0]),
             "x[1] is inf: only finite values can be drawn",
         ),
         (
-            RegressionPlot::new(&x, &[1.0, 2.0, 3.0]).truth(&[0.0, 0.0, f32::NAN]),
+            RegressionPlot::new(&x, &[1.0, 2.0, 3.0]).truth(&[0.0, 0.0, f64::NAN]),
             "truth[2] is NaN: only finite values can be drawn",
         ),
         (
@@ -123,7 +174,7 @@ fn bad_input_is_an_error_naming_the_argument_and_index() {
             "points y has 1 values but points x has 2",
         ),
         (
-            RegressionPlot::new(&x, &[1.0, 2.0, 3.0]).points(&[1.0], &[f32::NEG_INFINITY]),
+            RegressionPlot::new(&x, &[1.0, 2.0, 3.0]).points(&[1.0], &[f64::NEG_INFINITY]),
             "points y[0] is -inf: only finite values can be drawn",
         ),
         (
@@ -142,7 +193,7 @@ fn bad_input_is_an_error_naming_the_argument_and_index() {
         assert_eq!(plot.render_png().unwrap_err().to_string(), message);
     }
     assert!(matches!(
-        RegressionPlot::new(&x, &[0.0, f32::NAN, 0.0]).render_svg(),
+        RegressionPlot::new(&x, &[0.0, f64::NAN, 0.0]).render_svg(),
         Err(VizError::NonFinite { index: 1, .. })
     ));
 }

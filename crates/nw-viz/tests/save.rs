@@ -99,7 +99,7 @@ fn an_unknown_extension_is_refused_before_drawing() {
 fn bad_data_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fig.png");
-    let err = RegressionPlot::new(&[0.0, 1.0], &[f32::NAN, 0.0])
+    let err = RegressionPlot::new(&[0.0, 1.0], &[f64::NAN, 0.0])
         .save(&path)
         .unwrap_err();
     assert!(matches!(err, VizError::NonFinite { index: 0, .. }));

@@ -151,21 +151,29 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     let nonparametric_title = "Nonparametric attention pooling (h = 1)";
     let parametric_title = format!("Parametric attention pooling (w = {:.3})", pooling.w());
+    // The figures draw f64 coordinates. The chapter's data fit its frame (x 0..5, y -1..5), so
+    // the regression plots keep the chapter's axes.
+    let wide = |v: &[f32]| -> Vec<f64> { v.iter().copied().map(f64::from).collect() };
+    let (test_x, test_y, train_x, train_y) = (wide(test.x()), wide(test.y()), wide(x), wide(y));
     let regression = |pred: &[f32], title: &str| {
         render(
-            &RegressionPlot::new(test.x(), pred)
-                .truth(test.y())
-                .points(x, y)
+            &RegressionPlot::new(&test_x, &wide(pred))
+                .truth(&test_y)
+                .points(&train_x, &train_y)
                 .title(title),
             args.format,
         )
     };
+    // Both inputs are sorted (the generator and the reference set sort the training inputs,
+    // the test grid ascends), so the chapter's axis labels are true here.
     let heatmap = |weights: &Option<nw_tensor::Tensor>, title: &str| {
         let weights = weights
             .as_ref()
             .context("the pooling returned no weights")?;
         render(
-            &Heatmap::new(weights.data(), test.len(), train_set.len()).title(title),
+            &Heatmap::new(weights.data(), test.len(), train_set.len())
+                .labels("Sorted training inputs", "Sorted testing inputs")
+                .title(title),
             args.format,
         )
     };

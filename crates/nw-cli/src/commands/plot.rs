@@ -25,6 +25,8 @@ fn draw(args: PlotArgs) -> Result<()> {
             train,
             pred,
             truth,
+            xlabel,
+            ylabel,
             title,
             out,
         } => {
@@ -43,12 +45,24 @@ fn draw(args: PlotArgs) -> Result<()> {
                 ("--truth", truth.as_deref()),
             ])?;
             let train = read_dataset(&train)?;
+            // The axes are named after the training file's columns: `read_dataset` reads the
+            // columns `x` and `y`. Where the reader returns the names of the columns it read,
+            // they go here; the flags override them.
+            let columns = ["x", "y"];
+            let labels = (
+                xlabel.as_deref().unwrap_or(columns[0]),
+                ylabel.as_deref().unwrap_or(columns[1]),
+            );
             let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
             let truth = match &truth {
-                Some(path) => Some(truth_at(path, &pred, &x)?),
+                Some(path) => Some(wide(&truth_at(path, &pred, &x)?)),
                 None => None,
             };
-            let mut plot = RegressionPlot::new(&x, &y_hat).points(train.x(), train.y());
+            let (x, y_hat) = (wide(&x), wide(&y_hat));
+            let (train_x, train_y) = (wide(train.x()), wide(train.y()));
+            let mut plot = RegressionPlot::new(&x, &y_hat)
+                .points(&train_x, &train_y)
+                .labels(labels.0, labels.1);
             if let Some(truth) = &truth {
                 plot = plot.truth(truth);
             }
@@ -60,13 +74,28 @@ fn draw(args: PlotArgs) -> Result<()> {
         }
         Figure::Heatmap {
             weights,
+            train,
             title,
             out,
         } => {
-            check_paths(&[("--out", Some(&out))], &[("--weights", Some(&weights))])?;
+            let inputs = [
+                ("--weights", Some(weights.as_path())),
+                ("--train", train.as_deref()),
+            ];
+            check_paths(&[("--out", Some(&out))], &inputs)?;
             check_figure_path(&out)?;
+            check_stdin_inputs(&inputs)?;
+            let train = train
+                .as_deref()
+                .map(|path| read_dataset(path).map(|set| (path, set)))
+                .transpose()?;
             let table = read_table(&weights)?;
             // `nw predict --weights` writes the query in a first column `x`: not a weight.
+            let queries = table
+                .names
+                .iter()
+                .position(|name| name == "x")
+                .map(|i| &table.columns[i]);
             let keys: Vec<&Vec<f32>> = table
                 .names
                 .iter()
@@ -80,11 +109,40 @@ fn draw(args: PlotArgs) -> Result<()> {
                     input_name(&weights)
                 );
             }
+            // Key j is row j of the training file, so its x says whether the keys are sorted.
+            let keys_sorted = match &train {
+                Some((path, set)) => {
+                    if set.len() != keys.len() {
+                        bail!(
+                            "{} has {} rows but {} has {} key columns: --train must be the \
+                             training file the weights came from, a row per key",
+                            input_name(path),
+                            set.len(),
+                            input_name(&weights),
+                            keys.len()
+                        );
+                    }
+                    non_decreasing(set.x())
+                }
+                None => false,
+            };
+            let queries_sorted = queries.is_some_and(|q| non_decreasing(q));
+            // The chapter's labels only for what is known to be sorted.
+            let x_label = if keys_sorted {
+                "Sorted training inputs"
+            } else {
+                "Keys (file order)"
+            };
+            let y_label = if queries_sorted {
+                "Sorted testing inputs"
+            } else {
+                "Queries (file order)"
+            };
             let rows = keys[0].len();
             let matrix: Vec<f32> = (0..rows)
                 .flat_map(|i| keys.iter().map(move |column| column[i]))
                 .collect();
-            let mut plot = Heatmap::new(&matrix, rows, keys.len());
+            let mut plot = Heatmap::new(&matrix, rows, keys.len()).labels(x_label, y_label);
             if let Some(title) = &title {
                 plot = plot.title(title);
             }
@@ -120,6 +178,16 @@ fn draw(args: PlotArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The values as f64, the figures' coordinates.
+fn wide(values: &[f32]) -> Vec<f64> {
+    values.iter().copied().map(f64::from).collect()
+}
+
+/// True if no value is below the one before it.
+fn non_decreasing(values: &[f32]) -> bool {
+    values.windows(2).all(|w| w[0] <= w[1])
 }
 
 /// The two columns `read_columns` returned for two names.
