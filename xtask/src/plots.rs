@@ -21,6 +21,10 @@ const SEED: &str = "0";
 const MCYCLE: &str = "crates/nw-model/tests/data/mcycle.csv";
 /// Bandwidths drawn for exercise 3: narrower and wider than the chapter's h = 1.
 const BANDWIDTHS: [&str; 2] = ["0.1", "3"];
+/// A year of hourly weather at Newark airport, indexed by Unix seconds (README's tour).
+const WEATHER: &str = "data/weather_ewr.csv";
+/// Its first two weeks (the header and 336 hours): a year's points would hide the curve.
+const WEATHER_LINES: usize = 337;
 /// What `mcycle`'s columns `x` and `y` measure (MASS's `times` and `accel`).
 const MCYCLE_LABELS: [&str; 2] = ["time after impact (ms)", "head acceleration (g)"];
 
@@ -180,6 +184,47 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "mcycle: adaptive pooling",
         &img.join("mcycle_adaptive.png"),
     )?;
+    // Your own data: a time series in Unix seconds, columns chosen by name (README).
+    let text =
+        fs::read_to_string(root.join(WEATHER)).with_context(|| format!("cannot read {WEATHER}"))?;
+    let two_weeks = scratch.join("weather_two_weeks.csv");
+    let head: Vec<&str> = text.lines().take(WEATHER_LINES).collect();
+    fs::write(&two_weeks, head.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", two_weeks.display()))?;
+    let fit = scratch.join("weather_fit.csv");
+    nw.run_os(&[
+        "predict".as_ref(),
+        "--x".as_ref(),
+        "time_unix".as_ref(),
+        "--y".as_ref(),
+        "temp".as_ref(),
+        "--bandwidth".as_ref(),
+        "10800".as_ref(),
+        "--train".as_ref(),
+        two_weeks.as_os_str(),
+        "--query".as_ref(),
+        two_weeks.as_os_str(),
+        "--out".as_ref(),
+        fit.as_os_str(),
+    ])?;
+    nw.run_os(&[
+        "plot".as_ref(),
+        "regression".as_ref(),
+        "--x".as_ref(),
+        "time_unix".as_ref(),
+        "--y".as_ref(),
+        "temp".as_ref(),
+        "--train".as_ref(),
+        two_weeks.as_os_str(),
+        "--pred".as_ref(),
+        fit.as_os_str(),
+        "--ylabel".as_ref(),
+        "temperature (°F)".as_ref(),
+        "--title".as_ref(),
+        "Newark airport, January 2013: h = 3 hours".as_ref(),
+        "--out".as_ref(),
+        img.join("weather_ewr.png").as_os_str(),
+    ])?;
     println!("figures written to {}", img.display());
     Ok(())
 }

@@ -461,15 +461,19 @@ pub enum Figure {
     /// predictions and truth) with a 5% margin. Tick labels of a narrow range far from zero
     /// (Unix seconds) are written relative to an offset the axis label names (`x − 1.7e9`).
     Regression {
-        /// Training points: CSV with header `x,y` (`-`: standard input).
+        /// Training points: CSV with columns `x` and `y` (or see --x, --y; `-`: standard
+        /// input).
         #[arg(long, value_name = "FILE")]
         train: PathBuf,
+        /// Columns and dialect of the training file (and of --truth).
+        #[command(flatten)]
+        read: ReadArgs,
         /// Predictions: CSV with columns `x` and `y_hat` (as `nw predict --out` writes; `-`:
         /// standard input).
         #[arg(long, value_name = "FILE")]
         pred: PathBuf,
-        /// The true curve: CSV with header `x,y` (as `nw generate --test-out` writes; `-`:
-        /// standard input).
+        /// The true curve: CSV with the training file's columns (as `nw generate --test-out`
+        /// writes; `-`: standard input).
         #[arg(long, value_name = "FILE")]
         truth: Option<PathBuf>,
         /// Description of the x axis (default: the name of the training file's x column).

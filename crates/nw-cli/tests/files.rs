@@ -509,3 +509,53 @@ fn inputs_too_wide_for_f32_at_the_bandwidth_are_named_in_a_warning() {
     ]);
     assert_eq!(report["warnings"], serde_json::json!([]));
 }
+
+#[test]
+fn plot_regression_reads_the_chosen_columns_and_names_its_axes_after_them() {
+    let dir = TempDir::new().unwrap();
+    let train = write(
+        &dir,
+        "t.csv",
+        "note,temp,time_unix\na,3.5,1700000000\nb,NA,1700003600\nc,4.5,1700007200\n",
+    );
+    let pred = write(
+        &dir,
+        "p.csv",
+        "x,y_hat\n1700000000,3.6\n1700003600,4\n1700007200,4.4\n",
+    );
+    let svg = dir.path().join("f.svg");
+    let cmd = |extra: &[&str]| {
+        let mut c = nw();
+        c.args([
+            "plot",
+            "regression",
+            "--train",
+            path(&train),
+            "--pred",
+            path(&pred),
+        ])
+        .args(["--x", "time_unix", "--y", "temp", "--out", path(&svg)])
+        .args(extra);
+        c
+    };
+    let err = fails(&mut cmd(&[]));
+    assert!(
+        err.contains("t.csv:3: missing value \"NA\" in column \"temp\""),
+        "{err}"
+    );
+    let (_, stderr) = succeeds(&mut cmd(&["--missing", "drop"]));
+    assert!(stderr.contains("left out 1 of 3 rows"), "{stderr}");
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let labels: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>')?.1.split_once("</text>"))
+        .map(|(label, _)| label.trim())
+        .collect();
+    assert!(
+        labels.contains(&"time_unix − 1.7e9") && labels.contains(&"temp"),
+        "{labels:?}"
+    );
+    // The offset is said once, in the axis name; no tick spells out a ten-digit time stamp.
+    assert!(labels.iter().all(|l| l.len() <= 12), "{labels:?}");
+}

@@ -198,9 +198,9 @@ fn looks_like_decimal_comma(text: &str) -> bool {
     text.matches(',').count() == 1 && text.replace(',', ".").parse::<f64>().is_ok()
 }
 
-/// Reads a training set with a status line (a file of millions of rows takes seconds).
-fn read_training(path: &Path, read: &ReadArgs) -> Result<Training> {
-    let progress = crate::progress::Progress::new("reading the training set", None);
+/// The input and target columns `--x` and `--y` choose, in f64 as in the file, with their
+/// names and the number of rows dropped.
+fn read_xy(path: &Path, read: &ReadArgs) -> Result<([Vec<f64>; 2], [String; 2], usize)> {
     let x = input_column(read)?;
     let select = match (x, &read.y) {
         (None, None) => Select::defaults(&["x", "y"]),
@@ -210,26 +210,36 @@ fn read_training(path: &Path, read: &ReadArgs) -> Result<Training> {
         ]),
     };
     let frame = read_frame(path, &select, read)?;
-    progress.finish();
     let mut columns = frame.columns.into_iter();
-    let (x, y) = (
-        columns.next().unwrap_or_default(),
-        columns.next().unwrap_or_default(),
-    );
+    let mut names = frame.names.into_iter();
+    Ok((
+        [
+            columns.next().unwrap_or_default(),
+            columns.next().unwrap_or_default(),
+        ],
+        [
+            names.next().unwrap_or_default(),
+            names.next().unwrap_or_default(),
+        ],
+        frame.dropped,
+    ))
+}
+
+/// Reads a training set with a status line (a file of millions of rows takes seconds).
+fn read_training(path: &Path, read: &ReadArgs) -> Result<Training> {
+    let progress = crate::progress::Progress::new("reading the training set", None);
+    let ([x, y], names, dropped) = read_xy(path, read)?;
+    progress.finish();
     let (origin_x, origin_y) = (Origin::of(&x), Origin::of(&y));
     let shifted = origin_x.to_f32(&x);
-    let mut names = frame.names.into_iter();
     Ok(Training {
         rounding: origin_x.rounding(&x, &shifted),
         x: shifted,
         y: origin_y.to_f32(&y),
         origin_x,
         origin_y,
-        names: [
-            names.next().unwrap_or_default(),
-            names.next().unwrap_or_default(),
-        ],
-        dropped: frame.dropped,
+        names,
+        dropped,
     })
 }
 

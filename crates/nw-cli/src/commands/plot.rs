@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use nw_data::{input_name, read_columns, read_dataset, read_table};
+use nw_data::{ColumnRef, ReadOptions, Select, input_name, read_dataset, read_frame, read_table};
 use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot};
 
 use super::{check_figure_path, check_paths, check_stdin_inputs};
-use crate::cli::{Figure, PlotArgs};
+use crate::cli::{Figure, PlotArgs, ReadArgs};
 
 /// Reads the files, checks that they fit together, and saves the figure.
 pub fn run(args: PlotArgs) -> Result<()> {
@@ -23,6 +23,7 @@ fn draw(args: PlotArgs) -> Result<()> {
     match args.figure {
         Figure::Regression {
             train,
+            read,
             pred,
             truth,
             xlabel,
@@ -44,22 +45,23 @@ fn draw(args: PlotArgs) -> Result<()> {
                 ("--pred", Some(&pred)),
                 ("--truth", truth.as_deref()),
             ])?;
-            let train = read_dataset(&train)?;
-            // The axes are named after the training file's columns: `read_dataset` reads the
-            // columns `x` and `y`. Where the reader returns the names of the columns it read,
-            // they go here; the flags override them.
-            let columns = ["x", "y"];
+            // In f64, as in the files: figures have no f32 kernels to feed.
+            let ([train_x, train_y], columns, _) = super::read_xy(&train, &read)?;
+            // The axes are named after the training file's chosen columns, unless the flags
+            // say otherwise.
             let labels = (
-                xlabel.as_deref().unwrap_or(columns[0]),
-                ylabel.as_deref().unwrap_or(columns[1]),
+                xlabel.as_deref().unwrap_or(&columns[0]),
+                ylabel.as_deref().unwrap_or(&columns[1]),
             );
-            let [x, y_hat] = two(read_columns(&pred, &["x", "y_hat"])?);
+            let [x, y_hat] = two(read_frame(
+                &pred,
+                &Select::columns(vec![ColumnRef::name("x"), ColumnRef::name("y_hat")]),
+                &ReadOptions::default(),
+            )?);
             let truth = match &truth {
-                Some(path) => Some(wide(&truth_at(path, &pred, &x)?)),
+                Some(path) => Some(truth_at(path, &read, &pred, &x)?),
                 None => None,
             };
-            let (x, y_hat) = (wide(&x), wide(&y_hat));
-            let (train_x, train_y) = (wide(train.x()), wide(train.y()));
             let mut plot = RegressionPlot::new(&x, &y_hat)
                 .points(&train_x, &train_y)
                 .labels(labels.0, labels.1);
@@ -156,10 +158,15 @@ fn draw(args: PlotArgs) -> Result<()> {
         Figure::Loss { epochs, title, out } => {
             check_paths(&[("--out", Some(&out))], &[("--epochs", Some(&epochs))])?;
             check_figure_path(&out)?;
-            let [epoch, loss] = two(read_columns(&epochs, &["epoch", "loss"])?);
+            // Losses in f64, as `nw train` writes them: a summed loss outgrows f32.
+            let [epoch, loss] = two(read_frame(
+                &epochs,
+                &Select::columns(vec![ColumnRef::name("epoch"), ColumnRef::name("loss")]),
+                &ReadOptions::default(),
+            )?);
             // The curve draws loss i at epoch i + 1: the file must say the same.
             for (i, &e) in epoch.iter().enumerate() {
-                if e != (i + 1) as f32 {
+                if e != (i + 1) as f64 {
                     bail!(
                         "{}:{}: epoch {e}, expected {}: epochs must count 1, 2, 3, ... in order",
                         input_name(&epochs),
@@ -168,7 +175,6 @@ fn draw(args: PlotArgs) -> Result<()> {
                     );
                 }
             }
-            let loss: Vec<f64> = loss.iter().map(|&l| f64::from(l)).collect();
             let mut plot = LossCurve::new(&loss);
             if let Some(title) = &title {
                 plot = plot.title(title);
@@ -180,44 +186,39 @@ fn draw(args: PlotArgs) -> Result<()> {
     Ok(())
 }
 
-/// The values as f64, the figures' coordinates.
-fn wide(values: &[f32]) -> Vec<f64> {
-    values.iter().copied().map(f64::from).collect()
-}
-
 /// True if no value is below the one before it.
 fn non_decreasing(values: &[f32]) -> bool {
     values.windows(2).all(|w| w[0] <= w[1])
 }
 
-/// The two columns `read_columns` returned for two names.
-fn two(columns: Vec<Vec<f32>>) -> [Vec<f32>; 2] {
-    let mut it = columns.into_iter();
+/// The two columns of a frame read for two names.
+fn two(frame: nw_data::Frame) -> [Vec<f64>; 2] {
+    let mut it = frame.columns.into_iter();
     [it.next().unwrap_or_default(), it.next().unwrap_or_default()]
 }
 
 /// The truth file's `y`, checked to be at exactly the prediction file's inputs.
-fn truth_at(path: &Path, pred: &Path, x: &[f32]) -> Result<Vec<f32>> {
-    let truth = read_dataset(path)?;
-    if truth.len() != x.len() {
+fn truth_at(path: &Path, read: &ReadArgs, pred: &Path, x: &[f64]) -> Result<Vec<f64>> {
+    let ([truth_x, truth_y], _, _) = super::read_xy(path, read)?;
+    if truth_x.len() != x.len() {
         bail!(
             "{} has {} rows but {} has {}: the truth must be given at the prediction inputs",
             input_name(path),
-            truth.len(),
+            truth_x.len(),
             input_name(pred),
             x.len()
         );
     }
-    if let Some(i) = truth.x().iter().zip(x).position(|(a, b)| a != b) {
+    if let Some(i) = truth_x.iter().zip(x).position(|(a, b)| a != b) {
         bail!(
             "{}:{}: x is {} but {} has x = {} on that line: the truth must be given at the \
              prediction inputs",
             input_name(path),
             i + 2,
-            truth.x()[i],
+            truth_x[i],
             input_name(pred),
             x[i]
         );
     }
-    Ok(truth.into_parts().1)
+    Ok(truth_y)
 }
