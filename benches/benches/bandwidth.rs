@@ -34,7 +34,7 @@ fn bandwidth(c: &mut Criterion) {
             .map(|(&x, &e)| 2.0 * x.sin() + x.powf(0.8) + (e - 0.5))
             .collect();
         let search = Search::default();
-        if let Some(peer) = case.peer {
+        for &peer in case.peers {
             assert_eq!(peer, &DENSE_CV, "bandwidth has no runner for {}", peer.name);
             let ours = select(KernelKind::Gaussian, &x, &y, &search, Par::Rayon).expect("select");
             let dense = dense_select(&x, &y, &search, Par::Rayon);
@@ -60,7 +60,7 @@ fn bandwidth(c: &mut Criterion) {
             group.bench_function(case.bench_id(OURS, threads), |b| {
                 pool.install(|| b.iter(|| select(KernelKind::Gaussian, &x, &y, &search, par)))
             });
-            if case.peer.is_some() {
+            if !case.peers.is_empty() {
                 group.bench_function(case.bench_id(DENSE_CV.name, threads), |b| {
                     pool.install(|| b.iter(|| dense_select(&x, &y, &search, par)))
                 });

@@ -20,10 +20,10 @@ fn bmm(c: &mut Criterion) {
     let mut group = c.benchmark_group(BMM.name);
     for case in cases_in(BMM.name) {
         assert_eq!(
-            case.peer,
-            Some(&MATRIXMULTIPLY),
-            "bmm has no runner for peer {}",
-            case.peer.map_or("none", |p| p.name)
+            case.peers,
+            [&MATRIXMULTIPLY],
+            "bmm has no runner for peers {}",
+            case.peer_names()
         );
         let &[batch, m, k, n] = case.dims else {
             panic!("bmm case {} must have 4 dims ({})", case.shape(), BMM.dims)

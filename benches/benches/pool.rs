@@ -29,10 +29,10 @@ fn exp(c: &mut Criterion) {
     let mut group = c.benchmark_group(EXP.name);
     for case in cases_in(EXP.name) {
         assert_eq!(
-            case.peer,
-            Some(&WIDE_EXP),
-            "exp has no runner for {}",
-            case.peer.map_or("none", |p| p.name)
+            case.peers,
+            [&WIDE_EXP],
+            "exp has no runner for peers {}",
+            case.peer_names()
         );
         let &[len] = case.dims else {
             panic!("exp case {} must have 1 dim", case.shape())
@@ -82,10 +82,10 @@ fn pool_bench(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     for case in cases_in(POOL.name) {
         assert_eq!(
-            case.peer,
-            Some(&MATERIALIZED),
-            "pool has no runner for {}",
-            case.peer.map_or("none", |p| p.name)
+            case.peers,
+            [&MATERIALIZED],
+            "pool has no runner for peers {}",
+            case.peer_names()
         );
         let &[nq, nk] = case.dims else {
             panic!("pool case {} must have 2 dims", case.shape())
@@ -172,10 +172,10 @@ fn loo_bench(c: &mut Criterion) {
     group.sample_size(10);
     for case in cases_in(LOO.name) {
         assert_eq!(
-            case.peer,
-            Some(&CHAPTER),
-            "loo has no runner for {}",
-            case.peer.map_or("none", |p| p.name)
+            case.peers,
+            [&CHAPTER],
+            "loo has no runner for peers {}",
+            case.peer_names()
         );
         let &[n] = case.dims else {
             panic!("loo case {} must have 1 dim", case.shape())

@@ -23,10 +23,10 @@ fn softmax(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     for case in cases_in(SOFTMAX.name) {
         assert_eq!(
-            case.peer,
-            Some(&PLAIN_LOOP),
-            "softmax has no runner for peer {}",
-            case.peer.map_or("none", |p| p.name)
+            case.peers,
+            [&PLAIN_LOOP],
+            "softmax has no runner for peers {}",
+            case.peer_names()
         );
         let &[rows, cols] = case.dims else {
             panic!(

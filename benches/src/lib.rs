@@ -1,10 +1,16 @@
 //! Shared shapes and helpers for the `nw` criterion benches.
 //!
 //! [`CASES`] is the one table of what is measured: each [`Case`] names its criterion group,
-//! its dimensions, the work one iteration does (flops or bytes) and the peer it is measured
-//! beside. The benches in `benches/*.rs` run every case of their group, and `cargo xtask
-//! bench` reads the same table to pair each `ours` result with its peer's, so adding a shape
-//! to an existing group is one entry here.
+//! its dimensions, the work one iteration does (flops, bytes, pairs) and the peers it is
+//! measured beside. The benches in `benches/*.rs` run every case of their group, and `cargo
+//! xtask bench` reads the same table to pair each `ours` result with each peer's, so adding a
+//! shape to an existing group is one entry here. [`SPLITS`] lists commands whose wall time is
+//! split into steps timed on their own (`nw predict`: reading, then pooling), which the report
+//! shows as shares of their sum.
+//!
+//! The inputs are deterministic: [`uniform`] for the numeric kernels, and
+//! [`two_column_csv`] and [`ten_column_csv`] for the reader, files whose sizes the table
+//! states (and a test checks).
 //!
 //! ```
 //! use nw_bench::{BMM, CASES, OURS};
@@ -15,6 +21,8 @@
 //!
 //! This library has no dependencies, so `xtask` can read the table without building the
 //! numeric core; the benches bring `nw-tensor`, the peers and criterion as dev-dependencies.
+
+use std::io::Write as _;
 
 /// The name every case gives our own implementation in its benchmark ids.
 pub const OURS: &str = "ours";
@@ -32,6 +40,9 @@ pub enum Unit {
     Exp,
     /// Whole runs of a task (one iteration each); reported as the time of one run.
     Run,
+    /// Bytes of CSV text read; reported in MB/s (10^6 bytes per second), since a reader runs
+    /// at hundreds of those.
+    TextByte,
 }
 
 impl Unit {
@@ -43,6 +54,16 @@ impl Unit {
             Unit::Pair => "G pairs/s",
             Unit::Exp => "G exp/s",
             Unit::Run => "runs/s",
+            Unit::TextByte => "MB/s",
+        }
+    }
+
+    /// The rate in [`Unit::rate_label`]'s unit of one unit of work per nanosecond: 1 for the
+    /// G (10^9) rates, 1000 for MB/s.
+    pub fn scale(self) -> f64 {
+        match self {
+            Unit::TextByte => 1e3,
+            _ => 1.0,
         }
     }
 }
@@ -69,7 +90,7 @@ pub struct Peer {
     pub about: &'static str,
 }
 
-/// One measured shape: ours and a peer, each on every thread count listed.
+/// One measured shape: ours and its peers, each on every thread count listed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Case {
     /// The group this case belongs to.
@@ -78,8 +99,9 @@ pub struct Case {
     pub dims: &'static [usize],
     /// Work one iteration does, in [`Group::unit`]s.
     pub work: u64,
-    /// The implementation measured beside ours, if any runs in reasonable time here.
-    pub peer: Option<&'static Peer>,
+    /// The implementations measured beside ours (none when none runs in reasonable time
+    /// here); the report gives each its own row and ratio.
+    pub peers: &'static [&'static Peer],
     /// Thread counts each side is measured on (a rayon pool of exactly this size).
     pub threads: &'static [usize],
 }
@@ -87,8 +109,16 @@ pub struct Case {
 impl Case {
     /// The dimensions joined by `x`, e.g. `256x64x64x64`.
     pub fn shape(&self) -> String {
-        let dims: Vec<String> = self.dims.iter().map(usize::to_string).collect();
-        dims.join("x")
+        shape(self.dims)
+    }
+
+    /// The peers' names joined by `, ` (`none` for none), for messages.
+    pub fn peer_names(&self) -> String {
+        if self.peers.is_empty() {
+            return "none".to_owned();
+        }
+        let names: Vec<&str> = self.peers.iter().map(|p| p.name).collect();
+        names.join(", ")
     }
 
     /// Benchmark id inside the group for `who` (`OURS` or the peer's name) on `threads`.
@@ -216,6 +246,137 @@ pub const PLAIN_LOOP: Peer = Peer {
             `par_chunks_mut` spreads the rows",
 };
 
+/// Reading a CSV file: the bytes of a file in memory to the f64 columns asked for.
+pub const READ: Group = Group {
+    name: "read",
+    dims: "rows x columns x used",
+    unit: Unit::TextByte,
+    about: "`nw_data::parse_frame` from memory (the reader behind every `nw` input file: the \
+            `csv` crate's tokenizer behind the line-ending adapter, `fast-float2` on the \
+            chosen columns, every check), delimiter detected, columns `x` and `y` chosen by \
+            name and parsed to f64, on files written as `nw` writes numbers (shortest \
+            round-trip f32 text; `nw_bench::two_column_csv`, and `nw_bench::ten_column_csv`, \
+            whose other eight columns mix integers of 1 to 10 digits, short decimals and \
+            17-digit spreadsheet values); one thread, as a file is read in order; work is the \
+            file's bytes, and rows/s follow from the row count. The `csv-bytes` ratio is the \
+            one that holds across runs and machines: the share of the tokenizer's own speed \
+            that the whole reader keeps",
+};
+
+/// The `csv` crate's tokenizer alone: the ceiling of any reader built on it.
+pub const CSV_BYTES: Peer = Peer {
+    name: "csv-bytes",
+    about: "the `csv` crate's `ByteRecord` pass over the same bytes (`,`, flexible rows, the \
+            same 64 KiB buffer), every record tokenized, no number parsed, nothing checked: the \
+            ceiling of a reader built on `csv`, which ours cannot pass; ours/peer is the share \
+            of it ours keeps, and the rest is what the line-ending adapter, the checks and \
+            the parsing cost",
+};
+
+/// The reader `nw` had before issue 10.
+pub const SPLIT_PARSE: Peer = Peer {
+    name: "split-parse",
+    about: "the reader `nw` had before issue 10, in outline: a line at a time into a reused \
+            buffer, checked as UTF-8, its commas counted, split at `,`, the chosen fields \
+            trimmed and parsed with `str::parse::<f32>`; ours/peer is what the rewrite gained",
+};
+
+/// `nw predict`'s wall time step by step: reading its two files, then pooling.
+pub const PREDICT: Group = Group {
+    name: "predict",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "`nw predict --bandwidth 0.5` (Gaussian kernel) in its two steps, each timed on its \
+            own in the same process: a training file of `keys` rows as `nw generate` writes \
+            it (`nw_data::Synthetic`, x on [0, 5)) and a query file of `queries` points \
+            uniform on [0, 5) in one column `x`, both written by `nw_data`'s writers to \
+            cargo's target tmp folder and read from disk (the page cache)",
+};
+
+/// Reading a command's input files, as the command does.
+pub const READ_STEP: Step = Step {
+    name: "read",
+    parallel: false,
+    about: "both files through `nw_data::read_frame` as `nw predict` reads them (the default \
+            columns, delimiter detected), each column measured from its `nw_data::Origin` \
+            and made f32",
+};
+
+/// Pooling the queries over the keys, as `nw predict` calls it.
+pub const POOL_STEP: Step = Step {
+    name: "pool",
+    parallel: true,
+    about: "`NonparametricPooling::with_kernel(Gaussian, 0.5)` and its `pool_with` (predictions \
+            only, far queries refused), as `nw predict` calls it: the keys sorted, then the \
+            fused pass; `Par::Seq` on 1 thread, `Par::Rayon` on 2 (the binary uses every \
+            core)",
+};
+
+/// One step of a command, timed on its own.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Name used in benchmark ids and in the report.
+    pub name: &'static str,
+    /// Whether the step uses the thread pool; a sequential step is timed on 1 thread only.
+    pub parallel: bool,
+    /// One sentence on what is timed, for the report.
+    pub about: &'static str,
+}
+
+/// A command's wall time split into its steps, each timed on its own in the same run, so the
+/// report can say what share of the time each step takes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Split {
+    /// The group the steps' benchmark ids live in.
+    pub group: &'static Group,
+    /// The dimensions, in the order [`Group::dims`] names them.
+    pub dims: &'static [usize],
+    /// The command whose time is split, as a user types it.
+    pub command: &'static str,
+    /// The folder, under cargo's target tmp folder, where the bench leaves the command's
+    /// input files (so the binary can be timed on the same files).
+    pub folder: &'static str,
+    /// The steps, in the order the command runs them.
+    pub steps: &'static [&'static Step],
+    /// Thread counts the command is timed on (its parallel steps on each, the others on 1).
+    pub threads: &'static [usize],
+}
+
+impl Split {
+    /// The dimensions joined by `x`, e.g. `2000x200000`.
+    pub fn shape(&self) -> String {
+        shape(self.dims)
+    }
+
+    /// Benchmark id inside the group of `step` when the command runs on `threads` threads: a
+    /// sequential step's is the 1-thread one whatever `threads` is.
+    pub fn bench_id(&self, step: &Step, threads: usize) -> String {
+        let threads = if step.parallel { threads } else { 1 };
+        format!("{}/{}/{threads}t", self.shape(), step.name)
+    }
+
+    /// Criterion's full id (`group/bench_id`), as written in its `benchmark.json`.
+    pub fn full_id(&self, step: &Step, threads: usize) -> String {
+        format!("{}/{}", self.group.name, self.bench_id(step, threads))
+    }
+}
+
+/// Every command split into steps.
+pub const SPLITS: &[Split] = &[Split {
+    group: &PREDICT,
+    dims: &[2000, 200_000],
+    command: "nw predict --train train.csv --query queries.csv --bandwidth 0.5 --out p.csv",
+    folder: "nw-bench-predict",
+    steps: &[&READ_STEP, &POOL_STEP],
+    threads: &[1, 2],
+}];
+
+/// The bytes of [`two_column_csv`]`(1_000_000)`, checked by a test.
+pub const TWO_COLUMN_BYTES: u64 = 20_508_403;
+
+/// The bytes of [`ten_column_csv`]`(1_000_000)`, checked by a test.
+pub const TEN_COLUMN_BYTES: u64 = 65_710_996;
+
 /// `2 batch m k n`: the flops of a batch of `m x k` by `k x n` products.
 pub const fn bmm_flops(batch: usize, m: usize, k: usize, n: usize) -> u64 {
     2 * (batch * m * k * n) as u64
@@ -238,71 +399,85 @@ pub const CASES: &[Case] = &[
         group: &BMM,
         dims: &[256, 64, 64, 64],
         work: bmm_flops(256, 64, 64, 64),
-        peer: Some(&MATRIXMULTIPLY),
+        peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
     },
     Case {
         group: &BMM,
         dims: &[1, 512, 512, 512],
         work: bmm_flops(1, 512, 512, 512),
-        peer: Some(&MATRIXMULTIPLY),
+        peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
     },
     Case {
         group: &SOFTMAX,
         dims: &[4096, 4096],
         work: softmax_bytes(4096, 4096),
-        peer: Some(&PLAIN_LOOP),
+        peers: &[&PLAIN_LOOP],
         threads: &[1, 2],
     },
     Case {
         group: &EXP,
         dims: &[EXP_BUFFER],
         work: EXP_BUFFER as u64,
-        peer: Some(&WIDE_EXP),
+        peers: &[&WIDE_EXP],
         threads: &[1, 2],
     },
     Case {
         group: &POOL,
         dims: &[4096, 4096],
         work: pairs(4096, 4096),
-        peer: Some(&MATERIALIZED),
+        peers: &[&MATERIALIZED],
         threads: &[1, 2],
     },
     Case {
         group: &POOL,
         dims: &[2000, 200_000],
         work: pairs(2000, 200_000),
-        peer: Some(&MATERIALIZED),
+        peers: &[&MATERIALIZED],
         threads: &[1, 2],
     },
     Case {
         group: &LOO,
         dims: &[2000],
         work: pairs(2000, 1999),
-        peer: Some(&CHAPTER),
+        peers: &[&CHAPTER],
         threads: &[1, 2],
     },
     Case {
         group: &BANDWIDTH,
         dims: &[2000],
         work: 1,
-        peer: Some(&DENSE_CV),
+        peers: &[&DENSE_CV],
         threads: &[1, 2],
     },
     Case {
         group: &BANDWIDTH,
         dims: &[20_000],
         work: 1,
-        peer: None,
+        peers: &[],
         threads: &[1, 2],
     },
     Case {
         group: &LOO,
         dims: &[8000],
         work: pairs(8000, 7999),
-        peer: Some(&CHAPTER),
+        peers: &[&CHAPTER],
         threads: &[1, 2],
+    },
+    Case {
+        group: &READ,
+        dims: &[1_000_000, 2, 2],
+        work: TWO_COLUMN_BYTES,
+        peers: &[&CSV_BYTES, &SPLIT_PARSE],
+        threads: &[1],
+    },
+    Case {
+        group: &READ,
+        dims: &[1_000_000, 10, 2],
+        work: TEN_COLUMN_BYTES,
+        peers: &[&CSV_BYTES, &SPLIT_PARSE],
+        threads: &[1],
     },
 ];
 
@@ -320,16 +495,116 @@ pub fn cases_in(group: &str) -> impl Iterator<Item = &'static Case> + use<'_> {
 /// exact f32 and the same seed gives the same values on every machine.
 pub fn uniform(len: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
-    (0..len)
+    (0..len).map(|_| unit_f32(&mut state)).collect()
+}
+
+/// The next splitmix64 output.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A value in `[0, 1)` from the top 24 bits of the next output: an exact f32.
+fn unit_f32(state: &mut u64) -> f32 {
+    (splitmix(state) >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+/// A value in `[0, 1)` from the top 53 bits of the next output: an exact f64.
+fn unit_f64(state: &mut u64) -> f64 {
+    (splitmix(state) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// `dims` joined by `x`, e.g. `256x64x64x64`.
+fn shape(dims: &[usize]) -> String {
+    let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+    dims.join("x")
+}
+
+/// A CSV file in memory and the values of its columns `x` and `y`, to check a reader with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvFile {
+    /// The file's bytes: a header line, then one line per row, each ended by `\n`.
+    pub bytes: Vec<u8>,
+    /// Column `x`, as written (the text parses back to these bits).
+    pub x: Vec<f32>,
+    /// Column `y`, as written.
+    pub y: Vec<f32>,
+}
+
+/// A training file as `nw` writes one: a header `x,y`, then `rows` rows of `x` uniform on
+/// `[0, 5)` and `y = x (3 - x) / 2` plus noise uniform on `[-0.5, 0.5)`, each in the text
+/// `nw_data` writes (see [`push_f32`]). About 20 bytes a row.
+///
+/// Only exactly rounded arithmetic goes into the values (no `sin`, whose last bit depends on
+/// the platform's maths library), so the bytes are the same on every machine.
+pub fn two_column_csv(rows: usize) -> CsvFile {
+    let (x, y) = xy(rows, 61);
+    let mut bytes = Vec::with_capacity(rows * 21 + 4);
+    bytes.extend_from_slice(b"x,y\n");
+    for (&x, &y) in x.iter().zip(&y) {
+        push_f32(&mut bytes, x);
+        bytes.push(b',');
+        push_f32(&mut bytes, y);
+        bytes.push(b'\n');
+    }
+    CsvFile { bytes, x, y }
+}
+
+/// A file of ten columns of which a model uses two, with the mixed widths of a real export
+/// (a weather station's log): `id,time,x,hour,temp,y,humid,wind,count,flag`, where `x` and
+/// `y` are [`two_column_csv`]'s, `id` the row number from 1 (1 to 7 digits), `time` Unix
+/// seconds 600 apart (10 digits), `hour` 0 to 23, `temp` one decimal in `[-20, 40)`, `humid`
+/// two decimals in `[0, 100)`, `wind` a whole number of mph in m/s as a spreadsheet computes
+/// it (shortest f64 text: `4.4704` or `10.281920000000001`), `count` 0 to 999 and `flag` 0
+/// or 1. About 75 bytes a row; the same bytes on every machine.
+pub fn ten_column_csv(rows: usize) -> CsvFile {
+    let (x, y) = xy(rows, 61);
+    let mut state = 62;
+    let mut bytes = Vec::with_capacity(rows * 76 + 48);
+    bytes.extend_from_slice(b"id,time,x,hour,temp,y,humid,wind,count,flag\n");
+    for (i, (&x, &y)) in x.iter().zip(&y).enumerate() {
+        let temp = (unit_f32(&mut state) * 600.0).floor() - 200.0;
+        let humid = (unit_f32(&mut state) * 10_000.0).floor();
+        let mph = (unit_f64(&mut state) * 35.0).floor();
+        let count = (unit_f32(&mut state) * 1000.0) as u32;
+        let flag = u8::from(unit_f32(&mut state) < 0.1);
+        let _ = write!(bytes, "{},{},", i + 1, 1_700_000_000 + 600 * i);
+        push_f32(&mut bytes, x);
+        let _ = write!(bytes, ",{},", i / 6 % 24);
+        push_f32(&mut bytes, temp / 10.0);
+        bytes.push(b',');
+        push_f32(&mut bytes, y);
+        bytes.push(b',');
+        push_f32(&mut bytes, humid / 100.0);
+        let _ = writeln!(bytes, ",{},{count},{flag}", mph * 0.44704);
+    }
+    CsvFile { bytes, x, y }
+}
+
+/// `rows` inputs uniform on `[0, 5)` and targets `x (3 - x) / 2 + (u - 1/2)`.
+fn xy(rows: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut state = seed;
+    (0..rows)
         .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            (z >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+            let x = 5.0 * unit_f32(&mut state);
+            (x, x * (3.0 - x) / 2.0 + (unit_f32(&mut state) - 0.5))
         })
-        .collect()
+        .unzip()
+}
+
+/// Appends `v` as `nw_data`'s writers write an f32: the shortest text that parses back to the
+/// same bits, Rust's `{}` (`0.1`, `3.1000001`), or its `{:e}` (`1e-7`) below `1e-5` and from
+/// `1e16` on in magnitude.
+pub fn push_f32(bytes: &mut Vec<u8>, v: f32) {
+    let a = v.abs();
+    let _ = if a == 0.0 || (1e-5..1e16).contains(&a) {
+        write!(bytes, "{v}")
+    } else {
+        write!(bytes, "{v:e}")
+    };
 }
 
 /// Softmax of one row in place, written the way a user would: max with `f32::max`, std's
@@ -371,7 +646,7 @@ mod tests {
             );
             for &t in case.threads {
                 ids.push(case.full_id(OURS, t));
-                if let Some(peer) = case.peer {
+                for peer in case.peers {
                     ids.push(case.full_id(peer.name, t));
                 }
             }
@@ -391,6 +666,119 @@ mod tests {
         assert_eq!(cases_in("bmm").count(), 2);
         assert_eq!(pairs(2000, 200_000), 400_000_000);
         assert_eq!(cases_in("pool").count(), 2);
+    }
+
+    #[test]
+    fn split_ids_name_the_step_and_its_threads() {
+        let split = &SPLITS[0];
+        assert_eq!(
+            split.full_id(&READ_STEP, 2),
+            "predict/2000x200000/read/1t",
+            "reading is sequential: one id whatever the threads"
+        );
+        assert_eq!(split.full_id(&POOL_STEP, 2), "predict/2000x200000/pool/2t");
+        let mut ids: Vec<String> = SPLITS
+            .iter()
+            .flat_map(|s| {
+                s.threads
+                    .iter()
+                    .flat_map(move |&t| s.steps.iter().map(move |step| s.full_id(step, t)))
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 3);
+        let case_ids: Vec<String> = CASES.iter().map(|c| c.full_id(OURS, 1)).collect();
+        assert!(ids.iter().all(|id| !case_ids.contains(id)));
+    }
+
+    #[test]
+    fn read_files_are_the_size_the_table_says() {
+        for case in cases_in(READ.name) {
+            let &[rows, columns, used] = case.dims else {
+                panic!("read case {} must have 3 dims", case.shape())
+            };
+            let file = match columns {
+                2 => two_column_csv(rows),
+                10 => ten_column_csv(rows),
+                _ => panic!("no file of {columns} columns"),
+            };
+            assert_eq!(used, 2);
+            assert_eq!(file.bytes.len() as u64, case.work, "{}", case.shape());
+            let lines = file.bytes.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(lines, rows + 1);
+        }
+    }
+
+    /// Every field of both files is what its column promises, and `x` and `y` parse back
+    /// (with the standard library, an independent reader) to the values returned.
+    #[test]
+    fn read_files_hold_what_they_promise() {
+        let rows = 20_000;
+        let two = two_column_csv(rows);
+        let ten = ten_column_csv(rows);
+        assert_eq!((&two.x, &two.y), (&ten.x, &ten.y));
+        let text = std::str::from_utf8(&ten.bytes).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("id,time,x,hour,temp,y,humid,wind,count,flag")
+        );
+        let mut widths = [(usize::MAX, 0); 10];
+        for (i, line) in lines.enumerate() {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f.len(), 10, "{line}");
+            for (w, field) in widths.iter_mut().zip(&f) {
+                *w = (w.0.min(field.len()), w.1.max(field.len()));
+            }
+            assert_eq!(f[0].parse::<usize>().unwrap(), i + 1);
+            assert_eq!(f[1].parse::<usize>().unwrap(), 1_700_000_000 + 600 * i);
+            assert_eq!(f[2].parse::<f32>().unwrap(), ten.x[i]);
+            assert!(f[3].parse::<u32>().unwrap() < 24);
+            let temp: f64 = f[4].parse().unwrap();
+            assert!(
+                (-20.0..40.0).contains(&temp) && (temp * 10.0 - (temp * 10.0).round()).abs() < 1e-3
+            );
+            assert_eq!(f[5].parse::<f32>().unwrap(), ten.y[i]);
+            let humid: f64 = f[6].parse().unwrap();
+            assert!((0.0..100.0).contains(&humid));
+            let mph = f[7].parse::<f64>().unwrap() / 0.44704;
+            assert!((mph - mph.round()).abs() < 1e-9 && mph < 35.0, "{}", f[7]);
+            assert!(f[8].parse::<u32>().unwrap() < 1000);
+            assert!(f[9] == "0" || f[9] == "1");
+        }
+        // Mixed widths, as promised: id 1 to 5 digits here, time 10, wind up to 18.
+        assert_eq!(widths[0], (1, 5));
+        assert_eq!(widths[1], (10, 10));
+        assert!(widths[7].1 >= 17, "{:?}", widths[7]);
+        assert_eq!(widths[9], (1, 1));
+        for (i, line) in std::str::from_utf8(&two.bytes).unwrap().lines().enumerate() {
+            if i == 0 {
+                assert_eq!(line, "x,y");
+                continue;
+            }
+            let (x, y) = line.split_once(',').unwrap();
+            assert_eq!(x.parse::<f32>().unwrap(), two.x[i - 1]);
+            assert_eq!(y.parse::<f32>().unwrap(), two.y[i - 1]);
+            let x = two.x[i - 1];
+            assert!((0.0..5.0).contains(&x));
+            assert!((two.y[i - 1] - x * (3.0 - x) / 2.0).abs() <= 0.5);
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_nw_writes_them() {
+        let text = |v: f32| {
+            let mut b = Vec::new();
+            push_f32(&mut b, v);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(text(0.1), "0.1");
+        assert_eq!(text(-0.0), "-0");
+        assert_eq!(text(3.1000001), "3.1000001");
+        assert_eq!(text(1e-7), "1e-7");
+        assert_eq!(text(3.4028235e38), "3.4028235e38");
+        assert_eq!(text(123456.0), "123456");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: run the criterion benches, pair ours with each peer, write the report.
 //!
-//! The pairing is driven by `nw_bench::CASES`, the same table the benches run: every case and
-//! thread count gives one row, whatever its group or unit, so a new case or group needs no
-//! change here. Results come from criterion's files, `<target>/criterion/<group>/.../new/`:
+//! The pairing is driven by `nw_bench::CASES`, the same table the benches run: every case,
+//! thread count and peer gives one row, whatever its group or unit, so a new case or group
+//! needs no change here; `nw_bench::SPLITS` likewise drives the section on where a command's
+//! time goes. Results come from criterion's files, `<target>/criterion/<group>/.../new/`:
 //! the median of `estimates.json` (ns per iteration) and the id and throughput of
 //! `benchmark.json`. Only results written by this run are used, so every ratio compares two
 //! measurements of the same run.
@@ -15,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use nw_bench::{CASES, Case, Group, OURS, Peer, Unit};
+use nw_bench::{CASES, Case, Group, OURS, Peer, SPLITS, Split, Unit};
 use serde_json::Value;
 
 /// Criterion flags and values that `--quick` adds: short warm-up and measurement, the fewest
@@ -87,12 +88,17 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
 
     let results = read_results(&target.join("criterion"), started)?;
-    let report = Report::build(CASES, &results);
+    let report = Report::build(CASES, SPLITS, &results);
     println!();
     println!("{}", report.markdown());
-    let bound = report.bound_markdown();
-    if !bound.is_empty() {
-        println!("{bound}");
+    for section in [
+        report.reading_markdown(),
+        report.split_markdown(),
+        report.bound_markdown(),
+    ] {
+        if !section.is_empty() {
+            println!("{section}");
+        }
     }
     for note in &report.notes {
         println!("- {note}");
@@ -159,12 +165,13 @@ struct Measured {
 /// Results by criterion's full id, e.g. `bmm/256x64x64x64/ours/1t`.
 type Results = HashMap<String, Measured>;
 
-/// Reads every `new/` result under the folders of the groups in [`CASES`].
+/// Reads every `new/` result under the folders of the groups in [`CASES`] and [`SPLITS`].
 fn read_results(criterion_dir: &Path, started: SystemTime) -> Result<Results> {
     let mut groups: Vec<&str> = Vec::new();
-    for case in CASES {
-        if !groups.contains(&case.group.name) {
-            groups.push(case.group.name);
+    let names = CASES.iter().map(|c| c.group.name);
+    for name in names.chain(SPLITS.iter().map(|s| s.group.name)) {
+        if !groups.contains(&name) {
+            groups.push(name);
         }
     }
     let mut results = Results::new();
@@ -232,11 +239,14 @@ fn read_one(new: &Path, started: SystemTime) -> Result<Option<(String, Measured)
     )))
 }
 
-/// One line of the table: a case on one thread count, ours beside the peer.
+/// One line of the table: a case on one thread count, ours beside one peer.
 #[derive(Clone, Debug, PartialEq)]
 struct Row {
     group: &'static str,
     shape: String,
+    /// The case's dimensions and work per iteration (rows per second follow from them).
+    dims: &'static [usize],
+    work: u64,
     threads: usize,
     unit: Unit,
     /// Rates in units of work per ns, i.e. G units per second.
@@ -254,55 +264,105 @@ struct Report {
     /// Groups and peers that appear in the table, for the method notes.
     groups: Vec<&'static Group>,
     peers: Vec<&'static Peer>,
+    /// Commands timed step by step.
+    splits: Vec<SplitRow>,
+}
+
+/// A command's steps on one thread count, each step's median time.
+#[derive(Clone, Debug, PartialEq)]
+struct SplitRow {
+    split: &'static Split,
+    threads: usize,
+    /// Median ns per step, in the order of [`Split::steps`].
+    ns: Vec<f64>,
+}
+
+/// The result with full id `id`, if this run wrote it; else why not, for a note on `label`.
+fn this_run<'a>(
+    results: &'a Results,
+    id: &str,
+    label: &str,
+) -> std::result::Result<&'a Measured, String> {
+    match results.get(id) {
+        None => Err(format!("{label}: no result for `{id}` (not run)")),
+        Some(m) if !m.fresh => Err(format!(
+            "{label}: `{id}` is from an earlier run, not this one"
+        )),
+        Some(m) => Ok(m),
+    }
 }
 
 impl Report {
-    /// Pairs ours with the peer for every case and thread count in `cases`. A pair with a
-    /// side missing, from an earlier run, or counted differently from the table is left out
-    /// with a note.
-    fn build(cases: &'static [Case], results: &Results) -> Report {
+    /// Pairs ours with each peer for every case and thread count in `cases`, and times the
+    /// steps of every command in `splits`. A pair or step with a side missing, from an
+    /// earlier run, or counted differently from the table is left out with a note.
+    fn build(cases: &'static [Case], splits: &'static [Split], results: &Results) -> Report {
         let mut report = Report::default();
         for case in cases {
             for &threads in case.threads {
                 let label = format!("{} {} {threads}t", case.group.name, case.shape());
                 let side = |who: &str| -> std::result::Result<f64, String> {
                     let id = case.full_id(who, threads);
-                    match results.get(&id) {
-                        None => Err(format!("{label}: no result for `{id}` (not run)")),
-                        Some(m) if !m.fresh => Err(format!(
-                            "{label}: `{id}` is from an earlier run, not this one"
-                        )),
-                        Some(m) if m.work.is_some_and(|w| w != case.work) => Err(format!(
-                            "{label}: `{id}` counted {} units of work, the table says {}",
-                            m.work.unwrap_or_default(),
+                    let m = this_run(results, &id, &label)?;
+                    match m.work {
+                        Some(w) if w != case.work => Err(format!(
+                            "{label}: `{id}` counted {w} units of work, the table says {}",
                             case.work
                         )),
-                        Some(m) => Ok(case.work as f64 / m.median_ns),
+                        _ => Ok(case.work as f64 / m.median_ns),
                     }
                 };
                 // A case without a peer gets a row of ours alone (its peer is NaN).
-                let peer_side = case.peer.map_or(Ok(f64::NAN), |p| side(p.name));
-                match (side(OURS), peer_side) {
-                    (Ok(ours), Ok(peer)) => {
-                        report.rows.push(Row {
-                            group: case.group.name,
-                            shape: case.shape(),
-                            threads,
-                            unit: case.group.unit,
-                            ours,
-                            peer,
-                            peer_name: case.peer.map_or("(none run)", |p| p.name),
-                        });
-                        if !report.groups.contains(&case.group) {
-                            report.groups.push(case.group);
+                let peers: Vec<Option<&'static Peer>> = if case.peers.is_empty() {
+                    vec![None]
+                } else {
+                    case.peers.iter().copied().map(Some).collect()
+                };
+                for peer in peers {
+                    let peer_side = peer.map_or(Ok(f64::NAN), |p| side(p.name));
+                    match (side(OURS), peer_side) {
+                        (Ok(ours), Ok(peer_rate)) => {
+                            report.rows.push(Row {
+                                group: case.group.name,
+                                shape: case.shape(),
+                                dims: case.dims,
+                                work: case.work,
+                                threads,
+                                unit: case.group.unit,
+                                ours,
+                                peer: peer_rate,
+                                peer_name: peer.map_or("(none run)", |p| p.name),
+                            });
+                            if !report.groups.contains(&case.group) {
+                                report.groups.push(case.group);
+                            }
+                            if let Some(p) = peer
+                                && !report.peers.contains(&p)
+                            {
+                                report.peers.push(p);
+                            }
                         }
-                        if let Some(p) = case.peer
-                            && !report.peers.contains(&p)
-                        {
-                            report.peers.push(p);
+                        (Err(note), _) | (_, Err(note)) => {
+                            if !report.notes.contains(&format!("skipped {note}")) {
+                                report.notes.push(format!("skipped {note}"));
+                            }
                         }
                     }
-                    (Err(note), _) | (_, Err(note)) => report.notes.push(format!("skipped {note}")),
+                }
+            }
+        }
+        for split in splits {
+            for &threads in split.threads {
+                let label = format!("{} {} {threads}t", split.group.name, split.shape());
+                let times: std::result::Result<Vec<f64>, String> = split
+                    .steps
+                    .iter()
+                    .map(|step| this_run(results, &split.full_id(step, threads), &label))
+                    .map(|m| m.map(|m| m.median_ns))
+                    .collect();
+                match times {
+                    Ok(ns) => report.splits.push(SplitRow { split, threads, ns }),
+                    Err(note) => report.notes.push(format!("skipped {note}")),
                 }
             }
         }
@@ -321,7 +381,7 @@ impl Report {
                 (true, _) => "—".to_string(),
                 // A whole run reads best as its time.
                 (false, Unit::Run) => duration(1.0 / x),
-                (false, unit) => format!("{} {}", rate(x), unit.rate_label()),
+                (false, unit) => format!("{} {}", rate(x * unit.scale()), unit.rate_label()),
             };
             let ratio = if r.peer.is_nan() {
                 "—".to_string()
@@ -375,6 +435,81 @@ impl Report {
         out
     }
 
+    /// Our reading rates in bytes and in rows (a read case's first dimension is its rows), one
+    /// line per case and thread count. Empty when the run read no file.
+    fn reading_markdown(&self) -> String {
+        let mut out = String::new();
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        for r in self.rows.iter().filter(|r| r.unit == Unit::TextByte) {
+            if seen.contains(&(r.shape.as_str(), r.threads)) {
+                continue;
+            }
+            seen.push((r.shape.as_str(), r.threads));
+            if out.is_empty() {
+                out.push_str(
+                    "| bench | shape | threads | file | ours | rows/s |\n\
+                     |---|---|---:|---:|---:|---:|\n",
+                );
+            }
+            let rows = r.dims.first().copied().unwrap_or(0) as f64;
+            // ours is bytes per ns; a row is work / rows bytes.
+            let rows_per_s = r.ours * 1e9 * rows / r.work as f64;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.1} MB | {} MB/s | {} M rows/s |",
+                r.group,
+                r.shape,
+                r.threads,
+                r.work as f64 / 1e6,
+                rate(r.ours * Unit::TextByte.scale()),
+                rate(rows_per_s / 1e6)
+            );
+        }
+        out
+    }
+
+    /// Each command's steps with their times and shares of the sum, a line per thread count.
+    /// Empty when the run timed no command.
+    fn split_markdown(&self) -> String {
+        let mut out = String::new();
+        let mut current: Option<&Split> = None;
+        for row in &self.splits {
+            if current != Some(row.split) {
+                current = Some(row.split);
+                let names: Vec<String> = row
+                    .split
+                    .steps
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}`{}` on {} ({}):\n\n| threads | {} | sum |\n|---:|{}---:|",
+                    if out.is_empty() { "" } else { "\n" },
+                    row.split.command,
+                    row.split.shape(),
+                    row.split.group.dims,
+                    names.join(" | "),
+                    "---:|".repeat(names.len())
+                );
+            }
+            let sum: f64 = row.ns.iter().sum();
+            let cells: Vec<String> = row
+                .ns
+                .iter()
+                .map(|&ns| format!("{} ({:.0}%)", duration(ns), 100.0 * ns / sum))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                row.threads,
+                cells.join(" | "),
+                duration(sum)
+            );
+        }
+        out
+    }
+
     /// The whole `docs/performance.md`: the machine, the table, skipped pairs and the method.
     fn document(&self, machine: &Machine, command: &str, quick: bool) -> String {
         let mut doc = String::new();
@@ -408,9 +543,41 @@ impl Report {
         doc.push_str(&self.markdown());
         let _ = writeln!(
             doc,
-            "\nRates are work per second (G = 10^9), whole runs (`bandwidth`) their time; a ratio \
-             above 1 means ours is faster."
+            "\nRates are work per second (G = 10^9, M = 10^6), whole runs (`bandwidth`) their \
+             time; a ratio above 1 means ours is faster."
         );
+        let reading = self.reading_markdown();
+        if !reading.is_empty() {
+            let _ = writeln!(doc, "\n## Reading files\n");
+            let _ = writeln!(
+                doc,
+                "Our reader's rates from the table, in bytes and in rows (one thread; MB = \
+                 10^6 bytes, M = 10^6 rows).\n"
+            );
+            doc.push_str(&reading);
+        }
+        let split = self.split_markdown();
+        if !split.is_empty() {
+            let _ = writeln!(doc, "\n## Where `nw predict`'s time goes\n");
+            let _ = writeln!(
+                doc,
+                "Its two steps timed on their own in this run (`cargo bench -p nw-bench --bench \
+                 read -- predict` runs them alone), each with its share of their sum. Reading \
+                 is sequential, so it has one time on every line; the binary pools on every \
+                 core. What the binary does besides (starting, checking, writing its output) \
+                 is not in the sum.\n"
+            );
+            doc.push_str(&split);
+            for s in SPLITS {
+                let _ = writeln!(
+                    doc,
+                    "\nThe bench leaves its files in cargo's target folder, so the binary can be \
+                     timed on the same ones: `cargo build --release -p nw-cli && cd target/tmp/{} \
+                     && /usr/bin/time -v ../../release/{}`.",
+                    s.folder, s.command
+                );
+            }
+        }
         let bound = self.bound_markdown();
         if !bound.is_empty() {
             let _ = writeln!(doc, "\n## Against the exponential bound\n");
@@ -432,9 +599,9 @@ impl Report {
         doc.push_str(
             "- Each rate is the work of one iteration divided by the median of criterion's \
              samples of the time per iteration (`median.point_estimate` in `estimates.json`).\n\
-             - Ours and its peer run in the same process, one after the other, on the same \
-             inputs (deterministic pseudo-random values in [0, 1) from `nw_bench::uniform`), and \
-             each bench first checks that both sides agree. Ratios are taken within one run: \
+             - Ours and its peers run in the same process, one after the other, on the same \
+             inputs (deterministic pseudo-random values from `nw_bench`'s splitmix64 \
+             generator), and each bench first checks that all sides agree. Ratios are taken within one run: \
              the machine is shared and noisy (2-thread figures can wander by up to 2x between \
              runs, and other builds may have been running), so compare rows of one run, not \
              runs.\n\
@@ -446,6 +613,15 @@ impl Report {
         }
         for p in &self.peers {
             let _ = writeln!(doc, "- Peer `{}`: {}.", p.name, p.about);
+        }
+        let mut splits: Vec<&Split> = self.splits.iter().map(|r| r.split).collect();
+        splits.dedup();
+        for split in splits {
+            let g = split.group;
+            let _ = writeln!(doc, "- `{}` ({}): {}.", g.name, g.dims, g.about);
+            for step in split.steps {
+                let _ = writeln!(doc, "- Step `{}`: {}.", step.name, step.about);
+            }
         }
         doc
     }
@@ -577,13 +753,13 @@ mod tests {
         let bmm = &CASES[0];
         let mut results = Results::new();
         results.insert(bmm.full_id(OURS, 1), fresh(1e6, bmm.work));
-        results.insert(bmm.full_id(bmm.peer.unwrap().name, 1), fresh(2e6, bmm.work));
+        results.insert(bmm.full_id(bmm.peers[0].name, 1), fresh(2e6, bmm.work));
         results.insert(bmm.full_id(OURS, 2), fresh(1e6, bmm.work));
         let mut stale = fresh(1e6, bmm.work);
         stale.fresh = false;
-        results.insert(bmm.full_id(bmm.peer.unwrap().name, 2), stale);
+        results.insert(bmm.full_id(bmm.peers[0].name, 2), stale);
 
-        let report = Report::build(CASES, &results);
+        let report = Report::build(CASES, SPLITS, &results);
         assert_eq!(report.rows.len(), 1);
         let row = &report.rows[0];
         assert_eq!(
@@ -592,9 +768,16 @@ mod tests {
         );
         assert!((row.ours / row.peer - 2.0).abs() < 1e-12);
         assert!((row.ours - bmm.work as f64 / 1e6).abs() < 1e-9);
-        // Every other pair is noted, the stale one as such.
+        // Every other case and thread count is noted once, the stale one as such, and so is
+        // every command's line.
         let pairs: usize = CASES.iter().map(|c| c.threads.len()).sum();
-        assert_eq!(report.notes.len(), pairs - 1);
+        let splits: usize = SPLITS.iter().map(|s| s.threads.len()).sum();
+        assert_eq!(
+            report.notes.len(),
+            pairs - 1 + splits,
+            "{:#?}",
+            report.notes
+        );
         assert!(report.notes.iter().any(|n| n.contains("earlier run")));
 
         let table = report.markdown();
@@ -608,11 +791,8 @@ mod tests {
         let case = &CASES[0];
         let mut results = Results::new();
         results.insert(case.full_id(OURS, 1), fresh(1e6, case.work + 1));
-        results.insert(
-            case.full_id(case.peer.unwrap().name, 1),
-            fresh(1e6, case.work),
-        );
-        let report = Report::build(&CASES[..1], &results);
+        results.insert(case.full_id(case.peers[0].name, 1), fresh(1e6, case.work));
+        let report = Report::build(&CASES[..1], &[], &results);
         assert!(report.rows.is_empty());
         assert!(
             report.notes[0].contains("units of work"),
@@ -622,8 +802,72 @@ mod tests {
     }
 
     #[test]
+    fn a_case_gets_a_row_per_peer_and_rows_per_second() {
+        let case = CASES
+            .iter()
+            .find(|c| c.group.name == "read" && c.peers.len() == 2)
+            .expect("a read case with two peers");
+        let mut results = Results::new();
+        // 1 byte per ns is 1000 MB/s; the peers at half and a quarter of that.
+        results.insert(case.full_id(OURS, 1), fresh(case.work as f64, case.work));
+        results.insert(
+            case.full_id(case.peers[0].name, 1),
+            fresh(2.0 * case.work as f64, case.work),
+        );
+        results.insert(
+            case.full_id(case.peers[1].name, 1),
+            fresh(4.0 * case.work as f64, case.work),
+        );
+        let report = Report::build(std::slice::from_ref(case), &[], &results);
+        assert_eq!(report.rows.len(), 2, "{:?}", report.notes);
+        let table = report.markdown();
+        let shape = case.shape();
+        assert!(
+            table.contains(&format!(
+                "| read | {shape} | 1 | 1000 MB/s | 500 MB/s | {} | 2.00 |",
+                case.peers[0].name
+            )),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("| 250 MB/s | {} | 4.00 |", case.peers[1].name)),
+            "{table}"
+        );
+        // The whole file in 1 ms per MB: its rows in (work / 1e6) ms.
+        let rows = case.dims[0] as f64;
+        let reading = report.reading_markdown();
+        assert_eq!(reading.lines().count(), 3, "one line per case: {reading}");
+        let want = rate(rows / (case.work as f64 / 1e9) / 1e6);
+        assert!(
+            reading.contains(&format!("| 1000 MB/s | {want} M rows/s |")),
+            "{reading}"
+        );
+    }
+
+    #[test]
+    fn a_split_gives_each_step_its_share() {
+        let split = &SPLITS[0];
+        let mut results = Results::new();
+        let (read, pool) = (split.steps[0], split.steps[1]);
+        assert!(!read.parallel && pool.parallel);
+        results.insert(split.full_id(read, 1), fresh(10e6, 1));
+        results.insert(split.full_id(pool, 1), fresh(30e6, 1));
+        let report = Report::build(&[], std::slice::from_ref(split), &results);
+        // 2 threads: the pooling is missing, so that line is left out with a note.
+        assert_eq!(report.splits.len(), 1);
+        assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+        assert!(report.notes[0].contains("pool/2t"), "{:?}", report.notes);
+        let md = report.split_markdown();
+        assert!(md.contains(split.command), "{md}");
+        assert!(
+            md.contains("| 1 | 10.0 ms (25%) | 30.0 ms (75%) | 40.0 ms |"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn empty_results_make_a_document_not_a_crash() {
-        let report = Report::build(CASES, &Results::new());
+        let report = Report::build(CASES, SPLITS, &Results::new());
         let machine = Machine {
             date: utc_date(0),
             cpu: "test cpu".into(),
