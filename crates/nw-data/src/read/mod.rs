@@ -498,12 +498,6 @@ fn read_rows<T: Number>(
     }
     let (positions, by_position) = locate(&header, wanted, file, header_at, &header_text)?;
 
-    // slot[i]: where field i goes among the wanted columns, so a row's fields are picked in
-    // one pass (a row may hold millions of ignored fields).
-    let mut slot: Vec<Option<usize>> = vec![None; header.names.len()];
-    for (k, &i) in positions.iter().enumerate() {
-        slot[i] = Some(k);
-    }
     let mut columns: Vec<Vec<T>> = vec![Vec::new(); positions.len()];
     let mut fields: Vec<Field<T>> = Vec::with_capacity(positions.len());
     // The header goes through the tokenizer again, first: `csv` strips a byte-order mark at
@@ -585,13 +579,14 @@ fn read_rows<T: Number>(
                 }
             });
         }
+        // A record knows where each field starts: the wanted ones are picked directly, however
+        // many others the row holds.
         fields.clear();
-        fields.resize_with(positions.len(), || Field::Missing);
-        for (field, k) in record.iter().zip(&slot) {
-            if let Some(k) = *k {
-                fields[k] = number::parse(field, options.decimal_comma);
-            }
-        }
+        fields.extend(
+            positions
+                .iter()
+                .map(|&i| number::parse(&record[i], options.decimal_comma)),
+        );
         let mut missing = None;
         for (k, field) in fields.iter().enumerate() {
             let bad = match field {

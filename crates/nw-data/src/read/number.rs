@@ -49,6 +49,14 @@ pub(crate) enum Field<T> {
 /// when `decimal_comma` (then a `.` is refused: it would be a thousands separator, and
 /// `1.234,5` read as 1.2345 would be silently wrong).
 pub(crate) fn parse<T: Number>(bytes: &[u8], decimal_comma: bool) -> Field<T> {
+    // The common case first: a plain number, parsed as it is. Everything else (spaces, a
+    // missing-value token, NaN, a decimal comma, garbage) takes the careful path.
+    if !decimal_comma
+        && let Ok(v) = fast_float2::parse::<T, _>(bytes)
+        && v.in_range()
+    {
+        return Field::Value(v);
+    }
     let text = bytes.trim_ascii();
     if MISSING_TOKENS.iter().any(|t| t.as_bytes() == text) {
         return Field::Missing;
