@@ -500,7 +500,7 @@ pub enum Figure {
         /// input).
         #[arg(long, value_name = "FILE")]
         weights: PathBuf,
-        /// The training file the weights came from (header `x,y`, a row per key column, in
+        /// The training file the weights came from (columns `x` and `y`, a row per key column, in
         /// the columns' order): tells whether the keys are sorted (`-`: standard input).
         #[arg(long, value_name = "FILE")]
         train: Option<PathBuf>,

@@ -62,7 +62,7 @@ pub enum DataError {
     Empty {
         /// The file's display name.
         file: String,
-        /// What the reader wanted, e.g. `the header "x,y"`.
+        /// What the reader wanted, e.g. `a header with the columns "x", "y"`.
         expected: String,
     },
     /// A blank line followed by more data (only trailing blank lines are skipped).
@@ -82,7 +82,7 @@ pub enum DataError {
         line: usize,
         /// The line found.
         text: String,
-        /// What the reader wanted, e.g. `the header "x,y"`.
+        /// What the reader wanted, e.g. `a header with the columns "x", "y"`.
         expected: String,
     },
     /// A header without a required column, with a column it does not allow, or with a
@@ -97,7 +97,7 @@ pub enum DataError {
         text: String,
         /// What is wrong, e.g. `unexpected column "z"`.
         problem: String,
-        /// What the reader wanted, e.g. `the header "x,y"`.
+        /// What the reader wanted, e.g. `a header with the columns "x", "y"`.
         expected: String,
     },
     /// A header and nothing after it.
