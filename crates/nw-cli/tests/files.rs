@@ -192,7 +192,7 @@ fn unknown_columns_list_the_file_s_columns_and_suggest_the_closest() {
     );
     let err = fails(nw().args(["bandwidth", "--train", path(&euro), "--x", "7"]));
     assert!(
-        err.contains("euro.csv:1: no column column 7 (the columns are \"datum\"")
+        err.contains("euro.csv:1: no column 7 (the columns are \"datum\"")
             && err.contains("the header has 4 column(s)"),
         "{err}"
     );
@@ -562,4 +562,69 @@ fn plot_regression_reads_the_chosen_columns_and_names_its_axes_after_them() {
         .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()));
     assert!(ticks.clone().count() >= 8, "{labels:?}");
     assert!(ticks.into_iter().all(|l| l.len() <= 12), "{labels:?}");
+}
+
+#[test]
+fn predictions_of_shifted_targets_print_the_digits_f32_holds_and_no_more() {
+    let dir = TempDir::new().unwrap();
+    // y from 1000 to 1001: measured from 1000.5, the kernels' means keep f32's digits there.
+    let train = write(&dir, "t.csv", "x,y\n1,1000\n2,1001\n");
+    let (out, _) =
+        succeeds(nw().args(["predict", "--train", path(&train), "--query", path(&train)]));
+    let rows: Vec<(f64, &str)> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (x, y) = l.split_once(',').unwrap();
+            (x.parse().unwrap(), y)
+        })
+        .collect();
+    for (x, text) in rows {
+        let want = nw_f64(&[1.0, 2.0], &[1000.0, 1001.0], x, 1.0);
+        let got: f64 = text.parse().unwrap();
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        // f32's ~1e-8 steps near 0.1 in the shifted frame: 13 significant digits at 1000, not
+        // an f64's 17.
+        assert!(text.len() <= 14, "{text}: more digits than f32 holds");
+    }
+}
+
+#[test]
+fn plot_regression_draws_predictions_with_far_nan_marks_leaving_the_marks_out() {
+    let dir = TempDir::new().unwrap();
+    let train = write(&dir, "t.csv", "x,y\n0,1\n1,2\n2,3\n");
+    let query = write(&dir, "q.csv", "x\n0.5\n9\n");
+    let pred = dir.path().join("p.csv");
+    succeeds(nw().args([
+        "predict",
+        "--train",
+        path(&train),
+        "--query",
+        path(&query),
+        "--kernel",
+        "epanechnikov",
+        "--bandwidth",
+        "1",
+        "--far",
+        "nan",
+        "--out",
+        path(&pred),
+    ]));
+    assert!(std::fs::read_to_string(&pred).unwrap().contains("9,NaN"));
+    let svg = dir.path().join("f.svg");
+    let (_, stderr) = succeeds(nw().args([
+        "plot",
+        "regression",
+        "--train",
+        path(&train),
+        "--pred",
+        path(&pred),
+        "--out",
+        path(&svg),
+    ]));
+    assert!(
+        stderr.contains("note: 1 of 2 predictions in")
+            && stderr.contains("have no value (NaN): not drawn"),
+        "{stderr}"
+    );
 }

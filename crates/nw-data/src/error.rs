@@ -154,10 +154,10 @@ pub enum DataError {
         /// The column's name.
         column: String,
     },
-    /// A field that parses to an infinity or a number beyond f32's range (`1e39`), where the
-    /// kernels compute.
+    /// A field that parses to an infinity or a number beyond f32's range (`1e39`, or a
+    /// coordinate below 1.2e-38 such as `1e-300`), where the kernels compute.
     #[error(
-        "{file}:{line}: {text:?} is infinite or beyond f32's range (about 3.4e38), where the kernels compute (column {column:?})"
+        "{file}:{line}: {text:?} is infinite or beyond f32's range (1.2e-38 to 3.4e38 in size, or 0), where the kernels compute (column {column:?})"
     )]
     NonFinite {
         /// The file's display name.
@@ -180,6 +180,39 @@ pub enum DataError {
         text: String,
         /// The column's name.
         column: String,
+    },
+    /// A quote opened in a field and never closed: the rest of the file would be one field.
+    #[error(
+        "{file}:{line}: a quoted field starts on this line and is never closed: the rest of the file would be one field"
+    )]
+    UnterminatedQuote {
+        /// The file's display name.
+        file: String,
+        /// The line of the record the quote opens in.
+        line: usize,
+    },
+    /// Two chosen columns are one (`--x 2 --y y` where column 2 is `y`).
+    #[error("{file}: {first} and {second} are the same column ({name:?}, column {position})")]
+    SameColumn {
+        /// The file's display name.
+        file: String,
+        /// The first choice, as given.
+        first: String,
+        /// The second choice, as given.
+        second: String,
+        /// The column's name.
+        name: String,
+        /// Its 1-based position.
+        position: usize,
+    },
+    /// A decimal comma in a file whose fields are separated by commas: nothing tells them
+    /// apart.
+    #[error(
+        "{file}: numbers with a decimal comma need another delimiter than `,` (a spreadsheet that writes `1,5` puts `;` between fields)"
+    )]
+    DecimalCommaDelimiter {
+        /// The file's display name.
+        file: String,
     },
     /// Every row had a missing value and was dropped.
     #[error("{file}: all {rows} rows had a missing value in a chosen column; nothing is left")]

@@ -70,6 +70,24 @@ impl Origin {
         f64::from(value) + self.0
     }
 
+    /// A value the kernels computed, back in the file's coordinates as the f64 with the
+    /// fewest significant digits that still measures to the same f32: the digits f32 holds in
+    /// the shifted frame, and no more (`2.3775407`, not `2.3775406554341316`).
+    pub fn shortest(self, value: f32) -> f64 {
+        let exact = self.back(value);
+        if self.is_zero() || !value.is_finite() {
+            return exact;
+        }
+        for digits in 0..17 {
+            if let Ok(short) = format!("{exact:.digits$e}").parse::<f64>()
+                && self.shift(short) == value
+            {
+                return short;
+            }
+        }
+        exact
+    }
+
     /// The largest amount by which the f32 `shifted` (from [`Origin::to_f32`]) misses
     /// `values`: how far the kernels' inputs are from the file's.
     pub fn rounding(self, values: &[f64], shifted: &[f32]) -> f64 {
@@ -105,6 +123,13 @@ mod tests {
             assert_eq!(o.back(s), v);
         }
         assert_eq!(o.rounding(&t, &shifted), 0.0);
+        // A mean computed in the shifted frame comes back with the digits f32 held there.
+        let o = Origin::of(&[2.0, 3.0]);
+        let mean = o.shift(2.377_540_6);
+        let short = o.shortest(mean);
+        assert_eq!(o.shift(short), mean);
+        assert!(short.to_string().len() <= 10, "{short}");
+        assert!((short - 2.377_540_6).abs() < 1e-7);
         // Straight to f32 they would be up to 64 s off.
         let straight: Vec<f32> = t.iter().map(|&v| v as f32).collect();
         assert_eq!(Origin::ZERO.rounding(&t, &straight), 64.0);

@@ -73,8 +73,12 @@ fn generated_inputs_give_rows_or_an_error_naming_a_line_of_the_input() {
                     | DataError::NonFinite { line, .. }
                     | DataError::Missing { line, .. }
                     | DataError::NoColumn { line, .. }
-                    | DataError::NotUtf8 { line, .. } => *line,
-                    DataError::Empty { .. } | DataError::AllDropped { .. } => 1,
+                    | DataError::NotUtf8 { line, .. }
+                    | DataError::UnterminatedQuote { line, .. } => *line,
+                    DataError::Empty { .. }
+                    | DataError::AllDropped { .. }
+                    | DataError::SameColumn { .. }
+                    | DataError::DecimalCommaDelimiter { .. } => 1,
                     other => panic!("unexpected error {other:?} for {bytes:?}"),
                 };
                 assert!(

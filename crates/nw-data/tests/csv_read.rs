@@ -269,7 +269,7 @@ fn nan_infinities_and_f32_overflow_are_refused() {
         assert_eq!(
             err.to_string(),
             format!(
-                "data.csv:3: \"{text}\" is infinite or beyond f32's range (about 3.4e38), where \
+                "data.csv:3: \"{text}\" is infinite or beyond f32's range (1.2e-38 to 3.4e38 in size, or 0), where \
                  the kernels compute (column \"x\")"
             )
         );
@@ -522,4 +522,79 @@ fn coordinates_read_in_f64_keep_every_digit() {
     )
     .unwrap();
     assert_eq!(f.columns[0], [1_700_000_137.0, 1_700_012_345.25, 0.1]);
+}
+
+#[test]
+fn a_quote_never_closed_is_named_and_a_closed_multi_line_field_is_not() {
+    for (text, line) in [
+        ("x,y,note\n1,2,\"oops\n2,3,fine\n3,5,fine\n", 2),
+        ("x,y,note\n1,2,ok\n3,\"4,x\n", 3),
+        ("x,y\r1,\"2\r3,4\r", 2),
+    ] {
+        assert_eq!(
+            frame(text, &["x"], ReadOptions::default()).unwrap_err(),
+            format!(
+                "f.csv:{line}: a quoted field starts on this line and is never closed: the rest \
+                 of the file would be one field"
+            ),
+            "{text:?}"
+        );
+    }
+    // A closed field that ends in a line break, last in the file, is fine.
+    let f = frame(
+        "x,y,note\n1,2,\"two\nlines\n\"\n",
+        &["x", "y"],
+        ReadOptions::default(),
+    );
+    assert_eq!(f.unwrap().columns, vec![vec![1.0], vec![2.0]]);
+}
+
+#[test]
+fn tiny_coordinates_are_refused_not_rounded_to_zero() {
+    let err = frame("x,y\n1,1e-300\n2,0\n", &["x", "y"], ReadOptions::default()).unwrap_err();
+    assert!(
+        err.starts_with("f.csv:2: \"1e-300\" is infinite or beyond f32's range"),
+        "{err}"
+    );
+    let f = frame("x,y\n1,1.5e-38\n2,0\n", &["x", "y"], ReadOptions::default()).unwrap();
+    assert_eq!(f.columns[1], [1.5e-38, 0.0]);
+}
+
+#[test]
+fn a_decimal_comma_with_comma_delimiters_and_one_column_chosen_twice_are_refused() {
+    let options = ReadOptions {
+        decimal_comma: true,
+        ..ReadOptions::default()
+    };
+    assert_eq!(
+        frame("x,y,z\n1,5,2\n", &["x", "y"], options).unwrap_err(),
+        "f.csv: numbers with a decimal comma need another delimiter than `,` (a spreadsheet \
+         that writes `1,5` puts `;` between fields)"
+    );
+    assert_eq!(
+        frame("a,y\n1,2\n", &["2", "y"], ReadOptions::default()).unwrap_err(),
+        "f.csv: column 2 and \"y\" are the same column (\"y\", column 2)"
+    );
+    assert_eq!(
+        frame("a,y\n1,2\n", &["3"], ReadOptions::default()).unwrap_err(),
+        "f.csv:1: no column 3 (the columns are \"a\", \"y\"); the header has 2 column(s)"
+    );
+    // A header name that is a number is what that number means.
+    let f = frame("2,y,z\n7,8,9\n", &["2"], ReadOptions::default()).unwrap();
+    assert_eq!(f.columns, vec![vec![7.0]]);
+}
+
+#[test]
+fn empty_lines_in_a_one_column_file_are_missing_values() {
+    let drop = ReadOptions {
+        missing: Missing::Drop,
+        ..ReadOptions::default()
+    };
+    let f = frame("x\n1\n\n3\n#N/A\n5\n\n", &["x"], drop).unwrap();
+    assert_eq!((f.columns[0].clone(), f.dropped), (vec![1.0, 3.0, 5.0], 2));
+    assert_eq!(f.first_dropped_line, Some(3));
+    assert_eq!(
+        frame("x\n1\n\n3\n", &["x"], ReadOptions::default()).unwrap_err(),
+        "f.csv:3: missing value \"\" in column \"x\""
+    );
 }

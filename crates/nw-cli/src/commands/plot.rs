@@ -53,11 +53,25 @@ fn draw(args: PlotArgs) -> Result<()> {
                 xlabel.as_deref().unwrap_or(&columns[0]),
                 ylabel.as_deref().unwrap_or(&columns[1]),
             );
-            let [x, y_hat] = two(read_frame(
+            // `NaN` in y_hat is `nw predict --far nan`'s mark of a query without an estimate:
+            // nothing to draw there.
+            let pred_frame = read_frame(
                 &pred,
                 &Select::columns(vec![ColumnRef::name("x"), ColumnRef::name("y_hat")]),
-                &ReadOptions::default(),
-            )?);
+                &ReadOptions {
+                    missing: nw_data::Missing::Drop,
+                    ..ReadOptions::default()
+                },
+            )?;
+            if pred_frame.dropped > 0 {
+                say!(
+                    "note: {} of {} predictions in {} have no value (NaN): not drawn",
+                    pred_frame.dropped,
+                    pred_frame.dropped + pred_frame.rows(),
+                    input_name(&pred)
+                );
+            }
+            let [x, y_hat] = two(pred_frame);
             let truth = match &truth {
                 Some(path) => Some(truth_at(path, &read, &pred, &x)?),
                 None => None,

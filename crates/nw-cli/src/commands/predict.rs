@@ -165,7 +165,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let y_hat64: Vec<f64> = if train.origin_y.is_zero() {
         Vec::new()
     } else {
-        out.y_hat.iter().map(|&v| train.origin_y.back(v)).collect()
+        out.y_hat
+            .iter()
+            .map(|&v| train.origin_y.shortest(v))
+            .collect()
     };
     let y_hat = if train.origin_y.is_zero() {
         Column::F32(&out.y_hat)

@@ -94,8 +94,8 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    /// Where `column` stands (0-based). A name is looked up as given, so a header `1,2` is
-    /// matched by name before `1` would mean a position.
+    /// Where `column` stands (0-based). A position `n` is first looked up as the name `n`,
+    /// so in a header `2,y,z` the column typed `2` is the first.
     pub(crate) fn find(&self, column: &ColumnRef) -> Result<usize, Lookup> {
         match column {
             ColumnRef::Name(name) => {
@@ -106,8 +106,13 @@ impl Header {
                     (None, _) => Err(Lookup::NoName(self.closest(name))),
                 }
             }
-            ColumnRef::Position(n) if (1..=self.names.len()).contains(n) => Ok(n - 1),
-            ColumnRef::Position(_) => Err(Lookup::NoPosition),
+            // A header may name a column `2`: typed `2`, that column is meant.
+            ColumnRef::Position(n) => match self.find(&ColumnRef::Name(n.to_string())) {
+                Ok(i) => Ok(i),
+                Err(Lookup::Twice(a, b)) => Err(Lookup::Twice(a, b)),
+                Err(_) if (1..=self.names.len()).contains(n) => Ok(n - 1),
+                Err(_) => Err(Lookup::NoPosition),
+            },
         }
     }
 
@@ -185,8 +190,10 @@ mod tests {
     fn columns_are_found_by_name_or_position() {
         let h = header(&["", "speed", "dist", "2"]);
         assert_eq!(h.find(&ColumnRef::name("dist")), Ok(2));
-        assert_eq!(h.find(&"2".parse().unwrap()), Ok(1));
         assert_eq!(h.find(&ColumnRef::name("2")), Ok(3));
+        // A header name that is a number is what that number means.
+        assert_eq!(h.find(&ColumnRef::Position(2)), Ok(3));
+        assert_eq!(header(&["a", "b"]).find(&ColumnRef::Position(2)), Ok(1));
         assert_eq!(h.find(&ColumnRef::Position(5)), Err(Lookup::NoPosition));
         assert_eq!(
             h.find(&ColumnRef::name("sped")),

@@ -438,10 +438,13 @@ fn locate(
                 });
             }
             Err(Lookup::NoPosition) => {
+                let ColumnRef::Position(number) = column else {
+                    unreachable!("only a position can be past the end")
+                };
                 return Err(DataError::NoColumn {
                     file: file.to_string(),
                     line,
-                    column: column.to_string(),
+                    column: number.to_string(),
                     columns: header.listing(),
                     hint: format!("; the header has {n} column(s)"),
                 });
@@ -455,13 +458,13 @@ fn locate(
     }
     for (k, &i) in positions.iter().enumerate() {
         if let Some(j) = positions[..k].iter().position(|&p| p == i) {
-            return Err(bad(format!(
-                "{} and {} are the same column ({:?}, column {})",
-                select.columns[j],
-                select.columns[k],
-                header.names[i],
-                i + 1
-            )));
+            return Err(DataError::SameColumn {
+                file: file.to_string(),
+                first: select.columns[j].to_string(),
+                second: select.columns[k].to_string(),
+                name: header.names[i].clone(),
+                position: i + 1,
+            });
         }
     }
     Ok((positions, false))
@@ -485,6 +488,11 @@ fn read_rows<T: Number>(
     let delimiter = options
         .delimiter
         .unwrap_or_else(|| detect_delimiter(&header_bytes));
+    if options.decimal_comma && delimiter == b',' {
+        return Err(DataError::DecimalCommaDelimiter {
+            file: file.to_string(),
+        });
+    }
     let header = Header {
         names: header_names(&header_bytes, delimiter, file, header_at)?,
     };
@@ -516,37 +524,53 @@ fn read_rows<T: Number>(
     // Lines as the tokenizer counts them (the header on 1) become the file's own.
     let offset = header_at - 1;
     let mut before = 2;
+    let single = header.names.len() == 1;
     loop {
-        match rows.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = before as usize + offset;
-                return Err(match e.into_kind() {
-                    csv::ErrorKind::Io(source) => read_error(file, line, source),
-                    other => DataError::Read {
-                        file: file.to_string(),
-                        line,
-                        source: io::Error::other(format!("{other:?}")),
-                    },
-                });
-            }
-        }
-        // Every record ends with a `\n` (see `lines`), so it ends on the line before the
-        // tokenizer's position; it starts as many lines earlier as it holds line breaks.
-        // Lines between `before` and its start were empty, and skipped by the tokenizer.
-        let after = rows.position().line();
-        let start = if after == before + 1 {
+        let Some(after) = next_record(&mut rows, &mut record, file, before as usize + offset)?
+        else {
+            break;
+        };
+        // Every record ends with its own `\n` (see `lines`), so it ends on the line before the
+        // tokenizer's position, and starts as many lines earlier as it holds line breaks;
+        // lines between `before` and its start were empty, and skipped by the tokenizer. A
+        // record whose line breaks all lie inside it, the last one included, ran into the end
+        // of the file inside a quote that was never closed.
+        let ends_in_break = record
+            .get(record.len().saturating_sub(1))
+            .is_some_and(|f| f.last() == Some(&b'\n'));
+        let start = if after == before + 1 && !ends_in_break {
             before
         } else {
-            after - 1 - memchr::memchr_iter(b'\n', record.as_slice()).count() as u64
+            let breaks = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            if after - breaks == before {
+                return Err(DataError::UnterminatedQuote {
+                    file: file.to_string(),
+                    line: before as usize + offset,
+                });
+            }
+            after - 1 - breaks
         };
+        let line = start as usize + offset;
         if start > before {
-            first_blank.get_or_insert(before as usize + offset);
+            // Empty lines: in a file of one column, empty fields (missing values).
+            if single && first_blank.is_none() {
+                let skipped = (start - before) as usize;
+                if options.missing == Missing::Error {
+                    return Err(DataError::Missing {
+                        file: file.to_string(),
+                        line: before as usize + offset,
+                        text: String::new(),
+                        column: header.names[0].clone(),
+                    });
+                }
+                dropped += skipped;
+                first_dropped_line.get_or_insert(before as usize + offset);
+            } else {
+                first_blank.get_or_insert(before as usize + offset);
+            }
         }
         before = after;
-        let line = start as usize + offset;
-        if record.len() == 1 && record[0].trim_ascii().is_empty() && header.names.len() > 1 {
+        if record.len() == 1 && record[0].trim_ascii().is_empty() && !single {
             // Spaces only: a blank line.
             first_blank.get_or_insert(line);
             continue;
@@ -651,6 +675,28 @@ fn read_rows<T: Number>(
         delimiter,
         header: header.names,
     })
+}
+
+/// Reads the next record into `record`, returning the tokenizer's line after it, or `None` at
+/// the end; `line` names the line being read in an error.
+fn next_record<R: io::Read>(
+    rows: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    file: &str,
+    line: usize,
+) -> Result<Option<u64>> {
+    match rows.read_byte_record(record) {
+        Ok(true) => Ok(Some(rows.position().line())),
+        Ok(false) => Ok(None),
+        Err(e) => Err(match e.into_kind() {
+            csv::ErrorKind::Io(source) => read_error(file, line, source),
+            other => DataError::Read {
+                file: file.to_string(),
+                line,
+                source: io::Error::other(format!("{other:?}")),
+            },
+        }),
+    }
 }
 
 /// A field's text for a message, trimmed, invalid UTF-8 replaced.

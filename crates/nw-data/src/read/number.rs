@@ -1,8 +1,11 @@
 //! One field as a number, a missing value, or an error.
 
-/// The texts that mean "no value here" (after trimming): what R, pandas, spreadsheets and
-/// databases write for a missing number.
-pub const MISSING_TOKENS: [&str; 6] = ["", "NA", "NaN", "nan", "null", "N/A"];
+/// The texts that mean "no value here" (after trimming): what R (`NA`), numpy and pandas
+/// (`NaN`, `nan`, an empty field), spreadsheets (`N/A`, Excel's `#N/A`), JSON and SQL
+/// (`null`, `NULL`) and Python (`None`) write for a missing number.
+pub const MISSING_TOKENS: [&str; 9] = [
+    "", "NA", "NaN", "nan", "null", "N/A", "#N/A", "NULL", "None",
+];
 
 /// A number type the readers produce: f64 for coordinates, f32 for the chapter's files.
 pub(crate) trait Number: Copy + Default + fast_float2::FastFloat {
@@ -23,9 +26,12 @@ impl Number for f32 {
 
 impl Number for f64 {
     fn in_range(self) -> bool {
-        // Whatever rounds to a finite f32: `3.4028235e38`, the text of f32::MAX, is above it.
+        // Whatever rounds to a finite f32 (`3.4028235e38`, the text of f32::MAX, is above it)
+        // and is zero or a normal f32: below 1.2e-38 f32 keeps few digits or none, and
+        // `1e-300` would silently become 0.
         #[allow(clippy::cast_possible_truncation)]
-        (self as f32).is_finite()
+        let single = self as f32;
+        single.is_finite() && (self == 0.0 || single.abs() >= f32::MIN_POSITIVE)
     }
     fn is_nan(self) -> bool {
         f64::is_nan(self)
@@ -91,17 +97,7 @@ mod tests {
 
     #[test]
     fn fields_parse_to_what_the_standard_library_reads() {
-        for text in [
-            "0.1",
-            " 3.5 ",
-            "-2",
-            "+7",
-            ".5",
-            "5.",
-            "1e-45",
-            "3.4028235e38",
-            "-0",
-        ] {
+        for text in ["0.1", " 3.5 ", "-2", "+7", ".5", "5.", "3.4028235e38", "-0"] {
             let want: f64 = text.trim().parse().unwrap();
             assert_eq!(
                 parse::<f64>(text.as_bytes(), false),
@@ -115,6 +111,8 @@ mod tests {
                 "{text}"
             );
         }
+        // f32's own readers keep its subnormals (the chapter's files round-trip every f32).
+        assert_eq!(parse::<f32>(b"1e-45", false), Field::Value(1e-45));
         assert_eq!(parse::<f64>(b"1,5", true), Field::Value(1.5));
         assert_eq!(parse::<f64>(b"-0,25", true), Field::Value(-0.25));
         assert_eq!(parse::<f64>(b"1700000000", true), Field::Value(1.7e9));
@@ -128,6 +126,16 @@ mod tests {
                 Field::Missing
             );
         }
+        // Coordinates too small for f32 are refused, not rounded to 0; zero is fine.
+        for text in ["1e-300", "-1e-39", "1e-45"] {
+            assert_eq!(
+                parse::<f64>(text.as_bytes(), false),
+                Field::OutOfRange,
+                "{text}"
+            );
+        }
+        assert_eq!(parse::<f64>(b"1.2e-38", false), Field::Value(1.2e-38));
+        assert_eq!(parse::<f64>(b"-0", false), Field::Value(-0.0));
         for text in ["inf", "-Infinity", "1e39", "3.5e38"] {
             assert_eq!(
                 parse::<f64>(text.as_bytes(), false),
