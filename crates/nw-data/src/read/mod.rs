@@ -525,11 +525,7 @@ fn read_rows<T: Number>(
     let offset = header_at - 1;
     let mut before = 2;
     let single = header.names.len() == 1;
-    loop {
-        let Some(after) = next_record(&mut rows, &mut record, file, before as usize + offset)?
-        else {
-            break;
-        };
+    while let Some(after) = next_record(&mut rows, &mut record, file, before as usize + offset)? {
         // Every record ends with its own `\n` (see `lines`), so it ends on the line before the
         // tokenizer's position, and starts as many lines earlier as it holds line breaks;
         // lines between `before` and its start were empty, and skipped by the tokenizer. A
