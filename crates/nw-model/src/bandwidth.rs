@@ -38,7 +38,7 @@ use nw_tensor::Par;
 use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use nw_tensor::ops::pool::{self, SortedKeys};
 
-use crate::{ModelError, Result};
+use crate::{ModelError, Result, unit};
 
 /// How a bandwidth is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,8 +133,26 @@ pub struct CvPoint {
 
 /// `CV(h)` of `kind` at bandwidth `h` on the prepared training set: the mean squared
 /// leave-one-out error over the examples with an estimate, and how many have none.
+///
+/// A bandwidth outside [`crate::unit::ORDINARY`] is evaluated on the inputs measured in a
+/// power-of-two unit near it (see [`crate::unit`]), at the cost of sorting them again.
 pub fn cv(kind: KernelKind, data: &SortedKeys, h: f32, par: Par) -> Result<CvPoint> {
     let h = crate::kernel::check_bandwidth(h)?;
+    let Some(s) = unit::unit_for(f64::from(h)) else {
+        return cv_as_given(kind, data, h, par);
+    };
+    let keys = unit::divide(data.keys(), s, "keys", h)?;
+    let point = cv_as_given(
+        kind,
+        &SortedKeys::new(&keys, data.values())?,
+        unit::to_unit(h, s),
+        par,
+    )?;
+    Ok(point.rescaled(s))
+}
+
+/// [`cv`] with the kernel at `h` itself, whatever its size.
+fn cv_as_given(kind: KernelKind, data: &SortedKeys, h: f32, par: Par) -> Result<CvPoint> {
     let fit = kind.visit(h, LooCv { data, par })?;
     let scored = data.len() - fit.far;
     Ok(CvPoint {
@@ -146,6 +164,16 @@ pub fn cv(kind: KernelKind, data: &SortedKeys, h: f32, par: Par) -> Result<CvPoi
         },
         isolated: fit.far,
     })
+}
+
+impl CvPoint {
+    /// The point with its bandwidth measured in the caller's units, from `unit`'s.
+    fn rescaled(self, unit: f64) -> CvPoint {
+        CvPoint {
+            h: unit::from_unit(self.h, unit),
+            ..self
+        }
+    }
 }
 
 /// The fused leave-one-out loss, for [`KernelKind::visit`].
@@ -338,6 +366,22 @@ impl Warning {
             Warning::ConstantTargets => "constant_targets",
         }
     }
+
+    /// The warning with its bandwidths multiplied by `unit` (a power of two, so exactly):
+    /// from the unit a search ran in to the caller's.
+    pub fn rescaled(&self, unit: f64) -> Warning {
+        let h = |h: f32| unit::from_unit(h, unit);
+        match *self {
+            Warning::LowerEnd { h: at } => Warning::LowerEnd { h: h(at) },
+            Warning::UpperEnd { h: at } => Warning::UpperEnd { h: h(at) },
+            Warning::Flat { from, to } => Warning::Flat {
+                from: h(from),
+                to: h(to),
+            },
+            Warning::Isolated { count, n, h: at } => Warning::Isolated { count, n, h: h(at) },
+            Warning::ConstantTargets => Warning::ConstantTargets,
+        }
+    }
 }
 
 impl std::fmt::Display for Warning {
@@ -397,6 +441,10 @@ pub fn select(
 }
 
 /// [`select`], calling `observe` after each CV evaluation (for progress reports).
+///
+/// Inputs whose span lies outside [`crate::unit::ORDINARY`] are searched measured in a
+/// power-of-two unit near the span (see [`crate::unit`]); everything is reported in the
+/// caller's units.
 pub fn select_observed(
     kind: KernelKind,
     x: &[f32],
@@ -409,11 +457,39 @@ pub fn select_observed(
     // `prepare` checks the lengths and that there are two examples.
     let data = crate::loo::prepare(x, y)?;
     let spread = Spread::of(data.keys())?;
-    let mut found = search_min(&spread, search, |h| {
-        let point = cv(kind, &data, h, par)?;
-        observe(&point);
-        Ok(point)
-    })?;
+    let mut found = match unit::unit_for(spread.span) {
+        None => search_within(&spread, search, (FLOOR, CEILING), |h| {
+            let point = cv_as_given(kind, &data, h, par)?;
+            observe(&point);
+            Ok(point)
+        })?,
+        Some(s) => {
+            // Distinct f32 inputs lie within ~2^25 spans of 0, so none overflows in this unit.
+            let data = crate::loo::prepare(&unit::divide(x, s, "inputs", s as f32)?, y)?;
+            // The caller's h must stay a normal f32, the kernels' `h / s` far from 0 and inf.
+            let limits = (
+                FLOOR.max(f64::from(f32::MIN_POSITIVE) / s),
+                CEILING.min(CEILING / s),
+            );
+            search_within(&Spread::of(data.keys())?, search, limits, |h| {
+                let point = cv_as_given(kind, &data, h, par)?;
+                observe(&point.rescaled(s));
+                Ok(point)
+            })
+            .map_err(|e| match e {
+                ModelError::Isolated { count, bandwidth } => ModelError::Isolated {
+                    count,
+                    bandwidth: unit::from_unit(bandwidth, s),
+                },
+                ModelError::SearchRange { lo, hi } => ModelError::SearchRange {
+                    lo: lo * s,
+                    hi: hi * s,
+                },
+                e => e,
+            })?
+            .rescaled(s)
+        }
+    };
     if y.iter().all(|&v| v == y[0]) {
         found.warnings.insert(0, Warning::ConstantTargets);
     }
@@ -424,9 +500,27 @@ pub fn select_observed(
 /// extension past an end that holds the lowest score, then the refinement of its best
 /// minima. Exposed so that another way of computing CV (a dense one, for comparison) is
 /// searched exactly the same way.
+///
+/// Errors with [`ModelError::SearchRange`] when the range lies entirely outside the
+/// bandwidths the f32 kernels can use (from `1.2e-35` to `8.5e37`).
 pub fn search_min(
     spread: &Spread,
     search: &Search,
+    cv: impl FnMut(f32) -> Result<CvPoint>,
+) -> Result<Selection> {
+    search_within(spread, search, (FLOOR, CEILING), cv)
+}
+
+/// The least bandwidth searched: `1 / h` and the kernels' constants stay finite above it.
+const FLOOR: f64 = f32::MIN_POSITIVE as f64 * 1e3;
+/// The greatest bandwidth searched.
+const CEILING: f64 = f32::MAX as f64 / 4.0;
+
+/// [`search_min`] within `limits`, the least and greatest bandwidth that may be evaluated.
+fn search_within(
+    spread: &Spread,
+    search: &Search,
+    (floor, ceiling): (f64, f64),
     mut cv: impl FnMut(f32) -> Result<CvPoint>,
 ) -> Result<Selection> {
     search.check()?;
@@ -443,10 +537,8 @@ pub fn search_min(
         }
     };
     // The grid is the lattice `log h = k step`, so an extension continues it. Its ends stay
-    // where an f32 bandwidth and its inverse are finite.
+    // within `limits`.
     let step = std::f64::consts::LN_10 / search.per_decade as f64;
-    let floor = f64::from(f32::MIN_POSITIVE) * 1e3;
-    let ceiling = f64::from(f32::MAX) / 4.0;
     let lo = (search.lo * spread.span).min(spread.min_gap).max(floor);
     let hi = (search.hi * spread.span).min(ceiling);
     let lattice = |k: i64| k as f64 * step;
@@ -458,6 +550,12 @@ pub fn search_min(
         ((lo.ln() / step).floor() as i64).max(k_floor),
         ((hi.ln() / step).ceil() as i64).min(k_ceiling),
     );
+    if k_lo > k_hi {
+        return Err(ModelError::SearchRange {
+            lo: search.lo * spread.span,
+            hi: search.hi * spread.span,
+        });
+    }
     let mut curve: Vec<CvPoint> = Vec::new();
     let mut eval = |log_h: f64| -> Result<CvPoint> {
         let point = cv(log_h.exp() as f32)?;
@@ -565,6 +663,23 @@ pub fn search_min(
         curve,
         warnings,
     })
+}
+
+impl Selection {
+    /// The selection with every bandwidth multiplied by `unit`: from the unit the search ran
+    /// in to the caller's.
+    fn rescaled(self, unit: f64) -> Selection {
+        Selection {
+            h: unit::from_unit(self.h, unit),
+            searched: (
+                unit::from_unit(self.searched.0, unit),
+                unit::from_unit(self.searched.1, unit),
+            ),
+            curve: self.curve.into_iter().map(|p| p.rescaled(unit)).collect(),
+            warnings: self.warnings.iter().map(|w| w.rescaled(unit)).collect(),
+            ..self
+        }
+    }
 }
 
 /// The lowest finite score of the grid, ties going to the wider bandwidth.

@@ -81,6 +81,32 @@ pub enum ModelError {
         /// The bandwidth.
         bandwidth: f32,
     },
+    /// An input too far from 0 to be measured in units of an extreme bandwidth.
+    #[error(
+        "{what}[{index}] = {value} is too far from 0 for bandwidth {bandwidth}: measured in \
+         units of the bandwidth it is beyond f32's range"
+    )]
+    OutOfScale {
+        /// Which inputs (`queries`, `keys`).
+        what: &'static str,
+        /// The input's 0-based position.
+        index: usize,
+        /// The input.
+        value: f32,
+        /// The bandwidth.
+        bandwidth: f32,
+    },
+    /// A bandwidth search whose range holds no bandwidth the f32 kernels can use.
+    #[error(
+        "no bandwidth to search between {lo:e} and {hi:e}: the range lies outside the \
+         bandwidths f32 kernels can use"
+    )]
+    SearchRange {
+        /// The lower end asked for.
+        lo: f64,
+        /// The upper end asked for.
+        hi: f64,
+    },
     /// Inputs that are all equal: no spread to scale a bandwidth by.
     #[error("all inputs are equal: there is no spread to choose a bandwidth from")]
     NoSpread,

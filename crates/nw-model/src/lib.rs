@@ -36,6 +36,12 @@
 //! # Numerics
 //! f32 like the chapter; sums that decide a reported number (losses, gradients, means) run
 //! in f64. Scores are computed in PyTorch's operation order, so they are the same bits.
+//!
+//! The f32 kernels hold `1 / h` and `1 / h^2`, which leave f32's range for bandwidths beyond
+//! about `1e19` or below `1e-19`. So a pooling whose bandwidth, or a search whose inputs'
+//! span, lies outside `[2^-20, 2^20]` ([`unit::ORDINARY`]) measures its inputs in a power of
+//! two near that length (exact in floating point) and reports distances and bandwidths back
+//! in the caller's units; everything else runs on the inputs as given, bit for bit.
 
 pub mod bandwidth;
 pub mod chapter;
@@ -47,6 +53,7 @@ pub mod loss;
 pub mod optim;
 pub mod pooling;
 pub mod train;
+pub mod unit;
 
 pub use error::{ModelError, Result};
 pub use far::Far;

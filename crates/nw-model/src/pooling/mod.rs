@@ -17,6 +17,7 @@ use nw_tensor::{Par, Tensor, TensorError};
 use rayon::prelude::*;
 
 use crate::far::{self, Far};
+use crate::unit;
 use crate::{ModelError, Result};
 
 /// How a pooling call runs and what it returns besides the predictions.
@@ -139,6 +140,9 @@ pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
 /// O(queries + keys) memory, whether or not the weights are asked for, so they are the same
 /// bits either way. The weights, when asked for, are the matrix itself, each row a softmax of
 /// [`KernelKind::ln_k`] computed in f64 ([`weight_matrix`]).
+///
+/// A bandwidth outside [`crate::unit::ORDINARY`] pools inputs measured in a power-of-two unit
+/// near `h` (see [`crate::unit`]): the same weights, which f32 kernel constants could not give.
 pub(crate) fn kernel_pool(
     kind: KernelKind,
     h: f32,
@@ -148,16 +152,30 @@ pub(crate) fn kernel_pool(
     options: &PoolOptions,
 ) -> Result<Attention> {
     check_keys(keys, values)?;
-    let sorted = SortedKeys::new(keys, values)?;
-    let pooled = kind.visit(
-        h,
-        Fused {
-            queries,
-            keys: &sorted,
-            diagnostics: options.diagnostics,
-            par: options.par,
-        },
-    );
+    let fused = |h: f32, queries: &[f32], keys: &[f32]| -> Result<Pooled> {
+        let sorted = SortedKeys::new(keys, values)?;
+        Ok(kind.visit(
+            h,
+            Fused {
+                queries,
+                keys: &sorted,
+                diagnostics: options.diagnostics,
+                par: options.par,
+            },
+        ))
+    };
+    let pooled = match unit::unit_for(f64::from(h)) {
+        None => fused(h, queries, keys)?,
+        Some(s) => {
+            let in_unit = |xs, what| unit::divide(xs, s, what, h);
+            let (q, k) = (in_unit(queries, "queries")?, in_unit(keys, "keys")?);
+            let mut pooled = fused(unit::to_unit(h, s), &q, &k)?;
+            for d in &mut pooled.dmin {
+                *d = unit::from_unit(*d, s);
+            }
+            pooled
+        }
+    };
     assemble(pooled, options, queries, keys, values, || {
         weight_matrix(kind, h, queries, keys, options.par)
     })
