@@ -8,7 +8,8 @@ use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
 
 use super::{
-    check_figure_path, check_paths, f32_json, json_text, report_warnings, select_bandwidth,
+    check_figure_path, check_paths, f32_json, json_text, number_text, report_warnings,
+    select_bandwidth,
 };
 use crate::cli::{BandwidthArgs, MethodArg};
 
@@ -118,15 +119,16 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else {
         let mut text = format!(
-            "bandwidth {h} ({} kernel, {}{})\n",
+            "bandwidth {} ({} kernel, {}{})\n",
+            number_text(h),
             kind.name(),
             method.name(),
             match &found {
                 Some(f) => format!(
                     ", {} bandwidths evaluated from {} to {}",
                     f.curve.len(),
-                    f.searched.0,
-                    f.searched.1
+                    number_text(f.searched.0),
+                    number_text(f.searched.1)
                 ),
                 None => String::new(),
             }

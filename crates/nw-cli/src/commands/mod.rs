@@ -76,6 +76,17 @@ fn coordinate_json(origin: Origin, v: f32) -> serde_json::Value {
     }
 }
 
+/// An f32 as the shortest text that gives it back, in scientific notation where plain digits
+/// would spell out dozens of zeros (`2.6756574e-37`, not `0.000...00026756574`).
+fn number_text(v: f32) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-5..1e16).contains(&a) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// [`f32_json`] for each value.
 fn f32s_json(xs: &[f32]) -> serde_json::Value {
     xs.iter().copied().map(f32_json).collect()
