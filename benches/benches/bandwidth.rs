@@ -8,8 +8,6 @@
 // Bench binaries may print (the ban is for libraries): the agreement check goes to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::time::Duration;
-
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use nw_bench::{BANDWIDTH, DENSE_CV, OURS, cases_in, uniform};
 use nw_model::KernelKind;
@@ -17,6 +15,9 @@ use nw_model::bandwidth::{CvPoint, Search, Selection, Spread, search_min, select
 use nw_tensor::Par;
 use nw_tensor::ops::{matmul, softmax};
 use rayon::prelude::*;
+
+mod common;
+use common::{config, rayon_pool};
 
 fn bandwidth(c: &mut Criterion) {
     let mut group = c.benchmark_group(BANDWIDTH.name);
@@ -115,21 +116,6 @@ fn dense_cv(x: &[f32], y: &[f32], h: f32, par: Par) -> f64 {
         .map(|(&p, &t)| (f64::from(p) - f64::from(t)).powi(2))
         .sum::<f64>()
         / n as f64
-}
-
-/// A rayon pool of exactly `threads` threads; the benches run inside its `install`.
-fn rayon_pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a rayon pool of {threads} threads: {e}"))
-}
-
-/// 1 s of warm-up and 3 s of measurement per benchmark; command-line flags override these.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
 }
 
 criterion_group! {

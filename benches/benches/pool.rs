@@ -8,8 +8,6 @@
 // Bench binaries may print (the ban is for libraries): the agreement checks go to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::time::Duration;
-
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use nw_bench::{CHAPTER, Case, EXP, LOO, MATERIALIZED, OURS, POOL, WIDE_EXP, cases_in, uniform};
 use nw_model::pooling::ParametricPooling;
@@ -20,6 +18,9 @@ use nw_tensor::ops::pool::{self, SortedKeys};
 use nw_tensor::ops::{matmul, softmax};
 use nw_tensor::{Par, Tensor};
 use rayon::prelude::*;
+
+mod common;
+use common::rayon_pool;
 
 /// The kernel scale of every case: the chapter's nonparametric `w = 1`, under which every
 /// key of [0, 5) weighs in (no key is skipped as too far).
@@ -232,20 +233,9 @@ fn chapter_epoch((q, k, v): &(Tensor, Tensor, Tensor), y: &[f32], par: Par) -> (
     (l, f64::from(g))
 }
 
-/// A rayon pool of exactly `threads` threads; the benches run inside its `install`.
-fn rayon_pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a rayon pool of {threads} threads: {e}"))
-}
-
-/// 1 s of warm-up and 3 s of measurement per benchmark; command-line flags override these.
+/// The shared timing, with fewer samples: the chapter's tensors take seconds per run.
 fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
+    common::config().sample_size(20)
 }
 
 criterion_group! {

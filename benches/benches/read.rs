@@ -10,7 +10,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use nw_bench::{
@@ -20,6 +19,9 @@ use nw_bench::{
 use nw_data::{Origin, ReadOptions, Select, Synthetic, parse_frame, read_frame};
 use nw_model::{KernelKind, NonparametricPooling, PoolOptions, Pooling};
 use nw_tensor::Par;
+
+mod common;
+use common::{config, rayon_pool};
 
 /// The bandwidth of the `predict` split: fixed, as with `--bandwidth 0.5`.
 const H: f32 = 0.5;
@@ -292,21 +294,6 @@ fn pool_step(queries: &[f32], keys: &[f32], values: &[f32], par: Par) -> Vec<f32
         .pool_with(queries, keys, values, &options)
         .expect("every query near a key")
         .y_hat
-}
-
-/// A rayon pool of exactly `threads` threads; the benches run inside its `install`.
-fn rayon_pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a rayon pool of {threads} threads: {e}"))
-}
-
-/// 1 s of warm-up and 3 s of measurement per benchmark; command-line flags override these.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
 }
 
 criterion_group! {

@@ -313,31 +313,26 @@ fn each_missing_token_is_an_error_or_a_dropped_row() {
         );
     }
     // Not missing: infinities and text stay errors, named in full.
-    let train = write(&dir, "t.csv", "x,y\n0,1\n1,-inf\n");
-    let err = fails(nw().args([
-        "predict",
-        "--missing",
-        "drop",
-        "--train",
-        path(&train),
-        "--query",
-        path(&query),
-    ]));
+    let dropping = |train: &Path| {
+        fails(
+            nw().args([
+                "predict",
+                "--missing",
+                "drop",
+                "--train",
+                path(train),
+                "--query",
+            ])
+            .arg(&query),
+        )
+    };
+    let err = dropping(&write(&dir, "t.csv", "x,y\n0,1\n1,-inf\n"));
     assert!(
         err.contains("t.csv:3: \"-inf\" is infinite or beyond f32's range"),
         "{err}"
     );
     // Every row dropped leaves nothing to fit.
-    let train = write(&dir, "t.csv", "x,y\n0,NA\n1,\n");
-    let err = fails(nw().args([
-        "predict",
-        "--missing",
-        "drop",
-        "--train",
-        path(&train),
-        "--query",
-        path(&query),
-    ]));
+    let err = dropping(&write(&dir, "t.csv", "x,y\n0,NA\n1,\n"));
     assert!(
         err.contains("t.csv: all 2 rows had a missing value"),
         "{err}"

@@ -172,9 +172,7 @@ impl Outputs {
         names: &[&str],
         columns: &[Column<'_>],
     ) -> Result<()> {
-        let path = path.as_ref();
-        check_columns(&path.display().to_string(), names, columns, false)?;
-        self.stage_with(path, |w| write_body(w, names, columns))
+        self.stage_checked(path.as_ref(), names, columns, false)
     }
 
     /// [`Outputs::stage_table`] with the marks of [`write_columns_marked`].
@@ -184,9 +182,7 @@ impl Outputs {
         names: &[&str],
         columns: &[Column<'_>],
     ) -> Result<()> {
-        let path = path.as_ref();
-        check_columns(&path.display().to_string(), names, columns, true)?;
-        self.stage_with(path, |w| write_body(w, names, columns))
+        self.stage_checked(path.as_ref(), names, columns, true)
     }
 
     /// Stages named f32 columns for `path`, with the checks of [`write_columns`].
@@ -196,7 +192,8 @@ impl Outputs {
         names: &[&str],
         columns: &[&[f32]],
     ) -> Result<()> {
-        self.stage_checked(path.as_ref(), names, columns, false)
+        let columns: Vec<Column<'_>> = columns.iter().map(|&c| c.into()).collect();
+        self.stage_checked(path.as_ref(), names, &columns, false)
     }
 
     /// Stages a row-major matrix for `path` as CSV, row by row straight from `matrix` (no
@@ -265,19 +262,20 @@ impl Outputs {
         names: &[&str],
         columns: &[&[f32]],
     ) -> Result<()> {
-        self.stage_checked(path.as_ref(), names, columns, true)
+        let columns: Vec<Column<'_>> = columns.iter().map(|&c| c.into()).collect();
+        self.stage_checked(path.as_ref(), names, &columns, true)
     }
 
+    /// The checks of [`write_columns`] (with or without the marks), then the staged text.
     fn stage_checked(
         &mut self,
         path: &Path,
         names: &[&str],
-        columns: &[&[f32]],
+        columns: &[Column<'_>],
         marked: bool,
     ) -> Result<()> {
-        let columns: Vec<Column<'_>> = columns.iter().map(|&c| c.into()).collect();
-        check_columns(&path.display().to_string(), names, &columns, marked)?;
-        self.stage_with(path, |w| write_body(w, names, &columns))
+        check_columns(&path.display().to_string(), names, columns, marked)?;
+        self.stage_with(path, |w| write_body(w, names, columns))
     }
 }
 

@@ -114,13 +114,13 @@ impl Select {
     }
 }
 
-/// Chosen columns of a file as f64, and how they were read.
+/// Chosen columns of a file (f64 from [`read_frame`]), and how they were read.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Frame {
+pub struct Frame<T = f64> {
     /// The chosen columns' header names, in the order asked for.
     pub names: Vec<String>,
     /// The chosen columns, in the order asked for, without the dropped rows.
-    pub columns: Vec<Vec<f64>>,
+    pub columns: Vec<Vec<T>>,
     /// Rows left out for a missing value ([`Missing::Drop`]).
     pub dropped: usize,
     /// The line of the first row left out.
@@ -133,7 +133,7 @@ pub struct Frame {
     pub header: Vec<String>,
 }
 
-impl Frame {
+impl<T> Frame<T> {
     /// Number of rows read (after any were dropped).
     pub fn rows(&self) -> usize {
         self.columns.first().map_or(0, Vec::len)
@@ -154,16 +154,7 @@ pub fn parse_frame(
     select: &Select,
     options: &ReadOptions,
 ) -> Result<Frame> {
-    let read = read_rows::<f64>(reader, name, Wanted::Some(select), options)?;
-    Ok(Frame {
-        names: read.names,
-        columns: read.columns,
-        dropped: read.dropped,
-        first_dropped_line: read.first_dropped_line,
-        by_position: read.by_position,
-        delimiter: read.delimiter,
-        header: read.header,
-    })
+    read_rows::<f64>(reader, name, Wanted::Some(select), options)
 }
 
 /// Reads a training file's columns `x` and `y` (or, in a file of two other columns, the
@@ -277,17 +268,6 @@ impl Wanted<'_> {
     }
 }
 
-/// What [`read_rows`] found.
-struct Rows<T> {
-    names: Vec<String>,
-    columns: Vec<Vec<T>>,
-    dropped: usize,
-    first_dropped_line: Option<usize>,
-    by_position: bool,
-    delimiter: u8,
-    header: Vec<String>,
-}
-
 /// `text` cut to [`MAX_QUOTED_CHARS`] characters for an error message.
 pub(crate) fn quoted(text: &str) -> String {
     match text.char_indices().nth(MAX_QUOTED_CHARS) {
@@ -298,23 +278,12 @@ pub(crate) fn quoted(text: &str) -> String {
 
 /// The error for a failed read at `line`: a runaway line, or the operating system's.
 fn read_error(file: &str, line: usize, source: io::Error) -> DataError {
-    if source.get_ref().is_some_and(|e| e.is::<TooLong>()) {
-        let too_long = source
-            .into_inner()
-            .and_then(|e| e.downcast::<TooLong>().ok())
-            .map(|t| *t);
-        if let Some(t) = too_long {
-            return DataError::LineTooLong {
-                file: file.to_string(),
-                line: t.line,
-                limit: MAX_LINE_BYTES,
-                start: quoted(&String::from_utf8_lossy(&t.start)),
-            };
-        }
-        return DataError::Read {
+    if let Some(t) = source.get_ref().and_then(|e| e.downcast_ref::<TooLong>()) {
+        return DataError::LineTooLong {
             file: file.to_string(),
-            line,
-            source: io::Error::other("line too long"),
+            line: t.line,
+            limit: MAX_LINE_BYTES,
+            start: quoted(&String::from_utf8_lossy(&t.start)),
         };
     }
     DataError::Read {
@@ -476,7 +445,7 @@ fn read_rows<T: Number>(
     file: &str,
     wanted: Wanted<'_>,
     options: &ReadOptions,
-) -> Result<Rows<T>> {
+) -> Result<Frame<T>> {
     let mut input = BufReader::with_capacity(BUFFER_BYTES, Normalized::new(reader));
     let Some((header_at, header_bytes)) = header_line(&mut input, file)? else {
         return Err(DataError::Empty {
@@ -662,7 +631,7 @@ fn read_rows<T: Number>(
             text: quoted(&header_text),
         });
     }
-    Ok(Rows {
+    Ok(Frame {
         names: positions.iter().map(|&i| header.names[i].clone()).collect(),
         columns,
         dropped,
