@@ -11,29 +11,16 @@
 //! rectangles. The colour scale still spans the full matrix's values.
 
 use plotters::coord::Shift;
-use plotters::element::{Rectangle, Text};
+use plotters::element::Rectangle;
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
-use plotters::style::{Color, WHITE};
+use plotters::style::Color;
 
 use crate::axis::Scale;
+use crate::colour_bar::{self, ColourBar, MARGIN, TICK_CHAR_PX, X_LABEL_AREA};
 use crate::error::{Result, VizError};
 use crate::lines::TICK_MARK;
 use crate::output::{Figure, sealed::Draw};
-use crate::style::{self, INK, LABEL_SIZE, MISSING, TICK_SIZE, TITLE_SIZE};
-
-/// Width of the colour-bar area to the right of the matrix, in pixels (wider by what longer
-/// tick labels need beyond [`BAR_LABELS`]).
-const BAR_AREA: u32 = 110;
-/// Width of the tick-label strip right of the bar, and its margin.
-const BAR_LABELS: u32 = 62;
-/// Stripes in the colour bar: matplotlib's colour maps have 256 entries.
-pub(crate) const BAR_STEPS: usize = 256;
-/// Space around the plots, in pixels.
-const MARGIN: u32 = 12;
-/// Height of the x-axis label area under the matrix.
-const X_LABEL_AREA: u32 = 52;
-/// Approximate pixels per tick-label character.
-const TICK_CHAR_PX: u32 = 9;
+use crate::style::{self, INK, LABEL_SIZE, MISSING, TICK_SIZE};
 
 /// An attention heatmap of a `rows x cols` matrix (row-major), rows (queries) down and
 /// columns (keys) across, coloured with viridis and explained by a colour bar.
@@ -119,23 +106,9 @@ impl<'a> Heatmap<'a> {
 
     /// The colour scale: the given range, else the finite values' extent (widened when flat).
     fn scale_range(&self) -> (f64, f64) {
-        if let Some((lo, hi)) = self.value_range {
-            return (f64::from(lo), f64::from(hi));
-        }
-        let (lo, hi) = self
-            .values
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(f64::from(v)), hi.max(f64::from(v)))
-            });
-        if lo > hi {
-            // Nothing finite: every cell is drawn as missing; any scale will do.
-            (0.0, 1.0)
-        } else if lo == hi {
-            (lo - 0.5, hi + 0.5)
-        } else {
-            (lo, hi)
+        match self.value_range {
+            Some((lo, hi)) => (f64::from(lo), f64::from(hi)),
+            None => colour_bar::value_range(self.values.iter().map(|&v| f64::from(v))),
         }
     }
 }
@@ -167,22 +140,9 @@ impl Draw for Heatmap<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        root.fill(&WHITE)?;
-        let area = match self.title {
-            // A few pixels above the caption, as the line charts' caption has.
-            Some(title) => root
-                .margin(8, 0, 0, 0)
-                .titled(title, style::text(TITLE_SIZE))?,
-            None => root.clone(),
-        };
         let (lo, hi) = self.scale_range();
-        let values = Scale::linear(lo, hi, false);
-        // The bar's tick labels get their usual strip, or more when they are long (`1.5e-9`).
-        let bar_labels =
-            (BAR_LABELS - MARGIN).max(2 * TICK_MARK + TICK_CHAR_PX * values.label_chars());
-        let (width, _) = area.dim_in_pixel();
-        let bar_width = BAR_AREA - (BAR_LABELS - MARGIN) + bar_labels;
-        let (matrix_area, bar_area) = area.split_horizontally(width.saturating_sub(bar_width));
+        let bar = ColourBar::new(Scale::linear(lo, hi, false));
+        let (matrix_area, bar_area) = bar.split(root, self.title)?;
 
         // Cell i spans i - 0.5 .. i + 0.5, so integer ticks sit on cell centres, as in imshow.
         let (rows, cols) = (self.rows as f64, self.cols as f64);
@@ -242,83 +202,16 @@ impl Draw for Heatmap<'_> {
             })
         }))?;
 
-        let missing = blocks.means.iter().any(|v| !v.is_finite());
-        draw_colour_bar(&bar_area, values, bar_labels, missing)
+        let bar = if blocks.means.iter().any(|v| !v.is_finite()) {
+            bar.missing(MISSING, "NaN")
+        } else {
+            bar
+        };
+        bar.draw(&bar_area)
     }
 }
 
 impl Figure for Heatmap<'_> {}
-
-/// The colour bar: [`BAR_STEPS`] stripes along `values` (bottom to top) with value ticks in a
-/// `labels`-pixel strip on the right, lined up with the matrix. Under it, the offset the tick
-/// labels are relative to (`+1.7e9`, as matplotlib writes a colour bar's), if any, and a red
-/// `NaN` swatch if some cells are missing.
-fn draw_colour_bar<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    values: Scale,
-    labels: u32,
-    missing: bool,
-) -> Result<()> {
-    let (lo, hi) = (values.lo(), values.hi());
-    // The bar has no description; its offset is written alone.
-    let offset = values.describe("");
-    let mut bar = ChartBuilder::on(area)
-        // The same top and bottom as the matrix's plot area, so the two line up.
-        .margin_top(MARGIN)
-        .margin_bottom(MARGIN + X_LABEL_AREA)
-        .margin_left(MARGIN + 4)
-        .margin_right(MARGIN)
-        .right_y_label_area_size(labels)
-        .build_cartesian_2d(Scale::linear(0.0, 1.0, false), values)?;
-    bar.configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .label_style(style::text(TICK_SIZE))
-        .axis_style(INK)
-        .set_all_tick_mark_size(TICK_MARK)
-        .y_labels(20)
-        .draw()?;
-    let step = (hi - lo) / BAR_STEPS as f64;
-    bar.draw_series((0..BAR_STEPS).map(|i| {
-        let v0 = lo + step * i as f64;
-        // Stripe i shows colour-map entry i, so the ends are the map's own end colours.
-        let t = i as f64 / (BAR_STEPS - 1) as f64;
-        Rectangle::new([(0.0, v0), (1.0, v0 + step)], style::viridis(t).filled())
-    }))?;
-    bar.draw_series(std::iter::once(Rectangle::new(
-        [(0.0, lo), (1.0, hi)],
-        INK.stroke_width(1),
-    )))?;
-
-    let (_, height) = area.dim_in_pixel();
-    let left = (MARGIN + 4) as i32;
-    // Clear of the lowest tick label, which hangs half its height below the bar.
-    let under = (height - MARGIN - X_LABEL_AREA) as i32 + 12;
-    if !offset.is_empty() {
-        area.draw(&Text::new(
-            offset.as_str(),
-            (left, under),
-            style::text(TICK_SIZE),
-        ))?;
-    }
-    if missing {
-        let top = if offset.is_empty() {
-            under + 6
-        } else {
-            under + 18
-        };
-        area.draw(&Rectangle::new(
-            [(left, top), (left + 16, top + 16)],
-            MISSING.filled(),
-        ))?;
-        area.draw(&Text::new(
-            "NaN",
-            (left + 22, top + 1),
-            style::text(TICK_SIZE),
-        ))?;
-    }
-    Ok(())
-}
 
 /// A matrix averaged over contiguous blocks of rows and columns.
 #[derive(Debug)]

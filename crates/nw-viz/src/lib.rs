@@ -55,6 +55,7 @@ pub mod error;
 
 mod axis;
 mod check;
+mod colour_bar;
 mod heatmap;
 mod lines;
 mod loss;
