@@ -1,28 +1,31 @@
-//! The heatmap's colour bar, for every matrix-like figure to share: a figure with a title is
-//! split into its plot and a bar on the right, whose viridis stripes, ticks and missing-value
-//! swatch line up with the plot.
+//! The colour bar the matrix-like figures share (the heatmap, the surface): a figure with a
+//! title is split into its plot and a bar on the right, whose viridis stripes, ticks, caption
+//! and missing-value swatch line up with the plot.
 //!
-//! One place for it, so such figures read their colours the same way: the same map, the same
-//! tick labels ([`Scale`]'s), the same place for the offset and for what a missing cell's
-//! colour means.
+//! One place for it, so both figures read their colours the same way: the same map, the same
+//! tick labels ([`Scale`]'s), the same place for the offset and for what a grey or red cell
+//! means.
 
 use plotters::coord::Shift;
 use plotters::element::{Rectangle, Text};
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
-use plotters::style::{Color, RGBColor, WHITE};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, FontTransform, RGBColor, WHITE};
 
 use crate::axis::Scale;
 use crate::error::Result;
 use crate::lines::TICK_MARK;
-use crate::style::{self, INK, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE};
+use crate::style::{self, INK, LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE};
 
 /// Width of the colour-bar area right of the plot, in pixels (wider by what longer tick
-/// labels need beyond [`BAR_LABELS`] or a long swatch label).
+/// labels need beyond [`BAR_LABELS`], a caption or a long swatch label).
 const BAR_AREA: u32 = 110;
 /// Width of the tick-label strip right of the bar, and its margin.
 const BAR_LABELS: u32 = 62;
 /// Stripes in the colour bar: matplotlib's colour maps have 256 entries.
 const BAR_STEPS: usize = 256;
+/// Width of the strip right of the tick labels that holds a caption, turned to read upwards.
+const CAPTION_AREA: u32 = 26;
 /// Space around the plot and the bar, in pixels.
 pub(crate) const MARGIN: u32 = 12;
 /// Height of the x-axis label area under the plot (the bar stops at the same height).
@@ -42,16 +45,26 @@ const SWATCH_GAP: u32 = 6;
 #[derive(Clone, Debug)]
 pub(crate) struct ColourBar<'a> {
     values: Scale,
+    caption: Option<&'a str>,
     missing: Option<(RGBColor, &'a str)>,
 }
 
 impl<'a> ColourBar<'a> {
-    /// A bar over `values` with no swatch.
+    /// A bar over `values` with no caption and no swatch (the heatmap's default).
     pub(crate) fn new(values: Scale) -> Self {
         ColourBar {
             values,
+            caption: None,
             missing: None,
         }
+    }
+
+    /// Names the quantity the colours show, written along the bar's right side; an offset
+    /// the tick labels are relative to joins it (`medv − 1.7e9`), as an axis's would.
+    #[must_use]
+    pub(crate) fn caption(mut self, caption: &'a str) -> Self {
+        self.caption = Some(caption);
+        self
     }
 
     /// Adds a swatch under the bar: cells drawn in `color` mean `label`.
@@ -70,6 +83,9 @@ impl<'a> ColourBar<'a> {
     /// Width of the whole bar area, in pixels.
     pub(crate) fn width(&self) -> u32 {
         let mut width = BAR_AREA - (BAR_LABELS - MARGIN) + self.label_strip();
+        if self.caption.is_some() {
+            width += CAPTION_AREA;
+        }
         if let Some((_, label)) = self.missing {
             let text = (LEGEND_CHAR_PX * label.chars().count() as f64).ceil() as u32;
             width = width.max(BAR_LEFT + SWATCH + SWATCH_GAP + text + MARGIN);
@@ -98,9 +114,9 @@ impl<'a> ColourBar<'a> {
 
     /// Draws the bar in `area` (the second half of [`split`](Self::split)): [`BAR_STEPS`]
     /// stripes, ticks on the right, lined up with a plot built with [`MARGIN`] and
-    /// [`X_LABEL_AREA`]. Under it, the offset the tick labels are relative to (`+1.7e9`, as
-    /// matplotlib writes a colour bar's), if any, and a swatch if [`missing`](Self::missing)
-    /// set one.
+    /// [`X_LABEL_AREA`]. Under it, a swatch if [`missing`](Self::missing) set one and, unless a
+    /// caption names it, the offset the tick labels are relative to (`+1.7e9`, as matplotlib
+    /// writes a colour bar's).
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
         let values = &self.values;
         let (lo, hi) = (values.lo(), values.hi());
@@ -109,7 +125,7 @@ impl<'a> ColourBar<'a> {
             .margin_top(MARGIN)
             .margin_bottom(MARGIN + X_LABEL_AREA)
             .margin_left(BAR_LEFT)
-            .margin_right(MARGIN)
+            .margin_right(MARGIN + self.caption.map_or(0, |_| CAPTION_AREA))
             .right_y_label_area_size(self.label_strip())
             .build_cartesian_2d(Scale::linear(0.0, 1.0, false), values.clone())?;
         bar.configure_mesh()
@@ -132,10 +148,23 @@ impl<'a> ColourBar<'a> {
             INK.stroke_width(1),
         )))?;
 
-        let (_, height) = area.dim_in_pixel();
-        let bottom = (height - MARGIN - X_LABEL_AREA) as i32;
-        // The bar has no description; its offset is written alone.
-        let offset = values.describe("");
+        let (width, height) = area.dim_in_pixel();
+        let (top, bottom) = (MARGIN as i32, (height - MARGIN - X_LABEL_AREA) as i32);
+        // The offset has no description of its own to join unless there is a caption.
+        let offset = match self.caption {
+            Some(caption) => {
+                // Centred along the bar, reading upwards, as an axis description on the left
+                // does (and matplotlib's colour-bar label).
+                let text = values.describe(caption);
+                let style = style::text(LABEL_SIZE)
+                    .transform(FontTransform::Rotate270)
+                    .pos(Pos::new(HPos::Center, VPos::Top));
+                let x = (width - MARGIN - CAPTION_AREA) as i32 + 4;
+                area.draw(&Text::new(text, (x, (top + bottom) / 2), style))?;
+                String::new()
+            }
+            None => values.describe(""),
+        };
         let left = BAR_LEFT as i32;
         // Clear of the lowest tick label, which hangs half its height below the bar.
         let under = bottom + 12;
@@ -201,11 +230,12 @@ mod tests {
     }
 
     #[test]
-    fn the_bar_widens_for_a_long_swatch_label_only() {
+    fn the_bar_widens_for_a_caption_and_a_long_swatch_label_only() {
         let bar = ColourBar::new(Scale::linear(0.0, 1.0, false));
         assert_eq!(bar.width(), BAR_AREA);
         // The heatmap's "NaN" fits in the usual width.
         assert_eq!(bar.clone().missing(WHITE, "NaN").width(), BAR_AREA);
+        assert_eq!(bar.clone().caption("y").width(), BAR_AREA + CAPTION_AREA);
         // 11 characters at 8.5 pixels: 94, after the bar's margin, the swatch and its gap.
         assert_eq!(
             bar.missing(WHITE, "no estimate").width(),

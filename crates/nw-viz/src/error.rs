@@ -10,7 +10,8 @@ use thiserror::Error;
 /// What can go wrong checking, drawing or saving a figure.
 ///
 /// `what` fields name the data as the figure's builder calls it: `pred`, `truth`,
-/// `points x`, `losses`, `series "cv" y`, `marker "chosen h"`, `matrix`.
+/// `points x`, `losses`, `series "cv" y`, `marker "chosen h"`, `matrix`, `x1`, `z`,
+/// `points x2`, `point values`.
 #[derive(Debug, Error)]
 pub enum VizError {
     /// Data that must be drawn holds no values.
@@ -60,6 +61,50 @@ pub enum VizError {
         cols: usize,
         /// The slice's length.
         len: usize,
+    },
+    /// A surface's `z` whose length is not `nx * ny` (x1 values times x2 values).
+    #[error(
+        "z has {len} values but the grid needs {} ({nx} x1 values times {ny} x2 values)",
+        expected_len(*nx, *ny)
+    )]
+    GridShape {
+        /// Values on the x1 axis (across).
+        nx: usize,
+        /// Values on the x2 axis (up).
+        ny: usize,
+        /// The length of `z`.
+        len: usize,
+    },
+    /// A grid axis with fewer values than it takes to span a range.
+    #[error("{what} has {got} values: a grid axis needs at least {min}")]
+    TooFewValues {
+        /// The grid axis.
+        what: String,
+        /// Its length.
+        got: usize,
+        /// The fewest it may have.
+        min: usize,
+    },
+    /// A grid value not above the one before it.
+    #[error(
+        "{what}[{index}] is {value}, not above the value before it ({previous}): grid values \
+         must be strictly ascending"
+    )]
+    NotAscending {
+        /// The grid axis.
+        what: String,
+        /// The value's 0-based index.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The value before it.
+        previous: f64,
+    },
+    /// Data whose every value is NaN (no estimate), so the figure would show nothing.
+    #[error("{what} is NaN everywhere: no estimate to draw")]
+    NoEstimate {
+        /// The argument.
+        what: String,
     },
     /// A colour scale that is not an increasing pair of finite numbers.
     #[error("value range {lo}..{hi} is not an increasing pair of finite numbers")]

@@ -1,11 +1,13 @@
 //! `nw-viz`: the pictures of `nw`, the Nadaraya-Watson attention-pooling workspace.
 //!
-//! Four figures, each a small builder over plain slices (no models): the chapter's regression
+//! Five figures, each a small builder over plain slices (no models): the chapter's regression
 //! plot ([`RegressionPlot`]: truth, prediction, training points), its attention heatmap
 //! ([`Heatmap`]: a `rows x cols` weight matrix with a viridis colour bar), its training-loss
-//! curve ([`LossCurve`]), and a general plot of named series with optional log axes and marker
-//! lines ([`SeriesPlot`]). Every figure implements [`Figure`]: render to an SVG string, to PNG
-//! bytes, or save to a `.png` or `.svg` file.
+//! curve ([`LossCurve`]), a general plot of named series with optional log axes and marker
+//! lines ([`SeriesPlot`]), and a fit over two inputs seen from above ([`SurfacePlot`]:
+//! predictions on a grid, the data as markers, grey where there is no estimate). Every figure
+//! implements [`Figure`]: render to an SVG string, to PNG bytes, or save to a `.png` or `.svg`
+//! file.
 //!
 //! ```
 //! use nw_viz::{Figure, RegressionPlot};
@@ -63,6 +65,7 @@ mod output;
 mod regression;
 mod series;
 mod style;
+mod surface;
 
 pub use error::{Result, VizError};
 pub use heatmap::Heatmap;
@@ -70,3 +73,4 @@ pub use loss::LossCurve;
 pub use output::{Figure, Format};
 pub use regression::RegressionPlot;
 pub use series::{Series, SeriesPlot};
+pub use surface::SurfacePlot;

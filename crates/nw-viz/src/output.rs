@@ -61,7 +61,8 @@ pub(crate) mod sealed {
 /// A figure that can be rendered to SVG or PNG and saved.
 ///
 /// Implemented by [`RegressionPlot`](crate::RegressionPlot), [`Heatmap`](crate::Heatmap),
-/// [`LossCurve`](crate::LossCurve) and [`SeriesPlot`](crate::SeriesPlot). Every method checks
+/// [`LossCurve`](crate::LossCurve), [`SeriesPlot`](crate::SeriesPlot) and
+/// [`SurfacePlot`](crate::SurfacePlot). Every method checks
 /// the data and the size first and returns an error (never panics) on bad input.
 pub trait Figure: sealed::Draw {
     /// Renders the figure as an SVG document.

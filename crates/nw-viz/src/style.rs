@@ -28,6 +28,10 @@ pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(crate) const MAGENTA: RGBColor = RGBColor(191, 0, 191);
 /// Heatmap cells that are NaN or infinite: red, a hue viridis never reaches.
 pub(crate) const MISSING: RGBColor = RGBColor(228, 26, 28);
+/// Surface cells with no estimate: a light neutral grey. Not red as in the heatmap, because
+/// no estimate is an expected answer (no data near enough), not a broken value; grey reads as
+/// "nothing here" and is far from every viridis colour.
+pub(crate) const NO_ESTIMATE: RGBColor = RGBColor(190, 190, 190);
 
 /// Series colours: matplotlib's `tab10` cycle, so figures read like the chapter's.
 pub(crate) const PALETTE: [RGBColor; 10] = [
@@ -147,12 +151,14 @@ mod tests {
     }
 
     #[test]
-    fn the_missing_colour_is_not_on_the_map() {
-        let far = (0..=255).all(|i| {
-            let c = viridis(f64::from(i) / 255.0);
-            let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).abs();
-            d(c.0, MISSING.0) + d(c.1, MISSING.1) + d(c.2, MISSING.2) > 150
-        });
-        assert!(far);
+    fn the_missing_colours_are_not_on_the_map() {
+        for missing in [MISSING, NO_ESTIMATE] {
+            let far = (0..=255).all(|i| {
+                let c = viridis(f64::from(i) / 255.0);
+                let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).abs();
+                d(c.0, missing.0) + d(c.1, missing.1) + d(c.2, missing.2) > 150
+            });
+            assert!(far, "{missing:?}");
+        }
     }
 }
