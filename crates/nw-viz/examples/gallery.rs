@@ -1,6 +1,7 @@
 //! Renders every figure once from chapter-like data, for a person to look at:
 //! `cargo run -p nw-viz --example gallery -- DIR` writes `DIR/{regression,heatmap,
-//! heatmap_1000,loss,sweep,cv}.png` (DIR defaults to `target/nw-viz-gallery`).
+//! heatmap_1000,loss,sweep,cv,
+//! surface}.png` (DIR defaults to `target/nw-viz-gallery`).
 //!
 //! The pooling here is a few lines of plain Rust (nw-viz must not depend on nw-model): the
 //! chapter's nonparametric Nadaraya-Watson with a Gaussian kernel of bandwidth `h`.
@@ -9,7 +10,7 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use nw_data::{Synthetic, test_set};
-use nw_viz::{Figure, Heatmap, LossCurve, RegressionPlot, Series, SeriesPlot};
+use nw_viz::{Figure, Heatmap, LossCurve, RegressionPlot, Series, SeriesPlot, SurfacePlot};
 
 /// Attention weights `softmax_j(-((q_i - k_j) / h)^2 / 2)`, row-major `queries x keys`.
 fn attention(queries: &[f32], keys: &[f32], h: f32) -> Vec<f32> {
@@ -30,6 +31,24 @@ fn pool(weights: &[f32], values: &[f32]) -> Vec<f32> {
         .chunks_exact(values.len())
         .map(|row| row.iter().zip(values).map(|(w, v)| w * v).sum())
         .collect()
+}
+
+/// Nadaraya-Watson over two inputs with the Epanechnikov kernel `max(0, 1 - (d / h)^2)` on
+/// the distance `d`: NaN where no data point lies within `h`, as a compact kernel gives.
+fn surface(x1: &[f64], x2: &[f64], p1: &[f64], p2: &[f64], y: &[f64], h: f64) -> Vec<f64> {
+    let mut z = Vec::with_capacity(x1.len() * x2.len());
+    for &b in x2 {
+        for &a in x1 {
+            let (mut num, mut den) = (0.0, 0.0);
+            for ((&u, &v), &t) in p1.iter().zip(p2).zip(y) {
+                let w = (1.0 - ((a - u).powi(2) + (b - v).powi(2)) / (h * h)).max(0.0);
+                num += w * t;
+                den += w;
+            }
+            z.push(if den > 0.0 { num / den } else { f64::NAN });
+        }
+    }
+    z
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -103,5 +122,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         .log_x(true)
         .mark_x(best, &label)
         .save(dir.join("cv.png"))?;
+
+    // Two inputs: points on a disc (none in the corners), a smooth target, a 60 x 50 grid.
+    let (mut p1, mut p2, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..150 {
+        let (r, a) = (4.0 * (f64::from(k) / 150.0).sqrt(), f64::from(k) * 2.4);
+        let (u, v) = (5.0 + r * a.cos(), 5.0 + r * a.sin());
+        p1.push(u);
+        p2.push(v);
+        y.push((u / 2.0).sin() + 0.3 * v + 0.2 * (f64::from(k) * 7.3).sin());
+    }
+    let x1: Vec<f64> = (0..60).map(|i| f64::from(i) * 10.0 / 59.0).collect();
+    let x2: Vec<f64> = (0..50).map(|j| f64::from(j) * 10.0 / 49.0).collect();
+    SurfacePlot::new(&x1, &x2, &surface(&x1, &x2, &p1, &p2, &y, 1.5))
+        .points(&p1, &p2)
+        .point_values(&y)
+        .labels("x1", "x2", "y")
+        .title("Nadaraya-Watson over two inputs (Epanechnikov, h = 1.5)")
+        .save(dir.join("surface.png"))?;
     Ok(())
 }
