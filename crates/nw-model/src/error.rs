@@ -110,6 +110,41 @@ pub enum ModelError {
     /// Inputs that are all equal: no spread to scale a bandwidth by.
     #[error("all inputs are equal: there is no spread to choose a bandwidth from")]
     NoSpread,
+    /// A minimization whose bounds do not pair up with its start.
+    #[error(
+        "minimize: x0 has {coordinates} coordinate(s) but {bounds} (lo, hi) bound(s) were given"
+    )]
+    BoundsCount {
+        /// Coordinates of the start.
+        coordinates: usize,
+        /// Bounds given.
+        bounds: usize,
+    },
+    /// A minimization bound that is reversed, empty or not finite.
+    #[error(
+        "minimize: bounds[{index}] = ({lo}, {hi}); each coordinate needs finite bounds with lo < hi"
+    )]
+    Bounds {
+        /// The coordinate's 0-based position.
+        index: usize,
+        /// Its lower bound.
+        lo: f64,
+        /// Its upper bound.
+        hi: f64,
+    },
+    /// An objective that is not finite where a minimization starts.
+    #[error(
+        "minimize: the objective's {what} is {value} at the start x0 = {x0:?}; the search needs \
+         a finite value and gradient there"
+    )]
+    StartNotFinite {
+        /// `value`, or the gradient's entry (`gradient[1]`).
+        what: String,
+        /// What the objective returned.
+        value: f64,
+        /// The start, after projection into the bounds.
+        x0: Vec<f64>,
+    },
     /// The chapter's tensor formulation asked for with a kernel it does not have.
     #[error(
         "the chapter's tensor path is written for the gaussian kernel, not {0}; use the fused path"

@@ -51,6 +51,7 @@ pub mod kernel;
 pub mod loo;
 pub mod loss;
 pub mod optim;
+pub mod optimize;
 pub mod pooling;
 pub mod train;
 pub mod unit;
