@@ -70,6 +70,37 @@ pub enum TensorError {
         /// The greatest input.
         hi: f32,
     },
+    /// A bandwidth the kernels cannot use: not positive, not finite, or below
+    /// `f32::MIN_POSITIVE` (its inverse would overflow).
+    #[error(
+        "{op}: bandwidths[{index}] is {value:e}, expected a finite number of at least \
+         1.2e-38 (f32::MIN_POSITIVE)"
+    )]
+    Bandwidth {
+        /// The operation.
+        op: &'static str,
+        /// The dimension.
+        index: usize,
+        /// The bandwidth.
+        value: f32,
+    },
+    /// Inputs so many bandwidths apart that their scaled differences overflow f32.
+    #[error(
+        "{op}: dimension {dim} spans {span:e}, {bandwidths:e} bandwidths of {bandwidth:e}, \
+         more than f32 can measure; rescale the inputs or widen the bandwidth"
+    )]
+    OutOfScale {
+        /// The operation.
+        op: &'static str,
+        /// The dimension.
+        dim: usize,
+        /// The keys' span in that dimension.
+        span: f32,
+        /// Its bandwidth.
+        bandwidth: f32,
+        /// The span in bandwidths.
+        bandwidths: f64,
+    },
     /// A shape whose element count does not fit in memory addresses, or whose storage memory
     /// cannot hold.
     #[error("shape {shape:?} has too many elements to hold in memory")]

@@ -5,7 +5,8 @@
 //! [`Tensor`], batched matrix multiplication ([`Tensor::bmm`], [`ops::matmul`]) and row
 //! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on `wide` SIMD vectors; and
 //! the same pooling fused into one streaming pass that never builds the weight matrix
-//! ([`ops::pool`], generic over the kernel in [`kernels::radial`]).
+//! ([`ops::pool`], generic over the kernel in [`kernels::radial`]), and in `d` dimensions with
+//! product kernels and one bandwidth per dimension ([`ops::pool_nd`], [`kernels::product`]).
 //!
 //! ```
 //! use nw_tensor::{Par, Tensor};

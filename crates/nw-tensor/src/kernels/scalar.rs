@@ -3,8 +3,9 @@
 //! Each function here has a vector twin of the same name in [`super::simd`]. Read this file
 //! to learn what a kernel computes; read the other to see how it is made fast.
 
+use super::product::{Dims, Product, score};
 use super::radial::{Radial, Sums};
-use super::{MR, NR};
+use super::{LANES, MR, NR};
 
 /// `a * b + c`, fused exactly when `wide`'s `mul_add` is fused on this build.
 ///
@@ -214,6 +215,79 @@ pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
         }
         if SQUARES {
             sums.e2 += e * e;
+        }
+    }
+}
+
+/// Key `j`'s `d` scaled coordinates (into `c`) and its value, from the blocked layout of
+/// [`super::simd::min_score_nd`].
+fn key_nd(panels: &[f32], j: usize, c: &mut [f32]) -> f32 {
+    let d = c.len();
+    let base = j / LANES * (d + 1) * LANES + j % LANES;
+    for (m, x) in c.iter_mut().enumerate() {
+        *x = panels[base + m * LANES];
+    }
+    panels[base + d * LANES]
+}
+
+/// The smallest score of one query over keys `lo..hi` in `d` dimensions, leaving out index
+/// `skip` (`+inf` when there is none), one key at a time. `scratch` holds at least `d`
+/// numbers.
+pub fn min_score_nd<K: Product, D: Dims>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    scratch: &mut [f32],
+) -> f32 {
+    let c = &mut scratch[..dims.get()];
+    (lo..hi)
+        .filter(|&j| j != skip)
+        .map(|j| {
+            key_nd(panels, j, c);
+            score::<K>(c, q)
+        })
+        .fold(f32::INFINITY, f32::min)
+}
+
+/// Adds one query's weighted sums over keys `lo..hi` in `d` dimensions, leaving out index
+/// `skip`, to `sums` (with `GRAD`, each dimension's `f_l, fv_l` to `grads[2 l], grads[2 l + 1]`).
+///
+/// Key `j` weighs `K::weight(c_j, q, smin)`; every product and sum is taken in f64, one key at
+/// a time, in index order. `scratch` holds at least `2 d` numbers.
+#[allow(clippy::too_many_arguments)]
+pub fn pool_sums_nd<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    smin: f32,
+    (lo, hi): (usize, usize),
+    skip: usize,
+    sums: &mut Sums,
+    grads: &mut [f64],
+    scratch: &mut [f32],
+) {
+    let d = dims.get();
+    let (c, ef) = scratch[..2 * d].split_at_mut(d);
+    for j in lo..hi {
+        if j == skip {
+            continue;
+        }
+        let v = f64::from(key_nd(panels, j, c));
+        let w = K::weight(c, q, smin);
+        let e = f64::from(w);
+        sums.z += e;
+        sums.v += e * v;
+        if SQUARES {
+            sums.e2 += e * e;
+        }
+        if GRAD {
+            K::slopes(c, q, w, ef);
+            for (g, &f) in grads.chunks_exact_mut(2).zip(ef.iter()) {
+                g[0] += f64::from(f);
+                g[1] += f64::from(f) * v;
+            }
         }
     }
 }

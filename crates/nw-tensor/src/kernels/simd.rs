@@ -37,6 +37,7 @@ mod width {
 
 pub use width::Vector;
 
+use super::product::{Dims, Product, score_v};
 use super::radial::{Radial, Sums};
 
 /// f32 lanes in one [`Vector`] on this build.
@@ -326,5 +327,167 @@ pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
     }
     if SQUARES {
         sums.e2 += total(4);
+    }
+}
+
+/// Keeps lane `i` (of the vector at `j`) if `lo <= j + i < hi` and `j + i != skip`. The bounds
+/// are clamped to small integers first, which f32 holds exactly.
+#[inline(always)]
+fn keep_mask(offsets: Vector, j: usize, lo: usize, hi: usize, skip: usize) -> Vector {
+    let rel = |x: usize| x.wrapping_sub(j).min(LANES + 1) as f32;
+    let from = if lo > j { rel(lo) } else { 0.0 };
+    offsets.simd_ge(Vector::splat(from))
+        & offsets.simd_lt(Vector::splat(rel(hi)))
+        & offsets.simd_ne(Vector::splat(rel(skip)))
+}
+
+/// The smallest score of one query over keys `lo..hi` in `d` dimensions, leaving out index
+/// `skip` (`+inf` when there is none): the first pass of the d-dimensional pooling, the vector
+/// twin of [`scalar::min_score_nd`].
+///
+/// `panels` holds the keys in blocks of `LANES`, each `d` vectors of scaled coordinates then
+/// one of values (`(d + 1) LANES` floats, see [`crate::ops::pool_nd`]); `q` the query's `d`
+/// scaled coordinates. Lanes outside the range score `+inf`. A minimum is exact, so the
+/// result does not depend on how the keys are visited.
+#[inline]
+pub fn min_score_nd<K: Product, D: Dims>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+) -> f32 {
+    if lo >= hi {
+        return f32::INFINITY;
+    }
+    let d = dims.get();
+    let stride = (d + 1) * LANES;
+    let q = &q[..d];
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let blocks = &panels[first / LANES * stride..end / LANES * stride];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let inf = Vector::splat(f32::INFINITY);
+    let step = |block: &[f32], j: usize, m: &mut Vector| {
+        let mut s = score_v::<K>(&block[..d * LANES], q);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            s = keep_mask(offsets, j, lo, hi, skip).select(s, inf);
+        }
+        *m = m.fast_min(s);
+    };
+    let (mut m0, mut m1) = (inf, inf);
+    let mut pairs = blocks.chunks_exact(2 * stride);
+    let mut j = 0;
+    for pair in &mut pairs {
+        let (a, b) = pair.split_at(stride);
+        step(a, j, &mut m0);
+        step(b, j + LANES, &mut m1);
+        j += 2 * LANES;
+    }
+    if !pairs.remainder().is_empty() {
+        step(pairs.remainder(), j, &mut m0);
+    }
+    m0.fast_min(m1)
+        .as_array()
+        .iter()
+        .fold(f32::INFINITY, |a, &b| a.min(b))
+}
+
+/// Adds one query's weighted sums over keys `lo..hi` in `d` dimensions, leaving out index
+/// `skip`, to `sums` (and with `GRAD`, each dimension's slope sums `f_l, fv_l` to
+/// `grads[2 l], grads[2 l + 1]`): the second pass of the d-dimensional pooling, the vector twin
+/// of [`scalar::pool_sums_nd`].
+///
+/// The layout is [`min_score_nd`]'s; `smin` is the query's smallest score (for the
+/// whole-line kernels, which weigh keys relative to the nearest one). Lanes outside the range
+/// and the lane of `skip` get weight 0 through a mask, paid only at the ends. The two sets of
+/// lane accumulators alternate by the *absolute* position of a vector, and a key outside the
+/// range adds an exact 0, so a range that also covers keys of weight 0 gives the same bits:
+/// pruning them changes nothing. `scratch` holds at least `5 d` vectors when `GRAD`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn pool_sums_nd<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    smin: f32,
+    (lo, hi): (usize, usize),
+    skip: usize,
+    sums: &mut Sums,
+    grads: &mut [f64],
+    scratch: &mut [Vector],
+) {
+    if lo >= hi {
+        return;
+    }
+    let d = dims.get();
+    let stride = (d + 1) * LANES;
+    let q = &q[..d];
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let blocks = &panels[first / LANES * stride..end / LANES * stride];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let smin = Vector::splat(smin);
+    // [f_0, fv_0, f_1, fv_1, ...], then the slopes of one block, then the kernel's scratch.
+    let (gacc, rest) = scratch.split_at_mut(if GRAD { 2 * d } else { 0 });
+    let (ef, buf) = rest.split_at_mut(if GRAD { d } else { 0 });
+    gacc.fill(Vector::ZERO);
+    // [z, v, e2].
+    let mut step = |block: &[f32], j: usize, acc: &mut [Vector; 3]| {
+        let (c, v) = block.split_at(d * LANES);
+        let v = load(v);
+        let mut e = K::weight_v(c, q, smin);
+        let keep = (j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES)
+            .then(|| keep_mask(offsets, j, lo, hi, skip));
+        if let Some(keep) = keep {
+            e = keep.select(e, Vector::ZERO);
+        }
+        acc[0] += e;
+        acc[1] = e.mul_add(v, acc[1]);
+        if SQUARES {
+            acc[2] = e.mul_add(e, acc[2]);
+        }
+        if GRAD {
+            K::slopes_v(c, q, e, ef, buf);
+            for (g, &f) in gacc.chunks_exact_mut(2).zip(ef.iter()) {
+                let f = keep.map_or(f, |k| k.select(f, Vector::ZERO));
+                g[0] += f;
+                g[1] = f.mul_add(v, g[1]);
+            }
+        }
+    };
+    let (mut a0, mut a1) = ([Vector::ZERO; 3], [Vector::ZERO; 3]);
+    let mut rest = blocks;
+    let mut j = 0;
+    if (first / LANES) % 2 == 1 {
+        let (head, tail) = rest.split_at(stride);
+        step(head, 0, &mut a1);
+        rest = tail;
+        j = LANES;
+    }
+    let mut pairs = rest.chunks_exact(2 * stride);
+    for pair in &mut pairs {
+        let (a, b) = pair.split_at(stride);
+        step(a, j, &mut a0);
+        step(b, j + LANES, &mut a1);
+        j += 2 * LANES;
+    }
+    if !pairs.remainder().is_empty() {
+        step(pairs.remainder(), j, &mut a0);
+    }
+    let total = |i: usize| f64::from((a0[i] + a1[i]).reduce_add());
+    sums.z += total(0);
+    sums.v += total(1);
+    if SQUARES {
+        sums.e2 += total(2);
+    }
+    if GRAD {
+        for (g, a) in grads.iter_mut().zip(gacc.iter()) {
+            *g += f64::from(a.reduce_add());
+        }
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod matmul;
 pub mod pool;
+pub mod pool_nd;
 pub mod softmax;

@@ -57,7 +57,7 @@ use crate::par::Par;
 /// Each f32 lane of a query's accumulators then sums at most `TILE / (2 LANES)` terms.
 pub const TILE: usize = 1024;
 /// Queries per parallel task: enough that each tile load is shared, few enough to balance.
-const QUERY_BLOCK: usize = 32;
+pub(crate) const QUERY_BLOCK: usize = 32;
 /// "No key left out".
 const NO_SKIP: usize = usize::MAX;
 
@@ -85,12 +85,10 @@ pub struct SortedKeys {
     keys: Vec<f32>,
     /// Values in the keys' order, then padding.
     values: Vec<f32>,
-    /// The values scaled by `2^-shift`, when `shift > 0`: what the f32 lanes sum.
+    /// The values scaled by `2^-shift`, when they are large: what the f32 lanes sum.
     scaled: Option<Vec<f32>>,
-    /// The power of two the values were scaled down by (0: not scaled).
-    shift: i32,
-    /// The least and greatest value, the bounds of any weighted mean of them.
-    range: (f32, f32),
+    /// How the values were scaled, and their range.
+    scale: ValueScale,
     /// Where each sorted key was in the input.
     order: Vec<usize>,
 }
@@ -126,23 +124,12 @@ impl SortedKeys {
         sorted_values.extend(order.iter().map(|&i| values[i]));
         sorted_keys.resize(padded, 0.0);
         sorted_values.resize(padded, 0.0);
-        let range = values
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let shift = value_shift(values);
-        let scaled = (shift > 0).then(|| {
-            // 2^-shift, exactly (shift <= 28).
-            let s = f32::from_bits(((127 - shift) as u32) << 23);
-            sorted_values.iter().map(|&v| v * s).collect()
-        });
+        let scale = ValueScale::new(values);
         Ok(SortedKeys {
             keys: sorted_keys,
+            scaled: scale.scaled(&sorted_values),
             values: sorted_values,
-            scaled,
-            shift,
-            range,
+            scale,
             order,
         })
     }
@@ -156,8 +143,7 @@ impl SortedKeys {
     /// A ratio of sums of [`summed_values`](Self::summed_values) as a value: scaled back up
     /// and kept within the values' range, which only rounding could have left.
     fn unscale(&self, ratio: f64) -> f64 {
-        let (lo, hi) = self.range;
-        (ratio * 2f64.powi(self.shift)).clamp(f64::from(lo), f64::from(hi))
+        self.scale.unscale(ratio)
     }
 
     /// The number of keys.
@@ -201,6 +187,47 @@ impl SortedKeys {
     }
 }
 
+/// How a set of values is summed by the fused loops (see [`SortedKeys`]' "Large values"):
+/// scaled down by `2^shift` when large, and the bounds any weighted mean of them lies in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ValueScale {
+    /// The power of two the values are scaled down by (0: not scaled).
+    pub(crate) shift: i32,
+    /// The least and greatest value.
+    range: (f32, f32),
+}
+
+impl ValueScale {
+    /// The scale of `values` (finite).
+    pub(crate) fn new(values: &[f32]) -> Self {
+        let range = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        ValueScale {
+            shift: value_shift(values),
+            range,
+        }
+    }
+
+    /// `values` as the f32 lanes should sum them, when they must be scaled (`None`: as given).
+    pub(crate) fn scaled(&self, values: &[f32]) -> Option<Vec<f32>> {
+        (self.shift > 0).then(|| {
+            // 2^-shift, exactly (shift <= 28).
+            let s = f32::from_bits(((127 - self.shift) as u32) << 23);
+            values.iter().map(|&v| v * s).collect()
+        })
+    }
+
+    /// A ratio of sums of scaled values as a value: scaled back up and kept within the
+    /// values' range, which only rounding could have left.
+    pub(crate) fn unscale(&self, ratio: f64) -> f64 {
+        let (lo, hi) = self.range;
+        (ratio * 2f64.powi(self.shift)).clamp(f64::from(lo), f64::from(hi))
+    }
+}
+
 /// The power of two that brings every value to at most `2^VALUE_EXP` in magnitude (0 when
 /// they are there already).
 fn value_shift(values: &[f32]) -> i32 {
@@ -215,7 +242,7 @@ fn value_shift(values: &[f32]) -> i32 {
 /// Each key becomes a `u64`: its bits mapped to an unsigned integer of the same order, then
 /// its position, so one unstable sort of plain integers (no random access into `keys` to
 /// compare) gives the stable order; several times faster than sorting indices by key.
-fn sort_order(keys: &[f32]) -> Vec<usize> {
+pub(crate) fn sort_order(keys: &[f32]) -> Vec<usize> {
     if keys.is_sorted() {
         return (0..keys.len()).collect();
     }
@@ -274,7 +301,7 @@ pub fn pool_diagnosed<K: Radial>(
 }
 
 /// A query's results: `(y, lse, dmin, effective)`.
-type Row = (f32, f32, f32, f32);
+pub(crate) type Row = (f32, f32, f32, f32);
 
 fn pool_with<K: Radial, const SQUARES: bool>(
     kernel: &K,
@@ -340,7 +367,7 @@ pub fn pool_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) ->
 }
 
 /// The pooling over no keys: no prediction, and the log of an empty sum.
-fn nothing(queries: usize, effective: bool) -> Pooled {
+pub(crate) fn nothing(queries: usize, effective: bool) -> Pooled {
     unzip(
         vec![(f32::NAN, f32::NEG_INFINITY, f32::NAN, f32::NAN); queries],
         effective,
@@ -348,7 +375,7 @@ fn nothing(queries: usize, effective: bool) -> Pooled {
 }
 
 /// Columns from rows.
-fn unzip(rows: Vec<Row>, effective: bool) -> Pooled {
+pub(crate) fn unzip(rows: Vec<Row>, effective: bool) -> Pooled {
     let mut out = Pooled {
         y: Vec::with_capacity(rows.len()),
         lse: Vec::with_capacity(rows.len()),
@@ -495,11 +522,17 @@ pub fn loo_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooFit> {
 }
 
 fn check_loo(data: &SortedKeys) -> Result<()> {
-    if data.len() < 2 {
+    check_examples("leave-one-out pooling", vec![data.len()])
+}
+
+/// A leave-one-out fit needs at least 2 examples (the first axis of `shape`): with one, the
+/// example has nothing to attend to.
+pub(crate) fn check_examples(op: &'static str, shape: Vec<usize>) -> Result<()> {
+    if shape.first().is_none_or(|&n| n < 2) {
         return Err(TensorError::Rank {
-            op: "leave-one-out pooling",
+            op,
             expected: "at least 2 examples",
-            shape: vec![data.len()],
+            shape,
         });
     }
     Ok(())
@@ -515,7 +548,7 @@ fn loo_row(s: &Sums, target: f32, data: &SortedKeys) -> LooRow {
     let y_hat = data.unscale(s.v / s.z);
     let r = y_hat - f64::from(target);
     // The derivative is a difference of two scaled means, scaled back as one.
-    let dy = (s.fv / s.z - (s.v / s.z) * s.f / s.z) * 2f64.powi(data.shift);
+    let dy = (s.fv / s.z - (s.v / s.z) * s.f / s.z) * 2f64.powi(data.scale.shift);
     (y_hat as f32, r * r, 2.0 * r * dy)
 }
 
@@ -650,7 +683,7 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
 }
 
 /// Every value of `values` is finite.
-fn check_finite(op: &'static str, what: &'static str, values: &[f32]) -> Result<()> {
+pub(crate) fn check_finite(op: &'static str, what: &'static str, values: &[f32]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(TensorError::NotFinite {
             op,
