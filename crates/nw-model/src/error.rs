@@ -35,6 +35,61 @@ pub enum ModelError {
         /// How many gradients were given.
         got: usize,
     },
+    /// Input values that do not make whole rows.
+    #[error(
+        "{len} input values do not make rows of {dim} (the number of inputs per row must be at least 1 and divide them)"
+    )]
+    Inputs {
+        /// How many values.
+        len: usize,
+        /// Inputs per row.
+        dim: usize,
+    },
+    /// Queries with another number of inputs than the model was fitted on.
+    #[error("the model was fitted on {expected} input(s) per row, the queries have {got}")]
+    Dimension {
+        /// Inputs per training row.
+        expected: usize,
+        /// Inputs per query.
+        got: usize,
+    },
+    /// Bandwidths that do not pair up with the inputs.
+    #[error("{got} bandwidth(s) for {expected} input(s): give one per input, or one for all")]
+    Bandwidths {
+        /// Inputs per row.
+        expected: usize,
+        /// Bandwidths given.
+        got: usize,
+    },
+    /// A NaN or infinite input, target or query.
+    #[error(
+        "{what} row {}{} is {value}, not a finite number",
+        row + 1,
+        input.map_or(String::new(), |j| format!(", input {}", j + 1))
+    )]
+    NotFinite {
+        /// `inputs`, `targets` or `queries`.
+        what: &'static str,
+        /// The 0-based row.
+        row: usize,
+        /// The 0-based input of the row, for inputs and queries.
+        input: Option<usize>,
+        /// The value.
+        value: f64,
+    },
+    /// Queries with several inputs and no kernel estimate, under [`Far::Error`](crate::Far::Error).
+    #[error(
+        "{count} quer{} no kernel estimate (no training row within the kernel's reach); the \
+         first is query {}",
+        if *count == 1 { "y has" } else { "ies have" },
+        index + 1
+    )]
+    FarRows {
+        /// How many queries.
+        count: usize,
+        /// The first one's 0-based position.
+        index: usize,
+    },
     /// Pooling over nothing.
     #[error("no keys to attend to")]
     NoKeys,

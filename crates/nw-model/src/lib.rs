@@ -46,6 +46,7 @@
 pub mod bandwidth;
 pub mod chapter;
 pub mod error;
+pub mod estimator;
 pub mod far;
 pub mod kernel;
 pub mod loo;
@@ -57,7 +58,11 @@ pub mod train;
 pub mod unit;
 
 pub use error::{ModelError, Result};
+pub use estimator::{
+    Bandwidth, Chosen, Evaluation, Inputs, NadarayaWatson, Params, PredictOptions, Prediction,
+};
 pub use far::Far;
+pub use nw_tensor::Par;
 pub use nw_tensor::kernels::radial::KernelKind;
 pub use optim::{Adam, Optimizer, Sgd};
 pub use pooling::adaptive::{AdaptiveEpoch, AdaptiveReport, Learn, train_adaptive};

@@ -151,21 +151,40 @@ pub(crate) fn kernel_pool(
     values: &[f32],
     options: &PoolOptions,
 ) -> Result<Attention> {
+    kernel_pool_prepared(kind, h, queries, None, keys, values, options)
+}
+
+/// [`kernel_pool`] with the keys already sorted (`sorted`, from `keys` and `values`), for a
+/// fitted model that pools many times over the same keys; the same bits as sorting anew.
+pub(crate) fn kernel_pool_prepared(
+    kind: KernelKind,
+    h: f32,
+    queries: &[f32],
+    sorted: Option<&SortedKeys>,
+    keys: &[f32],
+    values: &[f32],
+    options: &PoolOptions,
+) -> Result<Attention> {
     check_keys(keys, values)?;
-    let fused = |h: f32, queries: &[f32], keys: &[f32]| -> Result<Pooled> {
-        let sorted = SortedKeys::new(keys, values)?;
-        Ok(kind.visit(
+    let run = |h: f32, queries: &[f32], sorted: &SortedKeys| {
+        kind.visit(
             h,
             Fused {
                 queries,
-                keys: &sorted,
+                keys: sorted,
                 diagnostics: options.diagnostics,
                 par: options.par,
             },
-        ))
+        )
+    };
+    let fused = |h: f32, queries: &[f32], keys: &[f32]| -> Result<Pooled> {
+        Ok(run(h, queries, &SortedKeys::new(keys, values)?))
     };
     let pooled = match unit::unit_for(f64::from(h)) {
-        None => fused(h, queries, keys)?,
+        None => match sorted {
+            Some(sorted) => run(h, queries, sorted),
+            None => fused(h, queries, keys)?,
+        },
         Some(s) => {
             let in_unit = |xs, what| unit::divide(xs, s, what, h);
             let (q, k) = (in_unit(queries, "queries")?, in_unit(keys, "keys")?);

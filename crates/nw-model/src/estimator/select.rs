@@ -1,0 +1,321 @@
+//! Resolving a [`Bandwidth`] choice inside `fit`, and leave-one-out CV with its gradient.
+//!
+//! # Several inputs
+//! CV is minimized over the log-bandwidths `ln h_j` with its analytic gradient (one fused
+//! pass gives both: [`nw_tensor::ops::pool_nd::loo_nd`]) by the box-constrained L-BFGS of
+//! [`crate::optimize`], from [`STARTS`] starts: the `d`-dimensional normal-reference rule of
+//! thumb per input times `1`, `1/4` and `4`. The best end point wins (ties: the earlier
+//! start). Working in `ln h` keeps every bandwidth positive; the box keeps it finite: each
+//! input's bandwidth stays between the smaller of `1e-3` spans ([`Search::lo`]) and its
+//! smallest gap, and [`UPPER_SPANS`] spans, beyond which the input is smoothed out (its
+//! weights vary by less than 1e-4 across the data). Then each input is tested on its own:
+//! CV at a tenth and ten times its bandwidth, the others held; within `1e-6` of the best is
+//! a [`Warning::Flat`], and a bandwidth at an end of its box a [`Warning::LowerEnd`] or
+//! [`Warning::UpperEnd`].
+
+use nw_tensor::ops::pool_nd;
+
+use super::{Bandwidth, Chosen, Data, Keys, Loo, Params, Warning};
+use crate::bandwidth::{self, Search};
+use crate::{KernelKind, ModelError, Par, Result};
+
+/// The multiples of the rule of thumb the search starts from.
+pub const STARTS: [f64; 3] = [1.0, 0.25, 4.0];
+/// The largest bandwidth searched, in spans of its input.
+pub const UPPER_SPANS: f64 = 100.0;
+/// Two CV scores closer than this (relative) are the same for telling flat from sloped (as
+/// in [`bandwidth`]).
+const FLAT: f64 = 1e-6;
+
+/// One CV evaluation of the bandwidth search, for progress reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation<'a> {
+    /// The bandwidths evaluated, one per input, in the inputs' units.
+    pub bandwidths: &'a [f64],
+    /// Their CV score (`+inf` where too many examples are isolated).
+    pub cv: f64,
+}
+
+/// The bandwidths `params` ask for on `data` (in the inputs' units), and how they came.
+pub(super) fn choose(
+    params: &Params,
+    data: &Data,
+    observe: &mut dyn FnMut(&Evaluation),
+) -> Result<(Vec<f64>, Chosen)> {
+    let plain = |bandwidths: Vec<f64>| {
+        let chosen = Chosen {
+            bandwidth: params.bandwidth.clone(),
+            cv: None,
+            isolated: 0,
+            evaluations: 0,
+            searched: Vec::new(),
+            curve: Vec::new(),
+            warnings: Vec::new(),
+        };
+        (bandwidths, chosen)
+    };
+    let kind = params.kernel;
+    match &params.bandwidth {
+        Bandwidth::Fixed(h) => Ok(plain(kernel_exact(data, &vec![*h; data.dim])?)),
+        Bandwidth::PerInput(h) => Ok(plain(kernel_exact(data, h)?)),
+        Bandwidth::Silverman | Bandwidth::Scott => {
+            let rule = if params.bandwidth == Bandwidth::Silverman {
+                bandwidth::silverman
+            } else {
+                bandwidth::scott
+            };
+            let h = (0..data.dim)
+                .map(|j| {
+                    let h = f64::from(rule(&data.column(j), kind)?);
+                    Ok(h * rate(data.n, data.dim) * data.units[j])
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            Ok(plain(kernel_exact(data, &h)?))
+        }
+        Bandwidth::Cv if data.dim == 1 => {
+            let found = bandwidth::select_observed(
+                kind,
+                &data.x,
+                &data.y,
+                &params.search,
+                params.par,
+                &mut |p| {
+                    observe(&Evaluation {
+                        bandwidths: &[f64::from(p.h)],
+                        cv: p.cv,
+                    })
+                },
+            )?;
+            let chosen = Chosen {
+                bandwidth: Bandwidth::Cv,
+                cv: Some(found.cv),
+                isolated: found.isolated,
+                evaluations: found.curve.len(),
+                searched: vec![(f64::from(found.searched.0), f64::from(found.searched.1))],
+                warnings: found.warnings.into_iter().map(Warning::Search).collect(),
+                curve: found.curve,
+            };
+            Ok((vec![f64::from(found.h)], chosen))
+        }
+        Bandwidth::Cv => search(params, data, observe),
+    }
+}
+
+/// `n^(1/5 - 1/(d + 4))`: turns a one-dimensional rule of thumb (rate `n^(-1/5)`) into the
+/// `d`-dimensional normal reference (rate `n^(-1/(d + 4))`); 1 for one input.
+fn rate(n: usize, d: usize) -> f64 {
+    (n as f64).powf(0.2 - 1.0 / (d as f64 + 4.0))
+}
+
+/// `bandwidths` checked, as the f32 kernels will use them (for one input, the f32 itself;
+/// for several, as given).
+fn kernel_exact(data: &Data, bandwidths: &[f64]) -> Result<Vec<f64>> {
+    let h = data.to_kernel_bandwidths(bandwidths)?;
+    Ok(if data.dim == 1 {
+        vec![f64::from(h[0])]
+    } else {
+        bandwidths.to_vec()
+    })
+}
+
+/// Leave-one-out CV of `kind` at kernel bandwidths `h` on `data`, with the gradient when
+/// `grad`.
+pub(super) fn loo(kind: KernelKind, data: &Data, h: &[f32], grad: bool, par: Par) -> Result<Loo> {
+    if data.n < 2 {
+        return Err(ModelError::TooFewExamples(data.n));
+    }
+    let mean = |loss: f64, isolated: usize| {
+        let scored = data.n - isolated;
+        if scored == 0 {
+            f64::INFINITY
+        } else {
+            loss / scored as f64
+        }
+    };
+    Ok(match &data.keys {
+        // CV alone as the one-input search computes it (with its rescaling of extreme
+        // bandwidths), so a rule of thumb's score is the number the search would report.
+        Keys::One(sorted) if !grad => {
+            let p = bandwidth::cv(kind, sorted, h[0], par)?;
+            Loo {
+                loss: p.cv * (data.n - p.isolated) as f64,
+                cv: p.cv,
+                grad: Vec::new(),
+                isolated: p.isolated,
+            }
+        }
+        Keys::One(sorted) => {
+            let fit = kind.visit(h[0], crate::loo::Loo { data: sorted, par })?;
+            Loo {
+                loss: fit.loss,
+                cv: mean(fit.loss, fit.far),
+                grad: vec![fit.grad],
+                isolated: fit.far,
+            }
+        }
+        Keys::Many(keys) => {
+            let fit = pool_nd::loo_nd(kind, h, keys, grad, par)?;
+            Loo {
+                loss: fit.loss,
+                cv: mean(fit.loss, fit.far),
+                grad: fit.grad,
+                isolated: fit.far,
+            }
+        }
+    })
+}
+
+/// The spread of one input as the kernels see it: `(span, smallest gap, standard
+/// deviation)`.
+fn spread(column: &[f32]) -> Result<(f64, f64, f64)> {
+    let mut sorted: Vec<f32> = column.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let s = bandwidth::Spread::of(&sorted)?;
+    let n = column.len() as f64;
+    let mean = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let sd = (column
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    Ok((s.span, s.min_gap, sd))
+}
+
+/// The CV search over several inputs (see the module docs).
+fn search(
+    params: &Params,
+    data: &Data,
+    observe: &mut dyn FnMut(&Evaluation),
+) -> Result<(Vec<f64>, Chosen)> {
+    let (n, d, kind) = (data.n, data.dim, params.kernel);
+    if n < 2 {
+        return Err(ModelError::TooFewExamples(n));
+    }
+    let search: &Search = &params.search;
+    let floor = f64::from(f32::MIN_POSITIVE) * 1e3;
+    let ceiling = f64::from(f32::MAX) / 4.0;
+    let mut bounds = Vec::with_capacity(d);
+    let mut starts = Vec::with_capacity(d);
+    for j in 0..d {
+        let (span, gap, sd) = spread(&data.column(j))?;
+        let lo = (search.lo * span).min(gap).max(floor);
+        let hi = (UPPER_SPANS * span).min(ceiling);
+        bounds.push((lo.ln(), hi.ln()));
+        let rule = 1.06 * sd.max(span / 1e6) * (n as f64).powf(-1.0 / (d as f64 + 4.0));
+        starts.push((rule * kind.gaussian_equivalent()).ln());
+    }
+    let allowed = (search.max_isolated * n as f64).floor() as usize;
+    let mut evaluations = 0usize;
+    // Every evaluation: the score the search sees (`+inf` beyond the isolation allowance),
+    // its gradient in `ln h`, and the isolated count.
+    let mut evaluate = |log_h: &[f64], grad: bool| -> Result<(f64, Vec<f64>, usize)> {
+        let h: Vec<f32> = log_h.iter().map(|&l| l.exp() as f32).collect();
+        let fit = loo(kind, data, &h, grad, params.par)?;
+        evaluations += 1;
+        let scored = (n - fit.isolated) as f64;
+        let score = if fit.isolated > allowed {
+            f64::INFINITY
+        } else {
+            fit.cv
+        };
+        let caller: Vec<f64> = h
+            .iter()
+            .zip(&data.units)
+            .map(|(&h, &u)| f64::from(h) * u)
+            .collect();
+        observe(&Evaluation {
+            bandwidths: &caller,
+            cv: score,
+        });
+        let g = fit.grad.iter().map(|g| g / scored).collect();
+        Ok((score, g, fit.isolated))
+    };
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for factor in STARTS {
+        let x0: Vec<f64> = starts
+            .iter()
+            .zip(&bounds)
+            .map(|(&s, &(lo, hi))| (s + factor.ln()).clamp(lo, hi))
+            .collect();
+        // A start where CV is undefined (every example isolated) is no start.
+        if !evaluate(&x0, false)?.0.is_finite() {
+            continue;
+        }
+        let found = params.lbfgs.minimize(&x0, &bounds, |x| {
+            let (f, g, _) = evaluate(x, true)?;
+            Ok((f, g))
+        })?;
+        if best.as_ref().is_none_or(|b| found.f < b.1) {
+            best = Some((found.x, found.f));
+        }
+    }
+    let Some((log_h, cv)) = best else {
+        return Err(ModelError::Isolated {
+            count: n,
+            bandwidth: starts[0].exp() as f32,
+        });
+    };
+    let (_, _, isolated) = evaluate(&log_h, false)?;
+    let mut warnings = Vec::new();
+    if data.y.iter().all(|&v| v == data.y[0]) {
+        warnings.push(Warning::ConstantTargets);
+    }
+    let caller = |j: usize, l: f64| (l.exp() as f32) as f64 * data.units[j];
+    for j in 0..d {
+        let (lo, hi) = bounds[j];
+        if log_h[j] <= lo + 1e-6 {
+            warnings.push(Warning::LowerEnd {
+                input: j,
+                h: caller(j, log_h[j]),
+            });
+        } else if log_h[j] >= hi - 1e-6 {
+            warnings.push(Warning::UpperEnd {
+                input: j,
+                h: caller(j, log_h[j]),
+            });
+        }
+        // CV a decade either side, the others held.
+        let mut at = |l: f64| -> Result<bool> {
+            let mut x = log_h.clone();
+            x[j] = l.clamp(lo, hi);
+            if x[j] == log_h[j] {
+                return Ok(false);
+            }
+            let s = evaluate(&x, false)?.0;
+            Ok(s.is_finite() && (s - cv).abs() <= FLAT * cv.abs())
+        };
+        let ten = std::f64::consts::LN_10;
+        let (below, above) = (at(log_h[j] - ten)?, at(log_h[j] + ten)?);
+        if below || above {
+            let from = if below { log_h[j] - ten } else { log_h[j] };
+            let to = if above { log_h[j] + ten } else { log_h[j] };
+            warnings.push(Warning::Flat {
+                input: j,
+                from: caller(j, from.clamp(lo, hi)),
+                to: caller(j, to.clamp(lo, hi)),
+            });
+        }
+    }
+    if isolated > 0 {
+        warnings.push(Warning::Isolated { count: isolated, n });
+    }
+    let bandwidths: Vec<f64> = (0..d).map(|j| caller(j, log_h[j])).collect();
+    let chosen = Chosen {
+        bandwidth: Bandwidth::Cv,
+        cv: Some(cv),
+        isolated,
+        evaluations,
+        searched: (0..d)
+            .map(|j| {
+                (
+                    bounds[j].0.exp() * data.units[j],
+                    bounds[j].1.exp() * data.units[j],
+                )
+            })
+            .collect(),
+        curve: Vec::new(),
+        warnings,
+    };
+    Ok((bandwidths, chosen))
+}

@@ -1,0 +1,113 @@
+//! Why a fitted model's bandwidths deserve less trust than an ordinary answer.
+
+use crate::bandwidth;
+
+/// A weak answer of the bandwidth choice, naming the input it concerns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Warning {
+    /// A warning of the one-input search, exactly as [`bandwidth::select`] gives it.
+    Search(bandwidth::Warning),
+    /// CV is lowest with this input's bandwidth at the smallest the search allows.
+    LowerEnd {
+        /// The 0-based input.
+        input: usize,
+        /// Its bandwidth, in its units.
+        h: f64,
+    },
+    /// CV is lowest with this input's bandwidth at the largest the search allows.
+    UpperEnd {
+        /// The 0-based input.
+        input: usize,
+        /// Its bandwidth, in its units.
+        h: f64,
+    },
+    /// CV hardly changes (within `1e-6` of its lowest value) while this input's bandwidth
+    /// moves over a decade or more.
+    Flat {
+        /// The 0-based input.
+        input: usize,
+        /// The smallest bandwidth of the flat stretch found.
+        from: f64,
+        /// The largest.
+        to: f64,
+    },
+    /// Examples left out of the chosen CV score for having no other within reach.
+    Isolated {
+        /// How many.
+        count: usize,
+        /// Of how many examples.
+        n: usize,
+    },
+    /// Every target is the same: every bandwidth predicts them exactly.
+    ConstantTargets,
+}
+
+impl Warning {
+    /// A short stable name for machine-readable reports (`lower_end`, `flat`, ...), the same
+    /// for one input and several.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::Search(w) => w.code(),
+            Warning::LowerEnd { .. } => "lower_end",
+            Warning::UpperEnd { .. } => "upper_end",
+            Warning::Flat { .. } => "flat",
+            Warning::Isolated { .. } => "isolated",
+            Warning::ConstantTargets => "constant_targets",
+        }
+    }
+
+    /// The 0-based input the warning concerns, if one.
+    pub fn input(&self) -> Option<usize> {
+        match self {
+            Warning::LowerEnd { input, .. }
+            | Warning::UpperEnd { input, .. }
+            | Warning::Flat { input, .. } => Some(*input),
+            _ => None,
+        }
+    }
+
+    /// The warning as a sentence, naming inputs by `names` (the inputs' column names; an
+    /// input without one is "input j").
+    pub fn message(&self, names: &[&str]) -> String {
+        let name = |j: usize| {
+            names
+                .get(j)
+                .map_or_else(|| format!("input {}", j + 1), |n| n.to_string())
+        };
+        match self {
+            Warning::Search(w) => w.to_string(),
+            Warning::LowerEnd { input, h } => format!(
+                "CV is lowest with the bandwidth of {} at the smallest searched (h = {h}, at \
+                 the smallest gap between its values): each example is best predicted by its \
+                 nearest neighbours in {0}, so CV cannot choose its bandwidth; choose it for \
+                 the detail you need",
+                name(*input)
+            ),
+            Warning::UpperEnd { input, h } => format!(
+                "CV is lowest with the bandwidth of {} at the largest searched (h = {h}, {} \
+                 times its span): it is smoothed out entirely, so it says little about y \
+                 beside the other inputs; consider leaving it out",
+                name(*input),
+                super::select::UPPER_SPANS
+            ),
+            Warning::Flat { input, from, to } => format!(
+                "CV is flat (within 1e-6 of its lowest value) for the bandwidth of {} from \
+                 {from} to {to}: the data do not single out its bandwidth in that range, and \
+                 the one reported is one of many equally good",
+                name(*input)
+            ),
+            Warning::Isolated { count, n } => format!(
+                "{count} of {n} examples have no other example within the kernel's reach at \
+                 the chosen bandwidths and are left out of CV; predicting at them needs wider \
+                 bandwidths or --far"
+            ),
+            Warning::ConstantTargets => bandwidth::Warning::ConstantTargets.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&[]))
+    }
+}
