@@ -25,6 +25,8 @@ const BANDWIDTHS: [&str; 2] = ["0.1", "3"];
 const WEATHER: &str = "data/weather_ewr.csv";
 /// Its first two weeks (the header and 336 hours): a year's points would hide the curve.
 const WEATHER_LINES: usize = 337;
+/// Boston housing (MASS), the real two- and three-input data set of the multivariate docs.
+const BOSTON: &str = "data/boston.csv";
 /// What `mcycle`'s columns `x` and `y` measure (MASS's `times` and `accel`).
 const MCYCLE_LABELS: [&str; 2] = ["time after impact (ms)", "head acceleration (g)"];
 
@@ -224,6 +226,36 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "Newark airport, January 2013: h = 3 hours".as_ref(),
         "--out".as_ref(),
         img.join("weather_ewr.png").as_os_str(),
+    ])?;
+    // Several inputs: median home value over lower status share and rooms, bandwidths by CV.
+    let boston = root.join(BOSTON);
+    nw.run_os(&[
+        "plot".as_ref(),
+        "surface".as_ref(),
+        "--train".as_ref(),
+        boston.as_os_str(),
+        "--x".as_ref(),
+        "lstat,rm".as_ref(),
+        "--y".as_ref(),
+        "medv".as_ref(),
+        "--title".as_ref(),
+        "Boston housing: medv over lstat and rm, bandwidths by CV".as_ref(),
+        "--out".as_ref(),
+        img.join("boston_surface.png").as_os_str(),
+    ])?;
+    nw.run_os(&[
+        "plot".as_ref(),
+        "partial".as_ref(),
+        "--train".as_ref(),
+        boston.as_os_str(),
+        "--x".as_ref(),
+        "lstat,rm,ptratio".as_ref(),
+        "--y".as_ref(),
+        "medv".as_ref(),
+        "--along".as_ref(),
+        "rm".as_ref(),
+        "--out".as_ref(),
+        img.join("boston_partial_rm.png").as_os_str(),
     ])?;
     println!("figures written to {}", img.display());
     Ok(())

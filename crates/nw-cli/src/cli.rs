@@ -167,13 +167,28 @@ impl FarArg {
     }
 }
 
-/// A bandwidth given, or `auto` for the cross-validated choice.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Bandwidths given (one for every input, or one per input), or `auto` for the
+/// cross-validated choice.
+#[derive(Clone, Debug, PartialEq)]
 pub enum BandwidthArg {
-    /// This bandwidth.
-    Value(f32),
+    /// These bandwidths: one, or one per input column.
+    Values(Vec<f32>),
     /// Chosen by leave-one-out cross-validation on the training set.
     Auto,
+}
+
+impl BandwidthArg {
+    /// The one bandwidth of a single input, or an error naming the list.
+    pub fn single(&self) -> Result<Option<f32>, String> {
+        match self {
+            BandwidthArg::Auto => Ok(None),
+            BandwidthArg::Values(v) if v.len() == 1 => Ok(Some(v[0])),
+            BandwidthArg::Values(v) => Err(format!(
+                "--bandwidth gives {} bandwidths, but there is one input column",
+                v.len()
+            )),
+        }
+    }
 }
 
 /// Which pooling predicts.
@@ -256,9 +271,10 @@ pub struct PredictArgs {
     /// The pooling.
     #[arg(long, value_enum, default_value_t = PoolingKind::Nonparametric)]
     pub pooling: PoolingKind,
-    /// Bandwidth `h` of nonparametric pooling, or `auto` for the leave-one-out
-    /// cross-validated choice [default: 1, the chapter's].
-    #[arg(long, value_name = "H|auto", value_parser = bandwidth, allow_hyphen_values = true)]
+    /// Bandwidth `h` of nonparametric pooling (one for every input, or a comma-separated list
+    /// with one per --x input: `0.5,2`), or `auto` for the leave-one-out cross-validated
+    /// choice [default: 1, the chapter's].
+    #[arg(long, value_name = "H[,...]|auto", value_parser = bandwidth, allow_hyphen_values = true)]
     pub bandwidth: Option<BandwidthArg>,
     /// The kernel.
     #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
@@ -511,6 +527,59 @@ pub enum Figure {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// A fitted surface over two inputs: the predictions on a grid over the inputs' range as
+    /// a heatmap, the training points on top (grey where there is no estimate).
+    Surface {
+        /// Training set: CSV with the two --x columns and the --y column (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// Columns and dialect of the training file: --x names the two inputs (`--x lstat,rm`).
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Bandwidths (one for both inputs, or one each: `2,0.5`), or `auto` for the
+        /// leave-one-out cross-validated choice [default: auto].
+        #[arg(long, value_name = "H[,H]|auto", value_parser = bandwidth, allow_hyphen_values = true)]
+        bandwidth: Option<BandwidthArg>,
+        /// The kernel.
+        #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
+        kernel: KernelArg,
+        /// Grid points along each input.
+        #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u32).range(2..=2000))]
+        grid: u32,
+        /// Title above the plot.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// The prediction along one input, the others held at their medians (a partial
+    /// dependence slice), over the training points.
+    Partial {
+        /// Training set: CSV with the --x columns and the --y column (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// Columns and dialect of the training file: --x names every input of the model.
+        #[command(flatten)]
+        read: ReadArgs,
+        /// The input to vary: one of the --x columns by name, or by its place in the --x
+        /// list counting from 1 [default: the first].
+        #[arg(long, value_name = "COLUMN", value_parser = column)]
+        along: Option<nw_data::ColumnRef>,
+        /// Bandwidths (one for every input, or one each), or `auto` for the leave-one-out
+        /// cross-validated choice [default: auto].
+        #[arg(long, value_name = "H[,...]|auto", value_parser = bandwidth, allow_hyphen_values = true)]
+        bandwidth: Option<BandwidthArg>,
+        /// The kernel.
+        #[arg(long, value_enum, default_value_t = KernelArg::Gaussian)]
+        kernel: KernelArg,
+        /// Title above the plot.
+        #[arg(long)]
+        title: Option<String>,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Summed training loss against epoch.
     Loss {
         /// Epochs: CSV with columns `epoch` and `loss` (as `nw train --out` writes; `-`:
@@ -542,9 +611,13 @@ fn bandwidth(s: &str) -> Result<BandwidthArg, String> {
     if s.trim().eq_ignore_ascii_case("auto") {
         return Ok(BandwidthArg::Auto);
     }
-    bandwidth_value(s)
-        .map(BandwidthArg::Value)
-        .map_err(|e| format!("{e} (or `auto`)"))
+    s.split(',')
+        .map(bandwidth_value)
+        .collect::<Result<Vec<f32>, String>>()
+        .map(BandwidthArg::Values)
+        .map_err(|e| {
+            format!("{e} (give one bandwidth, one per input separated by commas, or `auto`)")
+        })
 }
 
 /// A bandwidth value: positive, finite and at least `f32::MIN_POSITIVE`.

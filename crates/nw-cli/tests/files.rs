@@ -196,12 +196,33 @@ fn unknown_columns_list_the_file_s_columns_and_suggest_the_closest() {
             && err.contains("the header has 4 column(s)"),
         "{err}"
     );
-    // Several input columns are parsed, and refused until several inputs are fitted.
+    // Several input columns are read as such: here the target is what is missing.
     let err = fails(nw().args(["bandwidth", "--train", path(&euro), "--x", "stunde,ort"]));
     assert_eq!(
         err,
-        "error: --x names 2 input columns (\"stunde\", \"ort\"); nw fits one input column for \
-         now: give one\n"
+        format!(
+            "error: {}:1: no column \"y\" (the columns are \"datum\", \"temperatur\", \"ort\", \
+             \"stunde\") (choose columns with --x and --y)\n",
+            euro.display()
+        )
+    );
+    // A figure of one input refuses several, naming the commands that take them.
+    let out = std::env::temp_dir().join("nw-files-never-written.png");
+    let err = fails(nw().args([
+        "plot",
+        "regression",
+        "--train",
+        path(&euro),
+        "--pred",
+        path(&euro),
+        "--x",
+        "stunde,ort",
+        "--out",
+        path(&out),
+    ]));
+    assert!(
+        err.contains("--x names 2 input columns") && err.contains("plot surface"),
+        "{err}"
     );
 }
 

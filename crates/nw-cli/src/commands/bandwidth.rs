@@ -1,15 +1,16 @@
-//! `nw bandwidth`: choose a bandwidth by leave-one-out cross-validation or a rule of thumb.
+//! `nw bandwidth`: choose bandwidths by leave-one-out cross-validation or a rule of thumb,
+//! for one input column or several.
 
 use anyhow::{Result, bail};
 use nw_data::Outputs;
-use nw_model::bandwidth::{self, CvPoint, Method};
-use nw_tensor::Par;
+use nw_model::bandwidth::{CvPoint, Method, Search};
+use nw_model::{Bandwidth, NadarayaWatson};
 use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
 
 use super::{
-    check_figure_path, check_paths, f32_json, json_text, number_text, report_warnings,
-    select_bandwidth,
+    bandwidths_json, check_figure_path, check_paths, f32_json, fit_model, json_text,
+    model_resolution_warnings, number_text, report_fit_warnings,
 };
 use crate::cli::{BandwidthArgs, MethodArg};
 
@@ -20,14 +21,20 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         &[("--plot", args.plot.as_deref())],
         &[("--train", Some(&args.train))],
     )?;
-    let method = match args.method {
-        MethodArg::Cv => Method::Cv,
-        MethodArg::Silverman => Method::Silverman,
-        MethodArg::Scott => Method::Scott,
+    let (method, choice) = match args.method {
+        MethodArg::Cv => (Method::Cv, Bandwidth::Cv),
+        MethodArg::Silverman => (Method::Silverman, Bandwidth::Silverman),
+        MethodArg::Scott => (Method::Scott, Bandwidth::Scott),
     };
     if let Some(path) = &args.plot {
         if method != Method::Cv {
             bail!("--plot draws the cross-validation curve: it needs --method cv");
+        }
+        if args.read.x.len() > 1 {
+            bail!(
+                "--plot draws the CV curve of one input; for several, draw the fit with `nw \
+                 plot surface` or `nw plot partial`"
+            );
         }
         check_figure_path(path)?;
     }
@@ -35,41 +42,33 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         bail!("--cv adds CV to a rule of thumb; --method cv reports it always");
     }
     let kind = args.kernel.kind();
-    let data = super::read_training(&args.train, &args.read)?;
+    let table = super::read_table(&args.train, &args.read)?;
+    let settings = NadarayaWatson::params()
+        .kernel(kind)
+        .bandwidth(choice)
+        .search(Search {
+            max_isolated: args.max_isolated,
+            ..Default::default()
+        });
+    let model = fit_model(&table, &settings)?;
+    let names = table.name_refs();
+    let h = model.bandwidths().to_vec();
+    let chosen = model.chosen();
     // A rule of thumb is O(n): its CV (a pass over every pair within reach) only on request.
-    let (h, cv, found) = match method {
-        Method::Cv => {
-            let found = select_bandwidth(kind, data.x(), data.y(), args.max_isolated)?;
-            (found.h, Some((found.cv, found.isolated)), Some(found))
+    let cv = match (method, args.cv) {
+        (Method::Cv, _) => Some((chosen.cv.unwrap_or(f64::NAN), chosen.isolated)),
+        (_, true) => {
+            let progress = crate::progress::Progress::new("cross-validation", None);
+            let loo = model.cross_validate(&h)?;
+            progress.finish();
+            Some((loo.cv, loo.isolated))
         }
-        Method::Silverman | Method::Scott => {
-            let h = if method == Method::Silverman {
-                bandwidth::silverman(data.x(), kind)?
-            } else {
-                bandwidth::scott(data.x(), kind)?
-            };
-            let cv = if args.cv {
-                let prepared = nw_model::loo::prepare(data.x(), data.y())?;
-                let progress = crate::progress::Progress::new("cross-validation", None);
-                let p = bandwidth::cv(kind, &prepared, h, Par::Rayon)?;
-                progress.finish();
-                Some((p.cv, p.isolated))
-            } else {
-                None
-            };
-            (h, cv, None)
-        }
+        (_, false) => None,
     };
-    let mut warnings = found
-        .as_ref()
-        .map_or(json!([]), |f| report_warnings(&f.warnings));
-    if let (Some(w), Some(list)) = (
-        super::resolution_warning(data.rounding, h),
-        warnings.as_array_mut(),
-    ) {
-        list.push(w);
-    }
-    let curve: &[CvPoint] = found.as_ref().map_or(&[], |f| &f.curve);
+    let searched = method == Method::Cv;
+    let mut warnings = report_fit_warnings(&model, &names);
+    warnings.extend(model_resolution_warnings(&model, &h, &names, &[]));
+    let curve: &[CvPoint] = &chosen.curve;
 
     let mut outputs = Outputs::new();
     if let Some(path) = &args.plot {
@@ -79,11 +78,11 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             .filter(|p| p.cv.is_finite() && p.cv > 0.0)
             .map(|p| (p.h, p.cv as f32))
             .unzip();
-        let label = format!("chosen h = {h:.4}");
+        let label = format!("chosen h = {:.4}", h[0] as f32);
         let title = format!("Leave-one-out CV, {} kernel", kind.name());
         let plot = SeriesPlot::new("bandwidth h", "CV(h)")
             .series(Series::new("CV", &hs, &cvs))
-            .mark_x(h, &label)
+            .mark_x(h[0] as f32, &label)
             .log_x(true)
             .log_y(true)
             .title(&title);
@@ -91,6 +90,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
     }
     // CV is +inf where every example is isolated: JSON says null there.
     let cv_json = |c: f64| if c.is_finite() { json!(c) } else { json!(null) };
+    let one = model.dim() == 1;
     if args.json {
         let curve: Vec<_> = curve
             .iter()
@@ -99,39 +99,69 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         let mut report = json!({
             "method": method.name(),
             "kernel": kind.name(),
-            "n_train": data.len(),
-            "columns": data.json(),
-            "bandwidth": f32_json(h),
-            "cv": cv.map_or(json!(null), |c| cv_json(c.0)),
-            "isolated": cv.map_or(json!(null), |c| json!(c.1)),
+            "n_train": table.len(),
+            "columns": table.json(&model),
         });
         let fields = report.as_object_mut().expect("a JSON object");
+        if one {
+            fields.insert("bandwidth".into(), f32_json(h[0] as f32));
+        }
+        fields.insert("bandwidths".into(), bandwidths_json(&model));
+        fields.insert("cv".into(), cv.map_or(json!(null), |c| cv_json(c.0)));
+        fields.insert("isolated".into(), cv.map_or(json!(null), |c| json!(c.1)));
+        fields.insert("evaluations".into(), json!(chosen.evaluations));
         // The same fields for every method: a rule of thumb searched nothing.
+        let range = |&(lo, hi): &(f64, f64)| {
+            if one {
+                json!([f32_json(lo as f32), f32_json(hi as f32)])
+            } else {
+                json!([lo, hi])
+            }
+        };
         fields.insert(
             "searched".into(),
-            found.as_ref().map_or(json!(null), |f| {
-                json!([f32_json(f.searched.0), f32_json(f.searched.1)])
-            }),
+            match (&chosen.searched[..], searched) {
+                ([only], true) if one => range(only),
+                (all, true) => all.iter().map(range).collect(),
+                _ => json!(null),
+            },
         );
         fields.insert("max_isolated".into(), json!(args.max_isolated));
         fields.insert("curve".into(), json!(curve));
-        fields.insert("warnings".into(), warnings);
+        fields.insert("warnings".into(), json!(warnings));
         outputs.stage_stdout(json_text(&report)?.as_bytes());
     } else {
+        let values = if one {
+            number_text(h[0] as f32)
+        } else {
+            names
+                .iter()
+                .zip(&h)
+                .map(|(n, h)| format!("{n} {h}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let how = if !searched {
+            String::new()
+        } else if one {
+            format!(
+                ", {} bandwidths evaluated from {} to {}",
+                chosen.evaluations,
+                number_text(chosen.searched[0].0 as f32),
+                number_text(chosen.searched[0].1 as f32)
+            )
+        } else {
+            format!(
+                ", {} CV evaluations from {} starts",
+                chosen.evaluations,
+                nw_model::estimator::STARTS.len()
+            )
+        };
         let mut text = format!(
-            "bandwidth {} ({} kernel, {}{})\n",
-            number_text(h),
+            "bandwidth{} {values} ({} kernel, {}{how})\n",
+            if one { "" } else { "s" },
             kind.name(),
             method.name(),
-            match &found {
-                Some(f) => format!(
-                    ", {} bandwidths evaluated from {} to {}",
-                    f.curve.len(),
-                    number_text(f.searched.0),
-                    number_text(f.searched.1)
-                ),
-                None => String::new(),
-            }
         );
         match cv {
             Some((c, isolated)) => {
@@ -149,7 +179,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
                 if isolated > 0 {
                     text += &format!(
                         " ({isolated} of {} examples with no other within reach left out)",
-                        data.len()
+                        table.len()
                     );
                 }
                 text.push('\n');

@@ -149,8 +149,8 @@ impl Training {
     }
 }
 
-/// The one input column `--x` names, or `None` for the default; a list of several is refused
-/// until several inputs are fitted.
+/// The one input column `--x` names, or `None` for the default, for the commands that take
+/// one; a list of several is refused, naming the commands that take several.
 fn input_column(read: &ReadArgs) -> Result<Option<ColumnRef>> {
     match &read.x[..] {
         [] => Ok(None),
@@ -158,7 +158,9 @@ fn input_column(read: &ReadArgs) -> Result<Option<ColumnRef>> {
         several => {
             let list: Vec<String> = several.iter().map(ToString::to_string).collect();
             bail!(
-                "--x names {} input columns ({}); nw fits one input column for now: give one",
+                "--x names {} input columns ({}), and this takes one; several are fitted by \
+                 nonparametric pooling (`nw predict`, `nw bandwidth`, `nw train --model \
+                 log-bandwidth`) and drawn by `nw plot surface` and `nw plot partial`",
                 several.len(),
                 list.join(", ")
             )
@@ -315,6 +317,219 @@ fn report_warnings(warnings: &[nw_model::bandwidth::Warning]) -> serde_json::Val
         .iter()
         .map(|w| warn(w.code(), &w.to_string()))
         .collect()
+}
+
+/// A training set with any number of input columns, as the estimator takes it: the file's
+/// f64 values.
+struct Table {
+    /// The inputs, row-major: `dim` values per row.
+    x: Vec<f64>,
+    /// Inputs per row.
+    dim: usize,
+    /// The targets.
+    y: Vec<f64>,
+    /// The input columns' names.
+    names: Vec<String>,
+    /// The target column's name.
+    y_name: String,
+    /// Rows left out for a missing value.
+    dropped: usize,
+}
+
+impl Table {
+    /// The inputs as the estimator takes them.
+    fn inputs(&self) -> Result<nw_model::Inputs<'_>> {
+        Ok(nw_model::Inputs::new(&self.x, self.dim)?)
+    }
+
+    fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// The input names, for messages.
+    fn name_refs(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+
+    /// The JSON fields that say what was read and what each column is measured from: for
+    /// one input the same fields as before several were possible, for several a list each.
+    fn json(&self, model: &nw_model::NadarayaWatson) -> serde_json::Value {
+        let origins: Vec<f64> = model.origins().iter().map(|o| o.value()).collect();
+        if self.dim == 1 {
+            serde_json::json!({
+                "x": self.names[0],
+                "y": self.y_name,
+                "x_origin": origins[0],
+                "y_origin": model.target_origin().value(),
+                "dropped_rows": self.dropped,
+            })
+        } else {
+            serde_json::json!({
+                "x": self.names,
+                "y": self.y_name,
+                "x_origin": origins,
+                "y_origin": model.target_origin().value(),
+                "dropped_rows": self.dropped,
+            })
+        }
+    }
+}
+
+/// Reads the input columns `--x` names (any number; `x` by default) and the target, in f64
+/// as in the file.
+fn read_table(path: &Path, read: &ReadArgs) -> Result<Table> {
+    let progress = crate::progress::Progress::new("reading the training set", None);
+    let select = if read.x.is_empty() && read.y.is_none() {
+        Select::defaults(&["x", "y"])
+    } else {
+        let mut refs = if read.x.is_empty() {
+            vec![ColumnRef::name("x")]
+        } else {
+            read.x.clone()
+        };
+        refs.push(read.y.clone().unwrap_or_else(|| ColumnRef::name("y")));
+        Select::columns(refs)
+    };
+    let frame = read_frame(path, &select, read)?;
+    progress.finish();
+    let dim = frame.columns.len() - 1;
+    let mut names = frame.names;
+    let y_name = names.pop().unwrap_or_default();
+    let mut columns = frame.columns;
+    let y = columns.pop().unwrap_or_default();
+    Ok(Table {
+        x: interleave(&columns),
+        dim,
+        y,
+        names,
+        y_name,
+        dropped: frame.dropped,
+    })
+}
+
+/// Columns as rows, row-major.
+fn interleave(columns: &[Vec<f64>]) -> Vec<f64> {
+    let n = columns.first().map_or(0, Vec::len);
+    (0..n)
+        .flat_map(|i| columns.iter().map(move |c| c[i]))
+        .collect()
+}
+
+/// The query rows of a file: the `--x` columns (the training file's inputs), row-major, and
+/// the number of rows dropped.
+fn read_query_rows(path: &Path, read: &ReadArgs) -> Result<(Vec<f64>, usize)> {
+    let select = if read.x.is_empty() {
+        Select::defaults(&["x"])
+    } else {
+        Select::columns(read.x.clone())
+    };
+    let frame = read_frame(path, &select, read)?;
+    Ok((interleave(&frame.columns), frame.dropped))
+}
+
+/// The estimator's bandwidth choice from `--bandwidth` (`default` when not given), for
+/// `dim` inputs.
+fn bandwidth_choice(
+    arg: Option<&crate::cli::BandwidthArg>,
+    default: nw_model::Bandwidth,
+    dim: usize,
+) -> Result<nw_model::Bandwidth> {
+    use crate::cli::BandwidthArg;
+    Ok(match arg {
+        None => default,
+        Some(BandwidthArg::Auto) => nw_model::Bandwidth::Cv,
+        Some(BandwidthArg::Values(v)) if v.len() == 1 => {
+            nw_model::Bandwidth::Fixed(f64::from(v[0]))
+        }
+        Some(BandwidthArg::Values(v)) if v.len() == dim => {
+            nw_model::Bandwidth::PerInput(v.iter().map(|&h| f64::from(h)).collect())
+        }
+        Some(BandwidthArg::Values(v)) => bail!(
+            "--bandwidth gives {} bandwidths for {dim} input columns: give one for all, or one \
+             per --x column",
+            v.len()
+        ),
+    })
+}
+
+/// Fits the estimator to `table`, with a progress line while cross-validation searches.
+fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::NadarayaWatson> {
+    let cv = params.bandwidth == nw_model::Bandwidth::Cv;
+    let progress = crate::progress::Progress::new(
+        if cv {
+            "cross-validation: bandwidths evaluated"
+        } else {
+            "fitting"
+        },
+        None,
+    );
+    let mut count = 0;
+    let model = params.fit_observed(table.inputs()?, &table.y, &mut |e| {
+        count += 1;
+        let h = match e.bandwidths {
+            [h] => (*h as f32).to_string(),
+            many => format!("{many:?}"),
+        };
+        progress.set_with(count, format!("last h = {h} (CV {:.6})", e.cv));
+    })?;
+    progress.finish();
+    Ok(model)
+}
+
+/// The bandwidths of a model as JSON: f32's shortest digits for one input (the number the
+/// kernel used), f64 for several.
+fn bandwidths_json(model: &nw_model::NadarayaWatson) -> serde_json::Value {
+    if model.dim() == 1 {
+        serde_json::json!([f32_json(model.bandwidths()[0] as f32)])
+    } else {
+        serde_json::json!(model.bandwidths())
+    }
+}
+
+/// Prints each warning of a fitted model's bandwidth choice, naming inputs by `names`, and
+/// returns them for a JSON report (each with the input it concerns, when one).
+fn report_fit_warnings(model: &nw_model::NadarayaWatson, names: &[&str]) -> Vec<serde_json::Value> {
+    model
+        .chosen()
+        .warnings
+        .iter()
+        .map(|w| {
+            let mut entry = warn(w.code(), &w.message(names));
+            if let (Some(j), Some(fields)) = (w.input(), entry.as_object_mut()) {
+                fields.insert("input".into(), serde_json::json!(names.get(j)));
+            }
+            entry
+        })
+        .collect()
+}
+
+/// [`resolution_warning`] for each input of a model whose f32 inputs (or the queries',
+/// `query_rounding`) miss the file's by more than a thousandth of its bandwidth (of
+/// `bandwidths`, one per input).
+fn model_resolution_warnings(
+    model: &nw_model::NadarayaWatson,
+    bandwidths: &[f64],
+    names: &[&str],
+    query_rounding: &[f64],
+) -> Vec<serde_json::Value> {
+    let mut warnings = Vec::new();
+    for (j, (&r, &h)) in model.rounding().iter().zip(bandwidths).enumerate() {
+        let r = r.max(query_rounding.get(j).copied().unwrap_or(0.0));
+        if model.dim() == 1 {
+            warnings.extend(resolution_warning(r, h as f32));
+        } else if r > h / 1000.0 {
+            warnings.push(warn(
+                "resolution",
+                &format!(
+                    "the input {} spans too wide a range for its bandwidth {h}: in the f32 \
+                     numbers the kernels compute in it is rounded by up to {r}, more than a \
+                     thousandth of it, so distances and weights are off by as much",
+                    names.get(j).copied().unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    warnings
 }
 
 /// The leave-one-out CV search for `kind` on `(x, y)`, with a progress line.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use nw_data::{ColumnRef, ReadOptions, Select, input_name, read_dataset, read_frame, read_table};
-use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot};
+use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot, SurfacePlot};
 
 use super::{check_figure_path, check_paths, check_stdin_inputs};
 use crate::cli::{Figure, PlotArgs, ReadArgs};
@@ -88,6 +88,143 @@ fn draw(args: PlotArgs) -> Result<()> {
             plot.save(&out)?;
             note!("wrote the regression plot to {}", out.display());
         }
+        Figure::Surface {
+            train,
+            read,
+            bandwidth,
+            kernel,
+            grid,
+            title,
+            out,
+        } => {
+            check_paths(&[("--out", Some(&out))], &[("--train", Some(&train))])?;
+            check_figure_path(&out)?;
+            let table = super::read_table(&train, &read)?;
+            if table.dim != 2 {
+                bail!(
+                    "nw plot surface draws a fit over two inputs, and --x names {}: give two \
+                     (--x a,b), or draw one input at a time with nw plot partial",
+                    table.dim
+                );
+            }
+            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind())?;
+            let n = grid as usize;
+            let g1 = span_grid(&input(&table, 0), n);
+            let g2 = span_grid(&input(&table, 1), n);
+            // Row-major over the second input, as the surface takes its values.
+            let queries: Vec<f64> = g2
+                .iter()
+                .flat_map(|&b| g1.iter().flat_map(move |&a| [a, b]))
+                .collect();
+            let z = model.predict(nw_model::Inputs::new(&queries, 2)?)?.y;
+            let empty = z.iter().filter(|v| v.is_nan()).count();
+            if empty > 0 {
+                say!(
+                    "note: {empty} of {} grid points have no kernel estimate (no training row \
+                     within the kernel's reach): drawn grey",
+                    z.len()
+                );
+            }
+            let names = table.name_refs();
+            let title = title.unwrap_or_else(|| {
+                format!(
+                    "{} kernel, h = {}",
+                    model.kernel().name(),
+                    h_list(&model, &names)
+                )
+            });
+            let (x1, x2) = (input(&table, 0), input(&table, 1));
+            SurfacePlot::new(&g1, &g2, &z)
+                .points(&x1, &x2)
+                .point_values(&table.y)
+                .labels(names[0], names[1], &table.y_name)
+                .title(&title)
+                .save(&out)?;
+            note!("wrote the fitted surface to {}", out.display());
+        }
+        Figure::Partial {
+            train,
+            read,
+            along,
+            bandwidth,
+            kernel,
+            title,
+            out,
+        } => {
+            check_paths(&[("--out", Some(&out))], &[("--train", Some(&train))])?;
+            check_figure_path(&out)?;
+            let table = super::read_table(&train, &read)?;
+            let names = table.name_refs();
+            let j = match &along {
+                None => 0,
+                Some(ColumnRef::Name(name)) => match names.iter().position(|n| n == name) {
+                    Some(j) => j,
+                    None => bail!(
+                        "--along {name} is not one of the inputs --x names ({})",
+                        names.join(", ")
+                    ),
+                },
+                Some(ColumnRef::Position(k)) if (1..=table.dim).contains(k) => k - 1,
+                Some(ColumnRef::Position(k)) => bail!(
+                    "--along {k} is not one of the {} inputs --x names (count from 1)",
+                    table.dim
+                ),
+            };
+            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind())?;
+            let medians: Vec<f64> = (0..table.dim).map(|i| median(&input(&table, i))).collect();
+            let xs = span_grid(&input(&table, j), 400);
+            let queries: Vec<f64> = xs
+                .iter()
+                .flat_map(|&v| {
+                    let mut row = medians.clone();
+                    row[j] = v;
+                    row
+                })
+                .collect();
+            let y = model
+                .predict(nw_model::Inputs::new(&queries, table.dim)?)?
+                .y;
+            // Where no training row is within reach there is no estimate: not drawn.
+            let (xs, y): (Vec<f64>, Vec<f64>) = xs
+                .iter()
+                .zip(&y)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(&a, &b)| (a, b))
+                .unzip();
+            if xs.is_empty() {
+                bail!(
+                    "no point along {} has a kernel estimate with the other inputs at their \
+                     medians: widen --bandwidth",
+                    names[j]
+                );
+            }
+            let held: Vec<String> = (0..table.dim)
+                .filter(|&i| i != j)
+                .map(|i| format!("{} = {}", names[i], medians[i]))
+                .collect();
+            let title = title.unwrap_or_else(|| {
+                if held.is_empty() {
+                    format!(
+                        "{} kernel, h = {}",
+                        model.kernel().name(),
+                        h_list(&model, &names)
+                    )
+                } else {
+                    format!("Along {}, at {}", names[j], held.join(", "))
+                }
+            });
+            RegressionPlot::new(&xs, &y)
+                .points(&input(&table, j), &table.y)
+                .labels(names[j], &table.y_name)
+                .title(&title)
+                .save(&out)?;
+            note!(
+                "wrote the prediction along {} to {} (bandwidths {})",
+                names[j],
+                out.display(),
+                h_list(&model, &names)
+            );
+        }
         Figure::Heatmap {
             weights,
             train,
@@ -116,7 +253,8 @@ fn draw(args: PlotArgs) -> Result<()> {
                 .names
                 .iter()
                 .zip(&table.columns)
-                .filter(|(name, _)| name.as_str() != "x")
+                // With several inputs, `query` numbers the rows: not a weight either.
+                .filter(|(name, _)| !matches!(name.as_str(), "x" | "query"))
                 .map(|(_, column)| column)
                 .collect();
             if keys.is_empty() {
@@ -235,4 +373,57 @@ fn truth_at(path: &Path, read: &ReadArgs, pred: &Path, x: &[f64]) -> Result<Vec<
         );
     }
     Ok(truth_y)
+}
+
+/// The model a fit figure draws: `--bandwidth` (cross-validated by default), queries with
+/// no estimate left as NaN (drawn as gaps), the search's warnings on stderr.
+fn fit_for_plot(
+    table: &super::Table,
+    bandwidth: Option<&crate::cli::BandwidthArg>,
+    kernel: nw_model::KernelKind,
+) -> Result<nw_model::NadarayaWatson> {
+    let choice = super::bandwidth_choice(bandwidth, nw_model::Bandwidth::Cv, table.dim)?;
+    let settings = nw_model::NadarayaWatson::params()
+        .kernel(kernel)
+        .bandwidth(choice)
+        .far(nw_model::Far::Nan);
+    let model = super::fit_model(table, &settings)?;
+    super::report_fit_warnings(&model, &table.name_refs());
+    Ok(model)
+}
+
+/// Input `j` of every row.
+fn input(table: &super::Table, j: usize) -> Vec<f64> {
+    table.x.iter().skip(j).step_by(table.dim).copied().collect()
+}
+
+/// `n` evenly spaced values from the least to the greatest of `values`, in f64.
+fn span_grid(values: &[f64], n: usize) -> Vec<f64> {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (0..n)
+        .map(|i| lo + (hi - lo) * i as f64 / (n - 1).max(1) as f64)
+        .collect()
+}
+
+/// The median (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// A model's bandwidths, each with its input's name.
+fn h_list(model: &nw_model::NadarayaWatson, names: &[&str]) -> String {
+    names
+        .iter()
+        .zip(model.bandwidths())
+        .map(|(n, h)| format!("{n} {}", super::number_text(*h as f32)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

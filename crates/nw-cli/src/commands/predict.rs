@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::{Result, anyhow, bail};
 use nw_data::{Column, Outputs, input_name};
 use nw_model::{
-    AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NonparametricPooling,
-    ParametricPooling, PoolOptions, Pooling, chapter,
+    AdaptivePooling, Attention, AveragePooling, Far, KernelKind, ModelError, NadarayaWatson,
+    NonparametricPooling, ParametricPooling, PoolOptions, Pooling, PredictOptions, chapter,
 };
 use nw_tensor::{Par, Tensor};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use super::{
     Training, check_paths, check_stdin_inputs, f32_json, f32s_json, json_text, read_queries,
     read_training, report_warnings, resolution_warning, select_bandwidth,
 };
-use crate::cli::{BandwidthArg, PathKind, PoolingKind, PredictArgs};
+use crate::cli::{PathKind, PoolingKind, PredictArgs};
 
 /// Reads, pools, and only then writes: no output file exists unless every result does, and
 /// the printed report (JSON, or the predictions without `--out`) is part of that.
@@ -37,6 +37,16 @@ pub fn run(args: PredictArgs) -> Result<()> {
             ("--query", Some(&args.query)),
         ],
     )?;
+    if args.pooling == PoolingKind::Nonparametric && args.path == PathKind::Fused {
+        return run_model(&args);
+    }
+    if args.read.x.len() > 1 {
+        bail!(
+            "--x names {} input columns: several inputs are fitted by nonparametric pooling \
+             on the fused path (the default --pooling and --path)",
+            args.read.x.len()
+        );
+    }
     // One status line for the whole run: reading a large file takes seconds too.
     let progress = crate::progress::Progress::new("predict", None);
     progress.set_with(0, "reading the training set".to_string());
@@ -120,25 +130,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         Some(serde_json::Value::Array(list)) => list,
         _ => Vec::new(),
     };
-    if !out.far.is_empty() {
-        let what = match options.far {
-            Far::Nan => "NaN",
-            Far::Nearest => "the target of the nearest training input",
-            Far::Mean => "the mean of the training targets",
-            // Error never gets here: the pooling refused.
-            Far::Error => "an error",
-        };
-        // A query without an estimate is a weak answer: a warning, never silenced.
-        let message = format!(
-            "{} of {} queries had no kernel estimate (no training input within the {} \
-             kernel's reach); they got {what} (--far {})",
-            out.far.len(),
-            queries.len(),
-            kind.name(),
-            options.far.name()
-        );
-        warnings.push(super::warn("far_queries", &message));
-    }
+    warnings.extend(far_warning(out.far.len(), queries.len(), kind, options.far));
     if let Some(w) = scale {
         let rounding = train.rounding.max(query_file.rounding);
         warnings.extend(resolution_warning(rounding, 1.0 / w.abs()));
@@ -146,38 +138,140 @@ pub fn run(args: PredictArgs) -> Result<()> {
     params.insert("far_queries".into(), json!(out.far.len()));
     // Every report carries its warnings, an empty list when the answer is ordinary.
     params.insert("warnings".into(), json!(warnings));
-    if options.far != Far::Nan {
-        // Only --far nan may leave a prediction that is not a number.
-        if let Some(i) = out.y_hat.iter().position(|v| !v.is_finite()) {
-            bail!(
-                "the prediction at query {} (x = {}) of {} is {}, not a number that can be \
-                 reported",
-                i + 1,
-                query_file.x[i],
-                input_name(&args.query),
-                out.y_hat[i]
-            );
-        }
-    }
 
     // The queries as given (not the f32 the kernels saw), and the predictions in the
     // targets' own units: f32 as computed, or in f64 with the targets' origin added back.
-    let y_hat64: Vec<f64> = if train.origin_y.is_zero() {
-        Vec::new()
-    } else {
-        out.y_hat
-            .iter()
-            .map(|&v| train.origin_y.shortest(v))
-            .collect()
-    };
     let y_hat = if train.origin_y.is_zero() {
-        Column::F32(&out.y_hat)
+        Estimates::F32(out.y_hat)
     } else {
-        Column::F64(&y_hat64)
+        Estimates::F64(
+            out.y_hat
+                .iter()
+                .map(|&v| train.origin_y.shortest(v))
+                .collect(),
+        )
     };
-    let mut names = vec!["x", "y_hat"];
-    let mut columns: Vec<Column<'_>> = vec![Column::F64(&query_file.x), y_hat];
-    if let Some(d) = &out.diagnostics {
+    let mut head = json!({
+        "pooling": pooling.name(),
+        "kernel": kind.name(),
+        "train": input_name(&args.train),
+        "n_train": train.len(),
+        "n_query": queries.len(),
+        "columns": train.json(),
+        "query_dropped_rows": query_file.dropped,
+        "queries": query_file.x,
+    });
+    head.as_object_mut()
+        .expect("a JSON object")
+        .insert("predictions".into(), y_hat.json());
+    let report = Report {
+        head,
+        params,
+        queries: &query_file.x,
+        dim: 1,
+        names: vec!["x".to_string()],
+        y_hat,
+        diagnostics: out.diagnostics,
+        weights: out.weights,
+        n_train: train.len(),
+    };
+    write(&args, report)
+}
+
+/// Predictions in the targets' units: the f32 the kernels computed, or f64 with the
+/// targets' origin added back (see `Origin::shortest`).
+enum Estimates {
+    /// Unshifted targets: the kernels' own numbers.
+    F32(Vec<f32>),
+    /// Shifted targets, back in the file's units.
+    F64(Vec<f64>),
+}
+
+impl Estimates {
+    /// The values as JSON numbers (f32 at their shortest digits).
+    fn json(&self) -> Value {
+        match self {
+            Estimates::F32(v) => f32s_json(v),
+            Estimates::F64(v) => json!(v),
+        }
+    }
+
+    /// The values as a CSV column.
+    fn column(&self) -> Column<'_> {
+        match self {
+            Estimates::F32(v) => Column::F32(v),
+            Estimates::F64(v) => Column::F64(v),
+        }
+    }
+
+    /// The first value that is not finite, as `(index, value)`.
+    fn first_not_finite(&self) -> Option<(usize, f64)> {
+        match self {
+            Estimates::F32(v) => v
+                .iter()
+                .position(|x| !x.is_finite())
+                .map(|i| (i, f64::from(v[i]))),
+            Estimates::F64(v) => v.iter().position(|x| !x.is_finite()).map(|i| (i, v[i])),
+        }
+    }
+}
+
+/// Everything a prediction run writes.
+struct Report<'a> {
+    /// The JSON report's first fields (what was read, the queries, the predictions).
+    head: Value,
+    /// The pooling's parameters and warnings, after them.
+    params: Params,
+    /// The queries as given, row-major.
+    queries: &'a [f64],
+    /// Inputs per query.
+    dim: usize,
+    /// The output table's names for the query columns.
+    names: Vec<String>,
+    /// The predictions.
+    y_hat: Estimates,
+    /// Per-query diagnostics, if asked for.
+    diagnostics: Option<nw_model::Diagnostics>,
+    /// The weights, if asked for.
+    weights: Option<Tensor>,
+    /// Keys: columns of the weights.
+    n_train: usize,
+}
+
+/// Writes the predictions (the table, the weights, the JSON report), all or none.
+fn write(args: &PredictArgs, report: Report<'_>) -> Result<()> {
+    let Report {
+        mut head,
+        params,
+        queries,
+        dim,
+        names: query_names,
+        y_hat,
+        diagnostics,
+        weights,
+        n_train,
+    } = report;
+    let n_query = queries.len() / dim;
+    if args.far != crate::cli::FarArg::Nan {
+        // Only --far nan may leave a prediction that is not a number.
+        if let Some((i, v)) = y_hat.first_not_finite() {
+            bail!(
+                "the prediction at query {} ({}) of {} is {v}, not a number that can be \
+                 reported",
+                i + 1,
+                query_text(&query_names, &queries[i * dim..(i + 1) * dim]),
+                input_name(&args.query),
+            );
+        }
+    }
+    let query_columns: Vec<Vec<f64>> = (0..dim)
+        .map(|j| queries.iter().skip(j).step_by(dim).copied().collect())
+        .collect();
+    let mut names: Vec<&str> = query_names.iter().map(String::as_str).collect();
+    names.push("y_hat");
+    let mut columns: Vec<Column<'_>> = query_columns.iter().map(|c| Column::F64(c)).collect();
+    columns.push(y_hat.column());
+    if let Some(d) = &diagnostics {
         names.extend(["log_weight_sum", "effective_keys", "nearest_distance"]);
         columns.extend([
             Column::F32(&d.log_weight_sum),
@@ -189,38 +283,25 @@ pub fn run(args: PredictArgs) -> Result<()> {
     // chose to leave out) and -inf (a log of an empty sum) appear only where --far nan put
     // them, as marks.
     let mut outputs = Outputs::new();
-    if let (Some(path), Some(weights)) = (&args.weights, &out.weights) {
-        // A row per query, streamed from the matrix: no second copy of it.
-        outputs.stage_matrix_marked(
-            path,
-            ("x", &query_file.x),
-            "k",
-            weights.data(),
-            train.len(),
-        )?;
+    let numbers: Vec<f64>;
+    if let (Some(path), Some(weights)) = (&args.weights, &weights) {
+        // A row per query, streamed from the matrix: no second copy of it. Queries of one
+        // input are named by their value, of several by their number.
+        let first = if dim == 1 {
+            ("x", &query_columns[0][..])
+        } else {
+            numbers = (1..=n_query).map(|i| i as f64).collect();
+            ("query", &numbers[..])
+        };
+        outputs.stage_matrix_marked(path, first, "k", weights.data(), n_train)?;
     }
     if let Some(path) = &args.out {
         outputs.stage_table_marked(path, &names, &columns)?;
     }
     if args.json {
-        let mut report = json!({
-            "pooling": pooling.name(),
-            "kernel": kind.name(),
-            "train": input_name(&args.train),
-            "n_train": train.len(),
-            "n_query": queries.len(),
-            "columns": train.json(),
-            "query_dropped_rows": query_file.dropped,
-            "queries": query_file.x,
-            "predictions": if train.origin_y.is_zero() {
-                f32s_json(&out.y_hat)
-            } else {
-                json!(y_hat64)
-            },
-        });
-        let fields = report.as_object_mut().expect("a JSON object");
+        let fields = head.as_object_mut().expect("a JSON object");
         fields.extend(params);
-        if let Some(d) = &out.diagnostics {
+        if let Some(d) = &diagnostics {
             fields.insert(
                 "diagnostics".into(),
                 json!({
@@ -230,7 +311,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 }),
             );
         }
-        outputs.stage_stdout(json_text(&report)?.as_bytes());
+        outputs.stage_stdout(json_text(&head)?.as_bytes());
     } else if args.out.is_none() {
         let mut text = Vec::new();
         nw_data::write_table_marked_to(&mut text, "standard output", &names, &columns)?;
@@ -239,16 +320,196 @@ pub fn run(args: PredictArgs) -> Result<()> {
     outputs.commit()?;
     if let Some(path) = &args.weights {
         note!(
-            "wrote the {} x {} attention weights to {}",
-            queries.len(),
-            train.len(),
+            "wrote the {n_query} x {n_train} attention weights to {}",
             path.display()
         );
     }
     if let Some(path) = &args.out {
-        note!("wrote {} predictions to {}", queries.len(), path.display());
+        note!("wrote {n_query} predictions to {}", path.display());
     }
     Ok(())
+}
+
+/// The warning of `count` queries of `n_query` without a kernel estimate (a weak answer,
+/// never silenced), if any.
+fn far_warning(count: usize, n_query: usize, kind: KernelKind, far: Far) -> Option<Value> {
+    if count == 0 {
+        return None;
+    }
+    let what = match far {
+        Far::Nan => "NaN",
+        Far::Nearest => "the target of the nearest training input",
+        Far::Mean => "the mean of the training targets",
+        // Error never gets here: the pooling refused.
+        Far::Error => "an error",
+    };
+    let message = format!(
+        "{count} of {n_query} queries had no kernel estimate (no training input within the {} \
+         kernel's reach); they got {what} (--far {})",
+        kind.name(),
+        far.name()
+    );
+    Some(super::warn("far_queries", &message))
+}
+
+/// A query row as text: `x = 1.5`, or `lstat = 5, rm = 6.2`.
+fn query_text(names: &[String], row: &[f64]) -> String {
+    names
+        .iter()
+        .zip(row)
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Nonparametric pooling on the fused path, through the estimator: one input or several.
+fn run_model(args: &PredictArgs) -> Result<()> {
+    if args.w.is_some() {
+        bail!("--w is the scale of parametric pooling; nonparametric pooling takes --bandwidth");
+    }
+    if args.a.is_some() || args.b.is_some() || args.center.is_some() {
+        bail!("--a, --b and --center are adaptive pooling's (--pooling adaptive)");
+    }
+    // One status line for the whole run: reading a large file takes seconds too.
+    let progress = crate::progress::Progress::new("predict", None);
+    progress.set_with(0, "reading the training set".to_string());
+    let table = super::read_table(&args.train, &args.read)?;
+    progress.set_with(0, "reading the queries".to_string());
+    let (queries, query_dropped) = super::read_query_rows(&args.query, &args.read)?;
+    let dim = table.dim;
+    let n_query = queries.len() / dim;
+    if args.weights.is_some() {
+        crate::limits::check(
+            &format!("--weights for {n_query} queries x {} keys", table.len()),
+            4 * n_query as u128 * table.len() as u128,
+            "drop --weights, or predict fewer queries at a time",
+        )?;
+    }
+    let kind = args.kernel.kind();
+    let choice = super::bandwidth_choice(
+        args.bandwidth.as_ref(),
+        nw_model::Bandwidth::Fixed(1.0),
+        dim,
+    )?;
+    let auto = choice == nw_model::Bandwidth::Cv;
+    let settings = NadarayaWatson::params()
+        .kernel(kind)
+        .bandwidth(choice)
+        .far(args.far.policy())
+        .search(nw_model::bandwidth::Search {
+            max_isolated: args.max_isolated,
+            ..Default::default()
+        });
+    progress.set_with(0, "choosing the bandwidth".to_string());
+    let model = super::fit_model(&table, &settings)?;
+    let names = table.name_refs();
+    let mut params = Params::new();
+    params.insert("path".into(), json!("fused"));
+    let mut warnings = Vec::new();
+    if auto {
+        let cv = model.cv().unwrap_or(f64::NAN);
+        note!(
+            "bandwidth {} chosen by leave-one-out cross-validation (CV {cv})",
+            bandwidths_text(&model)
+        );
+        params.insert("bandwidth_method".into(), json!("cv"));
+        params.insert("cv".into(), json!(cv));
+        params.insert("cv_isolated".into(), json!(model.chosen().isolated));
+        warnings = super::report_fit_warnings(&model, &names);
+    }
+    if dim == 1 {
+        params.insert("bandwidth".into(), f32_json(model.bandwidths()[0] as f32));
+    }
+    params.insert("bandwidths".into(), super::bandwidths_json(&model));
+    progress.set_with(
+        0,
+        format!("pooling {n_query} queries over {} keys", table.len()),
+    );
+    let options = PredictOptions {
+        diagnostics: args.diagnostics,
+        weights: args.weights.is_some(),
+    };
+    let out = model
+        .predict_with(nw_model::Inputs::new(&queries, dim)?, &options)
+        .map_err(|e| match e {
+            ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
+                "{e}; widen --bandwidth, or choose what such queries get with \
+                 --far nan|nearest|mean"
+            ),
+            other => other.into(),
+        })?;
+    progress.finish();
+    warnings.extend(far_warning(out.far.len(), n_query, kind, model.far()));
+    // How far the f32 queries the kernels see are from the file's, per input.
+    let query_rounding: Vec<f64> = model
+        .origins()
+        .iter()
+        .enumerate()
+        .map(|(j, origin)| {
+            let column: Vec<f64> = queries.iter().skip(j).step_by(dim).copied().collect();
+            origin.rounding(&column, &origin.to_f32(&column))
+        })
+        .collect();
+    warnings.extend(super::model_resolution_warnings(
+        &model,
+        model.bandwidths(),
+        &names,
+        &query_rounding,
+    ));
+    params.insert("far_queries".into(), json!(out.far.len()));
+    params.insert("warnings".into(), json!(warnings));
+    // The kernels' f32 where nothing was shifted, so the chapter's numbers print as before.
+    let y_hat = if model.target_origin().is_zero() {
+        Estimates::F32(out.y.iter().map(|&v| v as f32).collect())
+    } else {
+        Estimates::F64(out.y)
+    };
+    let query_json = if dim == 1 {
+        json!(queries)
+    } else {
+        json!(queries.chunks_exact(dim).collect::<Vec<_>>())
+    };
+    let mut head = json!({
+        "pooling": "nonparametric",
+        "kernel": kind.name(),
+        "train": input_name(&args.train),
+        "n_train": table.len(),
+        "n_query": n_query,
+        "columns": table.json(&model),
+        "query_dropped_rows": query_dropped,
+        "queries": query_json,
+    });
+    head.as_object_mut()
+        .expect("a JSON object")
+        .insert("predictions".into(), y_hat.json());
+    let report = Report {
+        head,
+        params,
+        queries: &queries,
+        dim,
+        names: if dim == 1 {
+            vec!["x".to_string()]
+        } else {
+            table.names.clone()
+        },
+        y_hat,
+        diagnostics: out.diagnostics,
+        weights: out.weights,
+        n_train: table.len(),
+    };
+    write(args, report)
+}
+
+/// A model's bandwidths as text: the one number, or a list.
+fn bandwidths_text(model: &NadarayaWatson) -> String {
+    match model.bandwidths() {
+        [h] => (*h as f32).to_string(),
+        many => many
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// The chapter's formulation: every query gets its own row of keys and values, the weight
@@ -329,9 +590,13 @@ fn pooling(
                     "--w is the scale of parametric pooling; nonparametric pooling takes --bandwidth"
                 );
             }
-            let h = match args.bandwidth.unwrap_or(BandwidthArg::Value(1.0)) {
-                BandwidthArg::Value(h) => h,
-                BandwidthArg::Auto => {
+            let given = match &args.bandwidth {
+                None => Some(1.0),
+                Some(b) => b.single().map_err(|e| anyhow!(e))?,
+            };
+            let h = match given {
+                Some(h) => h,
+                None => {
                     let found = select_bandwidth(kind, x, y, args.max_isolated)?;
                     note!(
                         "bandwidth {} chosen by leave-one-out cross-validation (CV {})",

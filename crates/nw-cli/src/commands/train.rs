@@ -3,7 +3,9 @@
 
 use anyhow::{Result, anyhow, bail};
 use nw_data::{Column, Outputs};
-use nw_model::{Adam, Init, Learn, ModelError, Optimizer, Path, Sgd, train_adaptive, train_with};
+use nw_model::{
+    Adam, Init, Learn, ModelError, NadarayaWatson, Optimizer, Path, Sgd, train_adaptive, train_with,
+};
 use nw_tensor::Par;
 use nw_viz::Figure as _;
 use serde_json::json;
@@ -18,9 +20,9 @@ use crate::progress::{Progress, quiet};
 /// outgrow f32), and the parameters after each step (f32, as the model holds them).
 struct Run {
     /// Names of the gradient columns.
-    grad_names: Vec<&'static str>,
+    grad_names: Vec<String>,
     /// Names of the parameter columns.
-    param_names: Vec<&'static str>,
+    param_names: Vec<String>,
     /// The summed loss of each epoch.
     losses: Vec<f64>,
     /// One column per gradient, a value per epoch.
@@ -29,8 +31,8 @@ struct Run {
     params: Vec<Vec<f32>>,
     /// What makes the result doubtful.
     warnings: Vec<nw_model::TrainWarning>,
-    /// The learned bandwidth, where it is one number.
-    bandwidth: Option<f32>,
+    /// The warnings of inputs the f32 kernels cannot resolve at the learned bandwidths.
+    resolution: Vec<serde_json::Value>,
     /// The text report's last lines and the JSON's final fields.
     summary: String,
     json: serde_json::Map<String, serde_json::Value>,
@@ -49,8 +51,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         check_figure_path(path)?;
     }
-    let data = super::read_training(&args.train, &args.read)?;
-    if args.path == PathKind::Chapter {
+    if args.read.x.len() > 1 && args.model != ModelArg::LogBandwidth {
+        bail!(
+            "--x names {} input columns: with several inputs, nw train learns one \
+             log-bandwidth per input (--model log-bandwidth)",
+            args.read.x.len()
+        );
+    }
+    let several = args.read.x.len() > 1;
+    // Several inputs are read by the estimator; one as the chapter's poolings take it.
+    let (data, table) = if several {
+        (None, Some(super::read_table(&args.train, &args.read)?))
+    } else {
+        (Some(super::read_training(&args.train, &args.read)?), None)
+    };
+    if let (PathKind::Chapter, Some(data)) = (args.path, &data) {
         // The leave-one-out keys and values, each epoch's tensors and its tape: about ten
         // n x n matrices.
         let n = data.len() as u128;
@@ -93,118 +108,25 @@ pub fn run(args: TrainArgs) -> Result<()> {
         other => other.into(),
     };
     let kernel = args.kernel.kind();
-    let run = match args.model {
-        ModelArg::Scale => {
-            let init = match args.w0 {
-                Some(w) => Init::Value(w),
-                None => Init::Uniform { seed: args.seed },
-            };
-            let path = match args.path {
-                PathKind::Fused => Path::Fused,
-                PathKind::Chapter => Path::Chapter,
-            };
-            let report = train_with(
-                data.x(),
-                data.y(),
-                kernel,
-                init,
-                epochs as usize,
-                optimizer.as_mut(),
-                path,
-                Par::Rayon,
-                &mut |record| progress.set(record.epoch as u64),
-            )
-            .map_err(hint)?;
-            let w = report.pooling.w();
-            let mut json = serde_json::Map::new();
-            json.insert("columns".into(), data.json());
-            json.insert("w0".into(), f32_json(init.value()));
-            json.insert("w".into(), f32_json(w));
-            json.insert("bandwidth".into(), f32_json(report.pooling.bandwidth()));
-            let epochs = &report.epochs;
-            Run {
-                grad_names: vec!["grad"],
-                param_names: vec!["w"],
-                losses: epochs.iter().map(|e| e.loss).collect(),
-                grads: vec![epochs.iter().map(|e| e.grad).collect()],
-                params: vec![epochs.iter().map(|e| e.w).collect()],
-                warnings: report.warnings,
-                bandwidth: Some(report.pooling.bandwidth()),
-                summary: format!("initial w = {:.6}\n", init.value())
-                    + &format!(
-                        "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
-                        report.pooling.bandwidth()
-                    ),
-                json,
-            }
-        }
-        ModelArg::LogBandwidth | ModelArg::Adaptive => {
-            let learn = if args.model == ModelArg::Adaptive {
-                Learn::Adaptive
-            } else {
-                Learn::LogBandwidth
-            };
-            let report = train_adaptive(
-                data.x(),
-                data.y(),
-                kernel,
-                learn,
-                epochs as usize,
-                optimizer.as_mut(),
-                Par::Rayon,
-                &mut |record| progress.set(record.epoch as u64),
-            )
-            .map_err(hint)?;
-            let p = report.pooling;
-            let (a, b, c) = p.params();
-            let (lo, hi) = data
-                .x()
-                .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
-                    (l.min(x), h.max(x))
-                });
-            // The kernels measured inputs from an origin: report them in the file's units.
-            let origin = data.origin_x;
-            let (lo64, hi64) = (coordinate_text(origin, lo), coordinate_text(origin, hi));
-            let c64 = origin.back(c);
-            let mut json = serde_json::Map::new();
-            json.insert("columns".into(), data.json());
-            json.insert("a".into(), f32_json(a));
-            json.insert("b".into(), f32_json(b));
-            json.insert("center".into(), coordinate_json(origin, c));
-            json.insert(
-                "bandwidth_range".into(),
-                json!([f32_json(p.bandwidth_at(lo)), f32_json(p.bandwidth_at(hi))]),
-            );
-            let summary = if learn == Learn::Adaptive {
-                format!(
-                    "learned ln h(x) = {a:.6} + {b:.6} (x - {c64:.6}): bandwidth {:.6} at x = \
-                     {lo64} to {:.6} at x = {hi64}\n",
-                    p.bandwidth_at(lo),
-                    p.bandwidth_at(hi)
-                )
-            } else {
-                format!("learned ln h = {a:.6} (bandwidth {:.6})\n", a.exp())
-            };
-            let epochs = &report.epochs;
-            Run {
-                grad_names: vec!["grad_a", "grad_b"],
-                param_names: vec!["a", "b"],
-                losses: epochs.iter().map(|e| e.loss).collect(),
-                grads: vec![
-                    epochs.iter().map(|e| e.grad_a).collect(),
-                    epochs.iter().map(|e| e.grad_b).collect(),
-                ],
-                params: vec![
-                    epochs.iter().map(|e| e.a).collect(),
-                    epochs.iter().map(|e| e.b).collect(),
-                ],
-                warnings: report.warnings,
-                bandwidth: (learn == Learn::LogBandwidth).then(|| a.exp()),
-                summary,
-                json,
-            }
-        }
+    let run = match (&data, &table) {
+        (_, Some(table)) => learn_bandwidths(
+            table,
+            kernel,
+            epochs as usize,
+            optimizer.as_mut(),
+            &progress,
+        )
+        .map_err(hint)?,
+        (Some(data), None) => one_input(
+            &args,
+            data,
+            kernel,
+            epochs as usize,
+            optimizer.as_mut(),
+            &progress,
+        )
+        .map_err(hint)?,
+        (None, None) => bail!("no training data was read"),
     };
     progress.finish();
 
@@ -217,8 +139,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     if let Some(path) = &args.out {
         let mut names = vec!["epoch", "loss"];
-        names.extend(&run.grad_names);
-        names.extend(&run.param_names);
+        names.extend(run.grad_names.iter().map(String::as_str));
+        names.extend(run.param_names.iter().map(String::as_str));
         let mut cols = vec![Column::F32(&epoch_numbers), Column::F64(&run.losses)];
         cols.extend(run.grads.iter().map(|g| Column::F64(g)));
         cols.extend(run.params.iter().map(|p| Column::F32(p)));
@@ -237,9 +159,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             warn(w.code(), &text)
         })
         .collect();
-    if let Some(h) = run.bandwidth {
-        warnings.extend(super::resolution_warning(data.rounding, h));
-    }
+    warnings.extend(run.resolution);
 
     if args.json {
         let epochs: Vec<_> = (0..n_epochs)
@@ -248,10 +168,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 e.insert("epoch".into(), json!(i + 1));
                 e.insert("loss".into(), json!(run.losses[i]));
                 for (name, g) in run.grad_names.iter().zip(&run.grads) {
-                    e.insert((*name).into(), json!(g[i]));
+                    e.insert(name.clone(), json!(g[i]));
                 }
                 for (name, p) in run.param_names.iter().zip(&run.params) {
-                    e.insert((*name).into(), f32_json(p[i]));
+                    e.insert(name.clone(), f32_json(p[i]));
                 }
                 serde_json::Value::Object(e)
             })
@@ -302,6 +222,190 @@ pub fn run(args: TrainArgs) -> Result<()> {
         note!("wrote {n_epochs} epochs to {}", path.display());
     }
     Ok(())
+}
+
+/// The chapter's models on one input: the scale `w`, one log-bandwidth, or the adaptive
+/// bandwidth.
+fn one_input(
+    args: &TrainArgs,
+    data: &super::Training,
+    kernel: nw_model::KernelKind,
+    epochs: usize,
+    optimizer: &mut dyn Optimizer,
+    progress: &Progress,
+) -> nw_model::Result<Run> {
+    Ok(match args.model {
+        ModelArg::Scale => {
+            let init = match args.w0 {
+                Some(w) => Init::Value(w),
+                None => Init::Uniform { seed: args.seed },
+            };
+            let path = match args.path {
+                PathKind::Fused => Path::Fused,
+                PathKind::Chapter => Path::Chapter,
+            };
+            let report = train_with(
+                data.x(),
+                data.y(),
+                kernel,
+                init,
+                epochs,
+                optimizer,
+                path,
+                Par::Rayon,
+                &mut |record| progress.set(record.epoch as u64),
+            )?;
+            let w = report.pooling.w();
+            let mut json = serde_json::Map::new();
+            json.insert("columns".into(), data.json());
+            json.insert("w0".into(), f32_json(init.value()));
+            json.insert("w".into(), f32_json(w));
+            json.insert("bandwidth".into(), f32_json(report.pooling.bandwidth()));
+            let epochs = &report.epochs;
+            Run {
+                grad_names: vec!["grad".into()],
+                param_names: vec!["w".into()],
+                losses: epochs.iter().map(|e| e.loss).collect(),
+                grads: vec![epochs.iter().map(|e| e.grad).collect()],
+                params: vec![epochs.iter().map(|e| e.w).collect()],
+                warnings: report.warnings,
+                resolution: super::resolution_warning(data.rounding, report.pooling.bandwidth())
+                    .into_iter()
+                    .collect(),
+                summary: format!("initial w = {:.6}\n", init.value())
+                    + &format!(
+                        "learned w = {w:.6} (bandwidth 1/|w| = {:.6})\n",
+                        report.pooling.bandwidth()
+                    ),
+                json,
+            }
+        }
+        ModelArg::LogBandwidth | ModelArg::Adaptive => {
+            let learn = if args.model == ModelArg::Adaptive {
+                Learn::Adaptive
+            } else {
+                Learn::LogBandwidth
+            };
+            let report = train_adaptive(
+                data.x(),
+                data.y(),
+                kernel,
+                learn,
+                epochs,
+                optimizer,
+                Par::Rayon,
+                &mut |record| progress.set(record.epoch as u64),
+            )?;
+            let p = report.pooling;
+            let (a, b, c) = p.params();
+            let (lo, hi) = data
+                .x()
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
+                    (l.min(x), h.max(x))
+                });
+            // The kernels measured inputs from an origin: report them in the file's units.
+            let origin = data.origin_x;
+            let (lo64, hi64) = (coordinate_text(origin, lo), coordinate_text(origin, hi));
+            let c64 = origin.back(c);
+            let mut json = serde_json::Map::new();
+            json.insert("columns".into(), data.json());
+            json.insert("a".into(), f32_json(a));
+            json.insert("b".into(), f32_json(b));
+            json.insert("center".into(), coordinate_json(origin, c));
+            json.insert(
+                "bandwidth_range".into(),
+                json!([f32_json(p.bandwidth_at(lo)), f32_json(p.bandwidth_at(hi))]),
+            );
+            let summary = if learn == Learn::Adaptive {
+                format!(
+                    "learned ln h(x) = {a:.6} + {b:.6} (x - {c64:.6}): bandwidth {:.6} at x = \
+                     {lo64} to {:.6} at x = {hi64}\n",
+                    p.bandwidth_at(lo),
+                    p.bandwidth_at(hi)
+                )
+            } else {
+                format!("learned ln h = {a:.6} (bandwidth {:.6})\n", a.exp())
+            };
+            let epochs = &report.epochs;
+            Run {
+                grad_names: vec!["grad_a".into(), "grad_b".into()],
+                param_names: vec!["a".into(), "b".into()],
+                losses: epochs.iter().map(|e| e.loss).collect(),
+                grads: vec![
+                    epochs.iter().map(|e| e.grad_a).collect(),
+                    epochs.iter().map(|e| e.grad_b).collect(),
+                ],
+                params: vec![
+                    epochs.iter().map(|e| e.a).collect(),
+                    epochs.iter().map(|e| e.b).collect(),
+                ],
+                warnings: report.warnings,
+                resolution: match learn {
+                    Learn::LogBandwidth => super::resolution_warning(data.rounding, a.exp())
+                        .into_iter()
+                        .collect(),
+                    Learn::Adaptive => Vec::new(),
+                },
+                summary,
+                json,
+            }
+        }
+    })
+}
+
+/// One log-bandwidth per input, learned from Silverman's rule of thumb on each.
+fn learn_bandwidths(
+    table: &super::Table,
+    kernel: nw_model::KernelKind,
+    epochs: usize,
+    optimizer: &mut dyn Optimizer,
+    progress: &Progress,
+) -> nw_model::Result<Run> {
+    let model = NadarayaWatson::params()
+        .kernel(kernel)
+        .bandwidth(nw_model::Bandwidth::Silverman)
+        .fit(nw_model::Inputs::new(&table.x, table.dim)?, &table.y)?;
+    let start: Vec<f64> = model.bandwidths().to_vec();
+    let records = model.learn_bandwidths(epochs, optimizer, &mut |record| {
+        progress.set(record.epoch as u64)
+    })?;
+    let names = table.name_refs();
+    let learned: Vec<f64> = records.last().map_or(start.clone(), |r| {
+        r.log_h.iter().map(|&l| f64::from(l).exp()).collect()
+    });
+    let listed = |h: &[f64]| {
+        names
+            .iter()
+            .zip(h)
+            .map(|(n, h)| format!("{n} {h:.6}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut json = serde_json::Map::new();
+    json.insert("columns".into(), table.json(&model));
+    json.insert("initial_bandwidths".into(), json!(start));
+    json.insert("bandwidths".into(), json!(learned));
+    let d = names.len();
+    Ok(Run {
+        grad_names: names.iter().map(|n| format!("grad_{n}")).collect(),
+        param_names: names.iter().map(|n| format!("ln_h_{n}")).collect(),
+        losses: records.iter().map(|r| r.loss).collect(),
+        grads: (0..d)
+            .map(|j| records.iter().map(|r| r.grads[j]).collect())
+            .collect(),
+        params: (0..d)
+            .map(|j| records.iter().map(|r| r.log_h[j]).collect())
+            .collect(),
+        warnings: Vec::new(),
+        resolution: super::model_resolution_warnings(&model, &learned, &names, &[]),
+        summary: format!(
+            "initial bandwidths (Silverman): {}\nlearned bandwidths: {}\n",
+            listed(&start),
+            listed(&learned)
+        ),
+        json,
+    })
 }
 
 /// A summed loss as the chapter prints it: its f32 value with six decimals (the chapter's
