@@ -1,6 +1,25 @@
-//! `nw-model`: the d2l chapter's attention-pooling models, their loss, hand-derived
+//! `nw-model`: Nadaraya-Watson regression as attention pooling: the estimator people use,
+//! for one input or several, and the d2l chapter's models, their loss, hand-derived
 //! gradients and training.
 //!
+//! ```
+//! # let x: Vec<f64> = (0..400).flat_map(|i| [i as f64 / 40.0, (i as f64 * 0.7).cos()]).collect();
+//! # let y: Vec<f64> = x.chunks(2).map(|r| r[0].sin() + r[1]).collect();
+//! use nw_model::{Bandwidth, Inputs, NadarayaWatson};
+//!
+//! let model = NadarayaWatson::params().bandwidth(Bandwidth::Cv).fit(Inputs::new(&x, 2)?, &y)?;
+//! let y_hat = model.predict(Inputs::new(&[2.0, 0.5], 2)?)?.y;
+//! println!("bandwidths {:?}, CV {:?}", model.bandwidths(), model.cv());
+//! # assert!((y_hat[0] - (2f64.sin() + 0.5)).abs() < 0.2, "{y_hat:?}");
+//! # Ok::<(), nw_model::ModelError>(())
+//! ```
+//!
+//! [`NadarayaWatson::params`] gives the settings ([`Params`]: kernel, [`Bandwidth`] choice,
+//! far-query policy, threads), `fit` prepares `n x d` f64 inputs once and chooses the
+//! bandwidths, and the fitted model predicts at any queries ([`estimator`] says how, and what
+//! it took from linfa and scikit-learn).
+//!
+//! # The chapter's models
 //! Attention pooling predicts `f(q) = sum_i alpha(q, k_i) v_i` with weights that sum to one.
 //! The chapter's models: [`AveragePooling`] (`alpha = 1/m`), [`NonparametricPooling`]
 //! (`alpha = softmax(-((q - k_i)/h)^2 / 2)`, Nadaraya-Watson) and [`ParametricPooling`]

@@ -137,7 +137,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             names
                 .iter()
                 .zip(&h)
-                .map(|(n, h)| format!("{n} {h}"))
+                .map(|(n, h)| format!("{n} {}", number_text(*h as f32)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -468,7 +468,10 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
         count += 1;
         let h = match e.bandwidths {
             [h] => (*h as f32).to_string(),
-            many => format!("{many:?}"),
+            many => {
+                let list: Vec<String> = many.iter().map(|&h| number_text(h as f32)).collect();
+                list.join(", ")
+            }
         };
         progress.set_with(count, format!("last h = {h} (CV {:.6})", e.cv));
     })?;
@@ -476,14 +479,14 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
     Ok(model)
 }
 
-/// The bandwidths of a model as JSON: f32's shortest digits for one input (the number the
-/// kernel used), f64 for several.
+/// The bandwidths of a model as JSON, each at the shortest digits of the f32 the kernels
+/// use (a chosen bandwidth is one exactly, times a power of two).
 fn bandwidths_json(model: &nw_model::NadarayaWatson) -> serde_json::Value {
-    if model.dim() == 1 {
-        serde_json::json!([f32_json(model.bandwidths()[0] as f32)])
-    } else {
-        serde_json::json!(model.bandwidths())
-    }
+    model
+        .bandwidths()
+        .iter()
+        .map(|&h| f32_json(h as f32))
+        .collect()
 }
 
 /// Prints each warning of a fitted model's bandwidth choice, naming inputs by `names`, and

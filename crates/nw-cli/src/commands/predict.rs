@@ -506,7 +506,7 @@ fn bandwidths_text(model: &NadarayaWatson) -> String {
         [h] => (*h as f32).to_string(),
         many => many
             .iter()
-            .map(ToString::to_string)
+            .map(|&h| super::number_text(h as f32))
             .collect::<Vec<_>>()
             .join(", "),
     }

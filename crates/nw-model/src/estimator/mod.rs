@@ -2,15 +2,21 @@
 //! [`predict`](NadarayaWatson::predict) as often as needed, for one input or several.
 //!
 //! ```
-//! use nw_model::{Bandwidth, Inputs, NadarayaWatson};
+//! use nw_model::{Bandwidth, Far, Inputs, KernelKind, NadarayaWatson, PredictOptions};
 //!
-//! let x: Vec<f64> = (0..300).flat_map(|i| [i as f64 / 30.0, (i as f64 * 0.37).sin()]).collect();
-//! let y: Vec<f64> = x.chunks(2).map(|r| r[0].sin() + r[1] * r[1]).collect();
-//! let model = NadarayaWatson::params().bandwidth(Bandwidth::Cv).fit(Inputs::new(&x, 2)?, &y)?;
-//! let y_hat = model.predict(Inputs::new(&[5.0, 0.5], 2)?)?.y;
-//! println!("h = {:?}, CV {:?}, prediction {y_hat:?}", model.bandwidths(), model.cv());
-//! # assert_eq!(model.bandwidths().len(), 2);
-//! # assert!((y_hat[0] - (5f64.sin() + 0.25)).abs() < 0.3);
+//! // One input, a compact kernel and a fixed bandwidth: a query beyond the kernel's reach
+//! // has no estimate, and the far-query policy decides what it gets.
+//! let (x, y) = ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 4.0, 9.0]);
+//! let model = NadarayaWatson::params()
+//!     .kernel(KernelKind::Epanechnikov)
+//!     .bandwidth(Bandwidth::Fixed(1.5))
+//!     .far(Far::Nan)
+//!     .fit(Inputs::column(&x), &y)?;
+//! let options = PredictOptions { diagnostics: true, ..Default::default() };
+//! let out = model.predict_with(Inputs::column(&[1.5, 10.0]), &options)?;
+//! assert_eq!(out.y[0], 2.5); // keys 1 and 2 alone are in reach, with equal weights
+//! assert!(out.y[1].is_nan() && out.far == [1]);
+//! assert_eq!(out.diagnostics.unwrap().effective_keys[0], 2.0);
 //! # Ok::<(), nw_model::ModelError>(())
 //! ```
 //!

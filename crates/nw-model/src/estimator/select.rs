@@ -11,7 +11,9 @@
 //! weights vary by less than 1e-4 across the data). Then each input is tested on its own:
 //! CV at a tenth and ten times its bandwidth, the others held; within `1e-6` of the best is
 //! a [`Warning::Flat`], and a bandwidth at an end of its box a [`Warning::LowerEnd`] or
-//! [`Warning::UpperEnd`].
+//! [`Warning::UpperEnd`]. A stretch that is flat up to the top of the box is an
+//! [`Warning::UpperEnd`] too: the search stopped somewhere on a plateau of bandwidths so wide
+//! that the input no longer matters.
 
 use nw_tensor::ops::pool_nd;
 
@@ -287,7 +289,14 @@ fn search(
         };
         let ten = std::f64::consts::LN_10;
         let (below, above) = (at(log_h[j] - ten)?, at(log_h[j] + ten)?);
-        if below || above {
+        if above && log_h[j] + ten >= hi - 1e-6 {
+            // Flat all the way to the top of the box: the input is smoothed out, whatever
+            // bandwidth within reach of the end the search stopped at.
+            warnings.push(Warning::UpperEnd {
+                input: j,
+                h: caller(j, log_h[j]),
+            });
+        } else if below || above {
             let from = if below { log_h[j] - ten } else { log_h[j] };
             let to = if above { log_h[j] + ten } else { log_h[j] };
             warnings.push(Warning::Flat {

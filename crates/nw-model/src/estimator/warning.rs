@@ -14,7 +14,8 @@ pub enum Warning {
         /// Its bandwidth, in its units.
         h: f64,
     },
-    /// CV is lowest with this input's bandwidth at the largest the search allows.
+    /// CV is lowest with this input's bandwidth at the largest the search allows, or on a
+    /// plateau reaching it.
     UpperEnd {
         /// The 0-based input.
         input: usize,
@@ -77,24 +78,28 @@ impl Warning {
         match self {
             Warning::Search(w) => w.to_string(),
             Warning::LowerEnd { input, h } => format!(
-                "CV is lowest with the bandwidth of {} at the smallest searched (h = {h}, at \
+                "CV is lowest with the bandwidth of {} at the smallest searched (h = {}, at \
                  the smallest gap between its values): each example is best predicted by its \
                  nearest neighbours in {0}, so CV cannot choose its bandwidth; choose it for \
                  the detail you need",
-                name(*input)
+                name(*input),
+                *h as f32
             ),
             Warning::UpperEnd { input, h } => format!(
-                "CV is lowest with the bandwidth of {} at the largest searched (h = {h}, {} \
-                 times its span): it is smoothed out entirely, so it says little about y \
-                 beside the other inputs; consider leaving it out",
+                "CV is lowest with the bandwidth of {} at or near the largest searched (h = \
+                 {}, on a plateau reaching {} times its span): it is smoothed out entirely, \
+                 so it says little about y beside the other inputs; consider leaving it out",
                 name(*input),
+                *h as f32,
                 super::select::UPPER_SPANS
             ),
             Warning::Flat { input, from, to } => format!(
-                "CV is flat (within 1e-6 of its lowest value) for the bandwidth of {} from \
-                 {from} to {to}: the data do not single out its bandwidth in that range, and \
-                 the one reported is one of many equally good",
-                name(*input)
+                "CV is flat (within 1e-6 of its lowest value) for the bandwidth of {} from {} \
+                 to {}: the data do not single out its bandwidth in that range, and the one \
+                 reported is one of many equally good",
+                name(*input),
+                *from as f32,
+                *to as f32
             ),
             Warning::Isolated { count, n } => format!(
                 "{count} of {n} examples have no other example within the kernel's reach at \
