@@ -316,3 +316,51 @@ fn several_inputs_refuse_what_they_cannot_serve() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn an_input_wider_than_the_kernel_resolves_is_a_warning() {
+    // `a` spans 199,000 bandwidths: the d-dimensional kernel's f32 offsets resolve it to
+    // about 0.006 of one, more than the thousandth a warning allows.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,y\n");
+    for i in 0..200 {
+        text += &format!("{},{},{}\n", i * 1000, i % 7, f64::from(i).sin());
+    }
+    let train = write(&dir, "wide.csv", &text);
+    let train = train.to_str().unwrap();
+    let run = |h: &str| {
+        json_and_stderr(nw().args([
+            "predict",
+            "--train",
+            train,
+            "--query",
+            train,
+            "--x",
+            "a,b",
+            "--bandwidth",
+            h,
+            "--far",
+            "nan",
+            "--json",
+        ]))
+    };
+    let (report, err) = run("1,1");
+    let codes: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"resolution"), "{codes:?}");
+    assert!(err.contains("the input a spans too wide a range"), "{err}");
+    // At a bandwidth of 100 the same rounding is far below a thousandth of it.
+    let (report, _) = run("100,1");
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["code"] != "resolution"),
+        "{report}"
+    );
+}

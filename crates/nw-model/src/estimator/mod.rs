@@ -376,8 +376,11 @@ impl NadarayaWatson {
         self.data.y_origin
     }
 
-    /// Per input, how far the f32 training inputs the kernels see are from the given f64
-    /// values, at most (compare with the bandwidth: see `nw_data::origin`).
+    /// Per input, how far the distances the kernels compute can be from the given f64 values,
+    /// at most: the rounding of the f32 inputs measured from their origin (see
+    /// `nw_data::origin`), and with several inputs that of the d-dimensional kernel's scaled
+    /// coordinates (`2^-24` of half the span). Compare with the bandwidth: above a thousandth
+    /// of it, weights are off by as much.
     pub fn rounding(&self) -> &[f64] {
         &self.data.rounding
     }
@@ -542,16 +545,25 @@ impl Data {
             let column = x.column_values(j);
             let origin = Origin::of(&column);
             let shifted = origin.to_f32(&column);
-            rounding.push(origin.rounding(&column, &shifted));
+            let (lo, hi) = shifted
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            let span = f64::from(hi) - f64::from(lo);
+            // The d-dimensional kernel scales coordinates once, measured from the keys'
+            // midpoint, so each offset carries f32 rounding of up to 2^-24 of the half-span
+            // (`nw_tensor::ops::pool_nd`, Accuracy): a resolution limit like the origin's.
+            let scaling = if dim == 1 {
+                0.0
+            } else {
+                span / 2.0 * 2f64.powi(-24)
+            };
+            rounding.push(origin.rounding(&column, &shifted).max(scaling));
             let unit = if dim == 1 {
                 1.0
             } else {
-                let (lo, hi) = shifted
-                    .iter()
-                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
-                        (l.min(v), h.max(v))
-                    });
-                crate::unit::unit_for(f64::from(hi) - f64::from(lo)).unwrap_or(1.0)
+                crate::unit::unit_for(span).unwrap_or(1.0)
             };
             origins.push(origin);
             units.push(unit);
