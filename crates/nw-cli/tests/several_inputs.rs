@@ -364,3 +364,44 @@ fn an_input_wider_than_the_kernel_resolves_is_a_warning() {
         "{report}"
     );
 }
+
+#[test]
+fn learning_names_an_input_smoothed_out() {
+    // y follows `a` only; `b` is noise, and its learned bandwidth outgrows its span.
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 7u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut text = String::from("a,b,y\n");
+    for _ in 0..300 {
+        let (a, b) = (uniform() * 6.0, uniform() * 6.0);
+        text += &format!("{a},{b},{}\n", (2.0 * a).sin() + 0.2 * (uniform() - 0.5));
+    }
+    let train = write(&dir, "ab.csv", &text);
+    let (report, err) = json_and_stderr(nw().args([
+        "train",
+        "--train",
+        train.to_str().unwrap(),
+        "--x",
+        "a,b",
+        "--model",
+        "log-bandwidth",
+        "--epochs",
+        "800",
+        "--json",
+    ]));
+    let h = floats(&report["bandwidths"]);
+    assert!(h[0] < 0.3 && h[1] > 6.0, "{h:?}");
+    let codes: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["above_span"]);
+    assert!(err.contains("the learned bandwidth of b,"), "{err}");
+}

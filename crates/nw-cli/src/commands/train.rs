@@ -31,7 +31,8 @@ struct Run {
     params: Vec<Vec<f32>>,
     /// What makes the result doubtful.
     warnings: Vec<nw_model::TrainWarning>,
-    /// The warnings of inputs the f32 kernels cannot resolve at the learned bandwidths.
+    /// Warnings already said on stderr (inputs the f32 kernels cannot resolve at the learned
+    /// bandwidths; with several inputs, a bandwidth outside its input's scale), for the JSON.
     resolution: Vec<serde_json::Value>,
     /// The text report's last lines and the JSON's final fields.
     summary: String,
@@ -371,6 +372,7 @@ fn learn_bandwidths(
         progress.set(record.epoch as u64)
     })?;
     let names = table.name_refs();
+    let d = names.len();
     let learned: Vec<f64> = records.last().map_or(start.clone(), |r| {
         r.log_h.iter().map(|&l| f64::from(l).exp()).collect()
     });
@@ -382,23 +384,56 @@ fn learn_bandwidths(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let losses: Vec<f64> = records.iter().map(|r| r.loss).collect();
+    // A run that learned nothing, and per input a bandwidth outside its data's scale.
+    let warnings = nw_model::train::diagnose(&losses, (start[0], start[0]), &[], None);
+    let mut extra = super::model_resolution_warnings(&model, &learned, &names, &[]);
+    for (j, (&h, name)) in learned.iter().zip(&names).enumerate() {
+        let mut values: Vec<f64> = table.x.iter().skip(j).step_by(d).copied().collect();
+        values.sort_by(f64::total_cmp);
+        let span = values[values.len() - 1] - values[0];
+        let gap = values
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|&g| g > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let better = "`nw bandwidth` chooses bandwidths by cross-validation";
+        if h < gap {
+            extra.push(super::warn(
+                "below_smallest_gap",
+                &format!(
+                    "the learned bandwidth of {name}, {h:.6e}, is below the smallest gap between \
+                     its distinct values ({gap:.6e}): predictions lean on the nearest \
+                     neighbours in {name} alone; {better}"
+                ),
+            ));
+        } else if h > span {
+            extra.push(super::warn(
+                "above_span",
+                &format!(
+                    "the learned bandwidth of {name}, {h:.6e}, is wider than its span \
+                     ({span:.6e}): {name} is smoothed out and says little about y here; \
+                     {better}"
+                ),
+            ));
+        }
+    }
     let mut json = serde_json::Map::new();
     json.insert("columns".into(), table.json(&model));
     json.insert("initial_bandwidths".into(), json!(start));
     json.insert("bandwidths".into(), json!(learned));
-    let d = names.len();
     Ok(Run {
         grad_names: names.iter().map(|n| format!("grad_{n}")).collect(),
         param_names: names.iter().map(|n| format!("ln_h_{n}")).collect(),
-        losses: records.iter().map(|r| r.loss).collect(),
+        losses,
         grads: (0..d)
             .map(|j| records.iter().map(|r| r.grads[j]).collect())
             .collect(),
         params: (0..d)
             .map(|j| records.iter().map(|r| r.log_h[j]).collect())
             .collect(),
-        warnings: Vec::new(),
-        resolution: super::model_resolution_warnings(&model, &learned, &names, &[]),
+        warnings,
+        resolution: extra,
         summary: format!(
             "initial bandwidths (Silverman): {}\nlearned bandwidths: {}\n",
             listed(&start),
