@@ -283,7 +283,9 @@ pub struct PredictArgs {
     #[arg(long, value_enum, default_value_t = FarArg::Error)]
     pub far: FarArg,
     /// Add per-query diagnostics: the log of the kernel-weight sum, the effective number of
-    /// keys, and the distance to the nearest key (JSON fields, or CSV columns with --out).
+    /// keys, and the distance to the nearest key (JSON fields, or CSV columns with --out). With
+    /// several inputs that distance is in bandwidths: Euclidean for the Gaussian, summed for
+    /// the Laplace, the largest of the inputs' for the compact kernels.
     #[arg(long)]
     pub diagnostics: bool,
     /// Scale `w` of parametric pooling (its bandwidth is 1/|w|).
@@ -298,11 +300,12 @@ pub struct PredictArgs {
     /// Adaptive pooling's center `c`, in the input's own units [default: 0].
     #[arg(long, value_name = "C", value_parser = finite64, allow_hyphen_values = true)]
     pub center: Option<f64>,
-    /// Write the predictions here as CSV (`x,y_hat`, in query order).
+    /// Write the predictions here as CSV (`x,y_hat`, in query order; with several inputs their
+    /// columns, then `y_hat`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Write the attention weights here as CSV: a row per query (`x`, then one column per
-    /// training example).
+    /// Write the attention weights here as CSV: a row per query (`x`, or with several inputs
+    /// the query's number `query`, then one column per training example).
     #[arg(long, value_name = "FILE")]
     pub weights: Option<PathBuf>,
     /// Print the predictions and the parameters used as JSON.
@@ -389,7 +392,8 @@ pub struct TrainArgs {
 pub enum ModelArg {
     /// The chapter's scale `w` of parametric pooling (bandwidth 1/|w|).
     Scale,
-    /// One log-bandwidth, ln h (exercise 4, for any kernel).
+    /// One log-bandwidth ln h per input column (exercise 4, for any kernel; with several --x
+    /// columns, the only model).
     LogBandwidth,
     /// A bandwidth that varies with x, ln h(x) = a + b (x - mean x) (exercise 4).
     Adaptive,

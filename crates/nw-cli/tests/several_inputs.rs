@@ -352,7 +352,10 @@ fn an_input_wider_than_the_kernel_resolves_is_a_warning() {
         .map(|w| w["code"].as_str().unwrap())
         .collect();
     assert!(codes.contains(&"resolution"), "{codes:?}");
-    assert!(err.contains("the input a spans too wide a range"), "{err}");
+    assert!(
+        err.contains("the values of a (training rows and queries) lie too far apart"),
+        "{err}"
+    );
     // At a bandwidth of 100 the same rounding is far below a thousandth of it.
     let (report, _) = run("100,1");
     assert!(
@@ -404,4 +407,58 @@ fn learning_names_an_input_smoothed_out() {
         .collect();
     assert_eq!(codes, ["above_span"]);
     assert!(err.contains("the learned bandwidth of b,"), "{err}");
+}
+
+#[test]
+fn a_constant_input_and_a_far_query_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = write(&dir, "c.csv", "a,b,y\n1,3,1\n2,3,4\n3,3,9\n4,3,16\n");
+    let err = fails_with(
+        nw().args([
+            "bandwidth",
+            "--train",
+            train.to_str().unwrap(),
+            "--x",
+            "a,b",
+        ]),
+        1,
+    );
+    assert!(
+        err.contains("column \"b\" of") && err.contains("c.csv is 3 in every row"),
+        "{err}"
+    );
+    // Given bandwidths need no spread.
+    let query = write(&dir, "q.csv", "a,b\n2.5,3\n40,3\n");
+    let (text, _) = succeeds(nw().args([
+        "predict",
+        "--train",
+        train.to_str().unwrap(),
+        "--query",
+        query.to_str().unwrap(),
+        "--x",
+        "a,b",
+        "--bandwidth",
+        "1,1",
+    ]));
+    assert!(text.starts_with("a,b,y_hat\n2.5,3,"), "{text}");
+    let err = fails_with(
+        nw().args([
+            "predict",
+            "--train",
+            train.to_str().unwrap(),
+            "--query",
+            query.to_str().unwrap(),
+            "--x",
+            "a,b",
+            "--bandwidth",
+            "1,1",
+            "--kernel",
+            "epanechnikov",
+        ]),
+        1,
+    );
+    assert!(
+        err.contains("the first is query 2 (a = 40, b = 3) of"),
+        "{err}"
+    );
 }

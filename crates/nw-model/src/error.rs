@@ -162,6 +162,19 @@ pub enum ModelError {
         /// The upper end asked for.
         hi: f64,
     },
+    /// One of several inputs is the same in every row: no spread to choose its bandwidth
+    /// from.
+    #[error(
+        "input {} is {value} in every row: there is no spread to choose its bandwidth from \
+         (leave it out, or give the bandwidths)",
+        input + 1
+    )]
+    ConstantInput {
+        /// The 0-based input.
+        input: usize,
+        /// Its one value.
+        value: f64,
+    },
     /// Inputs that are all equal: no spread to scale a bandwidth by.
     #[error("all inputs are equal: there is no spread to choose a bandwidth from")]
     NoSpread,

@@ -26,8 +26,7 @@
 //! (the same with a learnable scale `w`, trained by [`train::train`]).
 //!
 //! ```
-//! use nw_model::{NonparametricPooling, Pooling};
-//! use nw_tensor::Par;
+//! use nw_model::{NonparametricPooling, Par, Pooling};
 //!
 //! let (keys, values) = ([0.0, 1.0, 2.0], [0.0, 1.0, 4.0]);
 //! let out = NonparametricPooling::default().pool(&[1.0], &keys, &values, true, Par::Seq)?;

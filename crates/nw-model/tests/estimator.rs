@@ -357,7 +357,10 @@ fn an_input_that_says_nothing_is_named_in_a_warning() {
     eprintln!("h {:?}: {warnings:?}", model.bandwidths());
     assert!(
         warnings.iter().any(|w| w.input() == Some(1)
-            && matches!(w, Warning::UpperEnd { .. } | Warning::Flat { .. })),
+            && matches!(
+                w,
+                Warning::UpperEnd { .. } | Warning::Flat { .. } | Warning::Insensitive { .. }
+            )),
         "{warnings:?}"
     );
     assert!(
@@ -458,4 +461,38 @@ fn bad_arguments_are_named_errors() {
         .predict(Inputs::new(&far, 2).unwrap())
         .unwrap();
     assert_eq!(p.y[0], 4.0);
+}
+
+#[test]
+fn the_uniform_kernel_s_flat_gradient_still_gets_a_search() {
+    // Its CV is piecewise constant in h, so a gradient search would stop where it starts: the
+    // answer must beat a plain grid of bandwidths, scored in f64 with the same allowance of
+    // isolated examples (1% of 506: 5).
+    let (x, y) = boston(&["lstat", "rm"]);
+    let kind = KernelKind::Uniform;
+    let model = NadarayaWatson::params()
+        .kernel(kind)
+        .fit(Inputs::new(&x, 2).unwrap(), &y)
+        .unwrap();
+    let scored = |h: &[f64]| {
+        let isolated = (0..y.len())
+            .filter(|&i| nw_f64(kind, h, &x, &y, &x[2 * i..2 * i + 2], Some(i)).is_none())
+            .count();
+        (isolated <= 5).then(|| cv_f64(kind, h, &x, &y))
+    };
+    let ours = scored(model.bandwidths()).expect("within the isolation allowance");
+    let grid = |lo: f64, hi: f64, i: usize| lo * (hi / lo).powf(i as f64 / 11.0);
+    let best_grid = (0..12)
+        .flat_map(|i| (0..12).map(move |k| [grid(1.0, 8.0, i), grid(0.1, 1.5, k)]))
+        .filter_map(|h| scored(&h))
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "uniform: ours {:?} CV {ours}, grid {best_grid}",
+        model.bandwidths()
+    );
+    assert!(
+        ours <= best_grid,
+        "CV {ours} above a plain grid's {best_grid}"
+    );
+    assert!(model.chosen().evaluations > 100);
 }

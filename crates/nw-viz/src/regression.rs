@@ -61,6 +61,8 @@ pub struct RegressionPlot<'a> {
     y_label: &'a str,
     title: Option<&'a str>,
     size: (u32, u32),
+    /// Axes over the data always, the prediction drawn over the points.
+    own_frame: bool,
 }
 
 impl<'a> RegressionPlot<'a> {
@@ -75,7 +77,18 @@ impl<'a> RegressionPlot<'a> {
             y_label: "y",
             title: None,
             size: (640, 480),
+            own_frame: false,
         }
+    }
+
+    /// Draws a fit that is not the chapter's: the axes follow the data even where they fit the
+    /// chapter's frame (a slice of inputs scaled to `[0, 1]` would be squeezed into a fifth of
+    /// it), and the prediction is drawn over the points, which would hide it when there are
+    /// thousands.
+    #[must_use]
+    pub fn own_frame(mut self) -> Self {
+        self.own_frame = true;
+        self
     }
 
     /// Adds the noise-free truth at the same inputs, drawn as the `Truth` line.
@@ -123,7 +136,16 @@ impl<'a> RegressionPlot<'a> {
         let (px, py) = self.points.unwrap_or((&[], &[]));
         let xs = self.x.iter().chain(px);
         let ys = self.pred.iter().chain(self.truth.unwrap_or(&[])).chain(py);
-        let (x, y) = frame(xs, ys);
+        let (x, y) = if self.own_frame {
+            let (x_min, x_max) = extent(xs);
+            let (y_min, y_max) = extent(ys);
+            (
+                Scale::linear_around(x_min, x_max, false),
+                Scale::linear_around(y_min, y_max, false),
+            )
+        } else {
+            frame(xs, ys)
+        };
 
         let mut curves = Vec::new();
         if let Some(truth) = self.truth {
@@ -153,6 +175,10 @@ impl<'a> RegressionPlot<'a> {
                     opacity: 0.5,
                 }),
             });
+        }
+        if self.own_frame {
+            // Drawn in order: the points first, the prediction over them.
+            curves.rotate_right(usize::from(!px.is_empty()));
         }
         LineChart {
             title: self.title,
@@ -230,6 +256,23 @@ mod tests {
 
     fn ends(s: &Scale) -> (f64, f64) {
         (s.lo(), s.hi())
+    }
+
+    #[test]
+    fn an_own_frame_follows_the_data_and_draws_the_prediction_last() {
+        let (x, pred) = ([0.1, 0.5, 0.9], [0.2, 0.4, 0.3]);
+        let (px, py) = ([0.2, 0.8], [0.25, 0.35]);
+        let plot = RegressionPlot::new(&x, &pred).points(&px, &py);
+        let chapter = plot.chart();
+        assert_eq!(ends(&chapter.x), (0.0, 5.0));
+        let own = plot.own_frame().chart();
+        let (lo, hi) = ends(&own.x);
+        assert!(
+            lo > -0.1 && lo <= 0.1 && (0.9..1.1).contains(&hi),
+            "{lo}..{hi}"
+        );
+        let names: Vec<Option<&str>> = own.curves.iter().map(|c| c.name.as_deref()).collect();
+        assert_eq!(names, [None, Some("Pred")]);
     }
 
     #[test]

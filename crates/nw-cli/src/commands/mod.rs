@@ -334,6 +334,8 @@ struct Table {
     y_name: String,
     /// Rows left out for a missing value.
     dropped: usize,
+    /// The file's name, for messages.
+    file: String,
 }
 
 impl Table {
@@ -404,6 +406,7 @@ fn read_table(path: &Path, read: &ReadArgs) -> Result<Table> {
         names,
         y_name,
         dropped: frame.dropped,
+        file: nw_data::input_name(path),
     })
 }
 
@@ -464,7 +467,7 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
         None,
     );
     let mut count = 0;
-    let model = params.fit_observed(table.inputs()?, &table.y, &mut |e| {
+    let fitted = params.fit_observed(table.inputs()?, &table.y, &mut |e| {
         count += 1;
         let h = match e.bandwidths {
             [h] => (*h as f32).to_string(),
@@ -474,9 +477,17 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
             }
         };
         progress.set_with(count, format!("last h = {h} (CV {:.6})", e.cv));
-    })?;
+    });
     progress.finish();
-    Ok(model)
+    fitted.map_err(|e| match e {
+        nw_model::ModelError::ConstantInput { input, value } => anyhow!(
+            "column {:?} of {} is {value} in every row: there is no spread to choose its \
+             bandwidth from (leave it out of --x, or give --bandwidth)",
+            table.names[input],
+            table.file
+        ),
+        other => other.into(),
+    })
 }
 
 /// The bandwidths of a model as JSON, each at the shortest digits of the f32 the kernels
@@ -524,10 +535,13 @@ fn model_resolution_warnings(
             warnings.push(warn(
                 "resolution",
                 &format!(
-                    "the input {} spans too wide a range for its bandwidth {h}: in the f32 \
-                     numbers the kernels compute in it is rounded by up to {r}, more than a \
-                     thousandth of it, so distances and weights are off by as much",
-                    names.get(j).copied().unwrap_or("?")
+                    "the values of {} (training rows and queries) lie too far apart for its \
+                     bandwidth {}: in the f32 numbers the kernels compute in they are rounded \
+                     by up to {r}, more than a thousandth of it, so distances and weights are \
+                     off by as much (a narrower range per run, or a wider bandwidth, resolves \
+                     them)",
+                    names.get(j).copied().unwrap_or("?"),
+                    number_text(h as f32)
                 ),
             ));
         }

@@ -200,23 +200,23 @@ fn draw(args: PlotArgs) -> Result<()> {
             }
             let held: Vec<String> = (0..table.dim)
                 .filter(|&i| i != j)
-                .map(|i| format!("{} = {}", names[i], medians[i]))
+                .map(|i| format!("{} = {}", names[i], four_digits(medians[i])))
                 .collect();
-            let title = title.unwrap_or_else(|| {
-                if held.is_empty() {
-                    format!(
-                        "{} kernel, h = {}",
-                        model.kernel().name(),
-                        h_list(&model, &names)
-                    )
-                } else {
-                    format!("Along {}, at {}", names[j], held.join(", "))
-                }
+            // A title that fits: the held values while they are few.
+            let title = title.unwrap_or_else(|| match held.len() {
+                0 => format!(
+                    "{} kernel, h = {}",
+                    model.kernel().name(),
+                    h_list(&model, &names)
+                ),
+                1..=3 => format!("Along {}, at {}", names[j], held.join(", ")),
+                n => format!("Along {}, the other {n} inputs at their medians", names[j]),
             });
             RegressionPlot::new(&xs, &y)
                 .points(&input(&table, j), &table.y)
                 .labels(names[j], &table.y_name)
                 .title(&title)
+                .own_frame()
                 .save(&out)?;
             note!(
                 "wrote the prediction along {} to {} (bandwidths {})",
@@ -416,6 +416,13 @@ fn median(values: &[f64]) -> f64 {
     } else {
         (v[m - 1] + v[m]) / 2.0
     }
+}
+
+/// `v` to four significant digits, as text (`11.36`, not `11.360000000000001`).
+fn four_digits(v: f64) -> String {
+    format!("{v:.3e}")
+        .parse::<f64>()
+        .map_or_else(|_| v.to_string(), |r| r.to_string())
 }
 
 /// A model's bandwidths, each with its input's name.

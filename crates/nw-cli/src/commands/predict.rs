@@ -409,8 +409,9 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     if auto {
         let cv = model.cv().unwrap_or(f64::NAN);
         note!(
-            "bandwidth {} chosen by leave-one-out cross-validation (CV {cv})",
-            bandwidths_text(&model)
+            "bandwidth{} {} chosen by leave-one-out cross-validation (CV {cv})",
+            if dim == 1 { "" } else { "s" },
+            bandwidths_text(&model, &names)
         );
         params.insert("bandwidth_method".into(), json!("cv"));
         params.insert("cv".into(), json!(cv));
@@ -431,12 +432,22 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     };
     let out = model
         .predict_with(nw_model::Inputs::new(&queries, dim)?, &options)
-        .map_err(|e| match e {
-            ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
-                "{e}; widen --bandwidth, or choose what such queries get with \
-                 --far nan|nearest|mean"
-            ),
-            other => other.into(),
+        .map_err(|e| {
+            let at = match e {
+                ModelError::FarRows { index, .. } => format!(
+                    " ({}) of {}",
+                    query_text(&table.names, &queries[index * dim..(index + 1) * dim]),
+                    input_name(&args.query)
+                ),
+                _ => String::new(),
+            };
+            match e {
+                ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
+                    "{e}{at}; widen --bandwidth, or choose what such queries get with \
+                     --far nan|nearest|mean"
+                ),
+                other => other.into(),
+            }
         })?;
     progress.finish();
     warnings.extend(far_warning(out.far.len(), n_query, kind, model.far()));
@@ -500,13 +511,14 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     write(args, report)
 }
 
-/// A model's bandwidths as text: the one number, or a list.
-fn bandwidths_text(model: &NadarayaWatson) -> String {
+/// A model's bandwidths as text: the one number, or each with its input's name.
+fn bandwidths_text(model: &NadarayaWatson, names: &[&str]) -> String {
     match model.bandwidths() {
         [h] => (*h as f32).to_string(),
         many => many
             .iter()
-            .map(|&h| super::number_text(h as f32))
+            .zip(names)
+            .map(|(&h, n)| format!("{n} {}", super::number_text(h as f32)))
             .collect::<Vec<_>>()
             .join(", "),
     }

@@ -380,7 +380,7 @@ fn learn_bandwidths(
         names
             .iter()
             .zip(h)
-            .map(|(n, h)| format!("{n} {h:.6}"))
+            .map(|(n, h)| format!("{n} {}", super::number_text(*h as f32)))
             .collect::<Vec<_>>()
             .join(", ")
     };

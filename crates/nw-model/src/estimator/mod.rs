@@ -133,12 +133,12 @@ pub enum Bandwidth {
     Fixed(f64),
     /// One bandwidth per input, in the inputs' order.
     PerInput(Vec<f64>),
-    /// Silverman's rule of thumb on each input ([`bandwidth::silverman`]), at the rate
+    /// Silverman's rule of thumb on each input ([`crate::bandwidth::silverman`]), at the rate
     /// `n^(-1/(d+4))` of a `d`-dimensional normal reference.
     Silverman,
-    /// Scott's rule of thumb on each input ([`bandwidth::scott`]), at the same rate.
+    /// Scott's rule of thumb on each input ([`crate::bandwidth::scott`]), at the same rate.
     Scott,
-    /// Leave-one-out cross-validation: the global search of [`bandwidth::select`] for one
+    /// Leave-one-out cross-validation: the global search of [`crate::bandwidth::select`] for one
     /// input, a quasi-Newton search over the log-bandwidths from several starts for more.
     Cv,
 }
@@ -219,6 +219,12 @@ impl Params {
         self
     }
 
+    /// With the quasi-Newton search `lbfgs` for several inputs.
+    pub fn lbfgs(mut self, lbfgs: crate::optimize::Lbfgs) -> Self {
+        self.lbfgs = lbfgs;
+        self
+    }
+
     /// Fits the model to `x` (n rows of d inputs) and targets `y` (n of them).
     pub fn fit(&self, x: Inputs<'_>, y: &[f64]) -> Result<NadarayaWatson> {
         self.fit_observed(x, y, &mut |_| {})
@@ -292,8 +298,9 @@ pub struct PredictOptions {
 /// Predictions at queries, in query order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prediction {
-    /// The estimate at each query, in the targets' units, with the digits the f32 kernels
-    /// hold (see [`Origin::shortest`]); NaN only where the far-query policy is
+    /// The estimate at each query, in the targets' units: the f32 the kernels computed, in
+    /// f64, plus the targets' origin where they were shifted (then with only the digits the
+    /// f32 held, see [`Origin::shortest`]); NaN only where the far-query policy is
     /// [`Far::Nan`].
     pub y: Vec<f64>,
     /// The queries that had no kernel estimate (their `y` follows the far-query policy).
@@ -346,7 +353,8 @@ impl NadarayaWatson {
         self.data.n == 0
     }
 
-    /// The bandwidth of each input, in that input's units.
+    /// The bandwidth of each input, in that input's units: an f32 the kernels use exactly
+    /// (times a power of two), widened to f64.
     pub fn bandwidths(&self) -> &[f64] {
         &self.bandwidths
     }
@@ -449,8 +457,9 @@ impl NadarayaWatson {
         })
     }
 
-    /// The leave-one-out CV at `bandwidths` (one per input, in the inputs' units) and its
-    /// gradient with respect to each log-bandwidth, in one fused pass.
+    /// The leave-one-out CV at `bandwidths` (one per input, in the inputs' units), with the
+    /// summed loss and its gradient with respect to each log-bandwidth (divide by the
+    /// examples scored, `len() - isolated`, for the gradient of CV), in one fused pass.
     pub fn cross_validate(&self, bandwidths: &[f64]) -> Result<Loo> {
         let h = self.data.to_kernel_bandwidths(bandwidths)?;
         select::loo(self.kernel, &self.data, &h, true, self.par)

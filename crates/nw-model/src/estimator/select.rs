@@ -13,7 +13,14 @@
 //! a [`Warning::Flat`], and a bandwidth at an end of its box a [`Warning::LowerEnd`] or
 //! [`Warning::UpperEnd`]. A stretch that is flat up to the top of the box is an
 //! [`Warning::UpperEnd`] too: the search stopped somewhere on a plateau of bandwidths so wide
-//! that the input no longer matters.
+//! that the input no longer matters. One whose bandwidth can grow tenfold for less than a
+//! `1e-3` relative change in CV is a [`Warning::Insensitive`]: the input hardly matters beside
+//! the others (a noise input that CV has tuned to nothing in particular).
+//!
+//! The uniform kernel's CV is piecewise constant in `h` (a key is in or out), so its gradient
+//! is 0 wherever it exists and L-BFGS would stop where it starts. For it, each start is
+//! improved by a coordinate search instead: one input at a time on a grid of 10 bandwidths
+//! per decade over its box, then of 80 per decade around the best.
 
 use nw_tensor::ops::pool_nd;
 
@@ -28,6 +35,9 @@ pub const UPPER_SPANS: f64 = 100.0;
 /// Two CV scores closer than this (relative) are the same for telling flat from sloped (as
 /// in [`bandwidth`]).
 const FLAT: f64 = 1e-6;
+/// An input whose bandwidth can grow tenfold for less than this relative change of CV
+/// hardly matters beside the others: a [`Warning::Insensitive`].
+const INSENSITIVE: f64 = 1e-3;
 
 /// One CV evaluation of the bandwidth search, for progress reports.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,6 +67,22 @@ pub(super) fn choose(
         (bandwidths, chosen)
     };
     let kind = params.kernel;
+    let chosen_from_data = !matches!(
+        params.bandwidth,
+        Bandwidth::Fixed(_) | Bandwidth::PerInput(_)
+    );
+    if data.dim > 1 && chosen_from_data {
+        // One input keeps the one-input paths' own error (`NoSpread`).
+        for j in 0..data.dim {
+            let column = data.column(j);
+            if column.iter().all(|&v| v == column[0]) {
+                return Err(ModelError::ConstantInput {
+                    input: j,
+                    value: f64::from(column[0]) * data.units[j] + data.origins[j].value(),
+                });
+            }
+        }
+    }
     match &params.bandwidth {
         Bandwidth::Fixed(h) => Ok(plain(kernel_exact(data, &vec![*h; data.dim])?)),
         Bandwidth::PerInput(h) => Ok(plain(kernel_exact(data, h)?)),
@@ -241,15 +267,22 @@ fn search(
             .map(|(&s, &(lo, hi))| (s + factor.ln()).clamp(lo, hi))
             .collect();
         // A start where CV is undefined (every example isolated) is no start.
-        if !evaluate(&x0, false)?.0.is_finite() {
+        let f0 = evaluate(&x0, false)?.0;
+        if !f0.is_finite() {
             continue;
         }
-        let found = params.lbfgs.minimize(&x0, &bounds, |x| {
-            let (f, g, _) = evaluate(x, true)?;
-            Ok((f, g))
-        })?;
-        if best.as_ref().is_none_or(|b| found.f < b.1) {
-            best = Some((found.x, found.f));
+        let found = if kind == KernelKind::Uniform {
+            // CV is piecewise constant in h: its gradient is 0 wherever it exists.
+            coordinate_search(&x0, f0, &bounds, &mut |x| Ok(evaluate(x, false)?.0))?
+        } else {
+            let m = params.lbfgs.minimize(&x0, &bounds, |x| {
+                let (f, g, _) = evaluate(x, true)?;
+                Ok((f, g))
+            })?;
+            (m.x, m.f)
+        };
+        if best.as_ref().is_none_or(|b| found.1 < b.1) {
+            best = Some(found);
         }
     }
     let Some((log_h, cv)) = best else {
@@ -277,18 +310,28 @@ fn search(
                 h: caller(j, log_h[j]),
             });
         }
-        // CV a decade either side, the others held.
-        let mut at = |l: f64| -> Result<bool> {
+        // CV a decade either side, the others held: its relative change (`None` at the box).
+        let mut at = |l: f64| -> Result<Option<f64>> {
             let mut x = log_h.clone();
             x[j] = l.clamp(lo, hi);
             if x[j] == log_h[j] {
-                return Ok(false);
+                return Ok(None);
             }
             let s = evaluate(&x, false)?.0;
-            Ok(s.is_finite() && (s - cv).abs() <= FLAT * cv.abs())
+            Ok(s.is_finite()
+                .then(|| (s - cv).abs() / cv.abs().max(f64::MIN_POSITIVE)))
         };
         let ten = std::f64::consts::LN_10;
-        let (below, above) = (at(log_h[j] - ten)?, at(log_h[j] + ten)?);
+        let (change_below, change_above) = (at(log_h[j] - ten)?, at(log_h[j] + ten)?);
+        let flat = |c: Option<f64>| c.is_some_and(|c| c <= FLAT);
+        let (below, above) = (flat(change_below), flat(change_above));
+        if let Some(change) = change_above.filter(|&c| c > FLAT && c <= INSENSITIVE) {
+            warnings.push(Warning::Insensitive {
+                input: j,
+                h: caller(j, log_h[j]),
+                change,
+            });
+        }
         if above && log_h[j] + ten >= hi - 1e-6 {
             // Flat all the way to the top of the box: the input is smoothed out, whatever
             // bandwidth within reach of the end the search stopped at.
@@ -327,4 +370,55 @@ fn search(
         warnings,
     };
     Ok((bandwidths, chosen))
+}
+
+/// Grid steps per decade of a bandwidth in the coordinate search: coarse, then fine.
+const COORDINATE_STEPS: [f64; 2] = [10.0, 80.0];
+
+/// A derivative-free search for a CV that is piecewise constant in `ln h` (the uniform
+/// kernel's): one input at a time, the others held, CV on a grid in `ln h` over the input's
+/// box (10 per decade), the best kept; rounds until one changes nothing, then the same on a
+/// grid 8 times finer within a coarse step of the best. Returns the best point and its score.
+fn coordinate_search(
+    x0: &[f64],
+    f0: f64,
+    bounds: &[(f64, f64)],
+    cv: &mut dyn FnMut(&[f64]) -> Result<f64>,
+) -> Result<(Vec<f64>, f64)> {
+    let (mut x, mut f) = (x0.to_vec(), f0);
+    let decade = std::f64::consts::LN_10;
+    for (pass, steps) in COORDINATE_STEPS.into_iter().enumerate() {
+        let step = decade / steps;
+        for _round in 0..8 {
+            let mut moved = false;
+            for j in 0..x.len() {
+                let (lo, hi) = if pass == 0 {
+                    bounds[j]
+                } else {
+                    let coarse = decade / COORDINATE_STEPS[0];
+                    (
+                        (x[j] - coarse).max(bounds[j].0),
+                        (x[j] + coarse).min(bounds[j].1),
+                    )
+                };
+                let count = ((hi - lo) / step).ceil() as usize;
+                for k in 0..=count {
+                    let mut trial = x.clone();
+                    trial[j] = (lo + k as f64 * step).min(hi);
+                    if trial[j] == x[j] {
+                        continue;
+                    }
+                    let s = cv(&trial)?;
+                    if s < f {
+                        (x, f) = (trial, s);
+                        moved = true;
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+    Ok((x, f))
 }

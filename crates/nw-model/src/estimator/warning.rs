@@ -32,6 +32,16 @@ pub enum Warning {
         /// The largest.
         to: f64,
     },
+    /// CV changes by less than `1e-3` (relative) when this input's bandwidth grows tenfold:
+    /// the input hardly matters beside the others.
+    Insensitive {
+        /// The 0-based input.
+        input: usize,
+        /// Its bandwidth, in its units.
+        h: f64,
+        /// The relative change of CV at ten times the bandwidth.
+        change: f64,
+    },
     /// Examples left out of the chosen CV score for having no other within reach.
     Isolated {
         /// How many.
@@ -52,6 +62,7 @@ impl Warning {
             Warning::LowerEnd { .. } => "lower_end",
             Warning::UpperEnd { .. } => "upper_end",
             Warning::Flat { .. } => "flat",
+            Warning::Insensitive { .. } => "insensitive",
             Warning::Isolated { .. } => "isolated",
             Warning::ConstantTargets => "constant_targets",
         }
@@ -62,7 +73,8 @@ impl Warning {
         match self {
             Warning::LowerEnd { input, .. }
             | Warning::UpperEnd { input, .. }
-            | Warning::Flat { input, .. } => Some(*input),
+            | Warning::Flat { input, .. }
+            | Warning::Insensitive { input, .. } => Some(*input),
             _ => None,
         }
     }
@@ -100,6 +112,13 @@ impl Warning {
                 name(*input),
                 *from as f32,
                 *to as f32
+            ),
+            Warning::Insensitive { input, h, change } => format!(
+                "CV changes by only {change:.1e} (relative) when the bandwidth of {} grows \
+                 tenfold from {}: it hardly matters beside the other inputs, and its bandwidth \
+                 is weakly determined; compare the fit without it",
+                name(*input),
+                *h as f32
             ),
             Warning::Isolated { count, n } => format!(
                 "{count} of {n} examples have no other example within the kernel's reach at \
