@@ -2,9 +2,10 @@
 //!
 //! [`CASES`] is the one table of what is measured: each [`Case`] names its criterion group,
 //! its dimensions, the work one iteration does (flops, bytes, pairs) and the peers it is
-//! measured beside. The benches in `benches/*.rs` run every case of their group, and `cargo
-//! xtask bench` reads the same table to pair each `ours` result with each peer's, so adding a
-//! shape to an existing group is one entry here. [`SPLITS`] lists commands whose wall time is
+//! measured beside, and the case whose rate bounds it, if any. The benches in `benches/*.rs`
+//! run every case of their group, and `cargo xtask bench` reads the same table to pair each
+//! `ours` result with each peer's and with its bound, so adding a shape to an existing group
+//! is one entry here. [`DATA_FITS`] names the data files the `bandwidth_nd` cases fit. [`SPLITS`] lists commands whose wall time is
 //! split into steps timed on their own (`nw predict`: reading, then pooling), which the report
 //! shows as shares of their sum.
 //!
@@ -104,6 +105,9 @@ pub struct Case {
     pub peers: &'static [&'static Peer],
     /// Thread counts each side is measured on (a rayon pool of exactly this size).
     pub threads: &'static [usize],
+    /// The case whose rate bounds ours (measured on the same thread counts), if any: the
+    /// report shows ours as a share of it.
+    pub bound: Option<&'static Case>,
 }
 
 impl Case {
@@ -228,6 +232,96 @@ pub const DENSE_CV: Peer = Peer {
             n = 20000 that matrix is 1.6 GB per evaluation and the search takes minutes, so \
             it is not run",
 };
+
+/// Attention pooling in `d` dimensions (Gaussian product kernel, `h = 0.5` per dimension).
+pub const POOL_ND: Group = Group {
+    name: "pool_nd",
+    dims: "d x queries x keys",
+    unit: Unit::Pair,
+    about: "Gaussian attention pooling in d dimensions (product kernel, bandwidth 0.5 in every \
+            dimension; queries and keys uniform on [0, 1)^d, values `2 + mean_l sin(2 pi \
+            x_l)`), every query against every key; ours is the fused kernel \
+            `ops::pool_nd::pool_nd` (including `KeysNd::new`, its sort of the keys), \
+            predictions only. With keys at most sqrt(d) from a query, every key scores within \
+            64 base-2 orders of the nearest one, so the weighted pass prunes nothing and all \
+            queries x keys pairs are weighed (only the first pass, which finds each query's \
+            nearest score, skips keys that cannot hold it); work is queries x keys pairs",
+};
+
+/// The floor of a fused `d`-dimensional Gaussian pair: one `exp2` and `d` multiply-adds.
+pub const POOL_ND_BOUND: Group = Group {
+    name: "pool_nd_bound",
+    dims: "d x queries x keys",
+    unit: Unit::Pair,
+    about: "the least a fused Gaussian pair in d dimensions can cost in our kernels: per \
+            pair exactly d vector multiply-adds (the score as a dot product of the key with \
+            the query's coefficients) and one `kernels::simd::exp2`, added to one vector \
+            accumulator, and nothing else (no tiles, no nearest score, no normalizer or \
+            weighted values, no masks); keys stored d vectors per block of lanes and \
+            resident in L2 (4096 keys, at most 128 KiB), as the `exp` buffer is; on 2 \
+            threads each thread takes half the queries; work is queries x keys pairs. This \
+            is the bound the `pool_nd` rows of the same d are set against",
+};
+
+/// The materialized path in `d` dimensions, in our own kernels, a block of queries at a time.
+pub const MATERIALIZED_ND: Peer = Peer {
+    name: "materialized",
+    about: "the same pooling materialized in our own code: for a block of queries, the full \
+            block x keys matrix of scores `-1/2 sum_j ((q_j - k_j) / h_j)^2` in plain Rust \
+            (the keys stored as d columns, so the loop over keys vectorizes by itself), \
+            `softmax_rows` (our SIMD softmax), then `kernels::simd::dot` of each row with the \
+            values. A block holds at most 2^24 scores (64 MiB): all 4096 queries of the \
+            4096 x 4096 cases, 83 at a time against 200,000 keys (the whole 2000 x 200,000 \
+            matrix would be 1.6 GB); rows spread over the threads",
+};
+
+/// Choosing one bandwidth per input by leave-one-out cross-validation on a real data set.
+pub const BANDWIDTH_ND: Group = Group {
+    name: "bandwidth_nd",
+    dims: "rows x inputs",
+    unit: Unit::Run,
+    about: "`NadarayaWatson::params().par(par).fit(Inputs::new(&x, d)?, &y)` with the \
+            defaults (Gaussian product kernel, bandwidths by cross-validation: L-BFGS on the \
+            leave-one-out CV in the log-bandwidths from several starts, each CV and its \
+            gradient one fused pass) on the workspace's data files, read once outside the \
+            timing: `data/boston.csv` (lstat, rm -> medv; 506 rows) and \
+            `data/diamonds_10k.csv` (carat, depth, table -> price; 10,000 rows); work is one \
+            whole fit (preparing and sorting the data included)",
+};
+
+/// A `bandwidth_nd` case's data: which file, which columns.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DataFit {
+    /// The case's dimensions: rows, then inputs.
+    pub dims: &'static [usize],
+    /// The file, relative to the workspace root.
+    pub file: &'static str,
+    /// The input columns, by header name, in order.
+    pub inputs: &'static [&'static str],
+    /// The target column.
+    pub target: &'static str,
+}
+
+/// The data of every `bandwidth_nd` case.
+pub const DATA_FITS: &[DataFit] = &[
+    DataFit {
+        dims: &[506, 2],
+        file: "data/boston.csv",
+        inputs: &["lstat", "rm"],
+        target: "medv",
+    },
+    DataFit {
+        dims: &[10_000, 3],
+        file: "data/diamonds_10k.csv",
+        inputs: &["carat", "depth", "table"],
+        target: "price",
+    },
+];
+
+/// The data of a `bandwidth_nd` case: the [`DATA_FITS`] entry of its dimensions.
+pub fn data_fit(case: &Case) -> Option<&'static DataFit> {
+    DATA_FITS.iter().find(|f| f.dims == case.dims)
+}
 
 /// The `matrixmultiply` crate's `sgemm`.
 pub const MATRIXMULTIPLY: Peer = Peer {
@@ -401,6 +495,7 @@ pub const CASES: &[Case] = &[
         work: bmm_flops(256, 64, 64, 64),
         peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
+        bound: None,
     },
     Case {
         group: &BMM,
@@ -408,6 +503,7 @@ pub const CASES: &[Case] = &[
         work: bmm_flops(1, 512, 512, 512),
         peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
+        bound: None,
     },
     Case {
         group: &SOFTMAX,
@@ -415,20 +511,16 @@ pub const CASES: &[Case] = &[
         work: softmax_bytes(4096, 4096),
         peers: &[&PLAIN_LOOP],
         threads: &[1, 2],
+        bound: None,
     },
-    Case {
-        group: &EXP,
-        dims: &[EXP_BUFFER],
-        work: EXP_BUFFER as u64,
-        peers: &[&WIDE_EXP],
-        threads: &[1, 2],
-    },
+    EXP_CASE,
     Case {
         group: &POOL,
         dims: &[4096, 4096],
         work: pairs(4096, 4096),
         peers: &[&MATERIALIZED],
         threads: &[1, 2],
+        bound: Some(&EXP_CASE),
     },
     Case {
         group: &POOL,
@@ -436,6 +528,7 @@ pub const CASES: &[Case] = &[
         work: pairs(2000, 200_000),
         peers: &[&MATERIALIZED],
         threads: &[1, 2],
+        bound: Some(&EXP_CASE),
     },
     Case {
         group: &LOO,
@@ -443,6 +536,7 @@ pub const CASES: &[Case] = &[
         work: pairs(2000, 1999),
         peers: &[&CHAPTER],
         threads: &[1, 2],
+        bound: Some(&EXP_CASE),
     },
     Case {
         group: &BANDWIDTH,
@@ -450,6 +544,7 @@ pub const CASES: &[Case] = &[
         work: 1,
         peers: &[&DENSE_CV],
         threads: &[1, 2],
+        bound: None,
     },
     Case {
         group: &BANDWIDTH,
@@ -457,6 +552,7 @@ pub const CASES: &[Case] = &[
         work: 1,
         peers: &[],
         threads: &[1, 2],
+        bound: None,
     },
     Case {
         group: &LOO,
@@ -464,6 +560,7 @@ pub const CASES: &[Case] = &[
         work: pairs(8000, 7999),
         peers: &[&CHAPTER],
         threads: &[1, 2],
+        bound: Some(&EXP_CASE),
     },
     Case {
         group: &READ,
@@ -471,6 +568,7 @@ pub const CASES: &[Case] = &[
         work: TWO_COLUMN_BYTES,
         peers: &[&CSV_BYTES, &SPLIT_PARSE],
         threads: &[1],
+        bound: None,
     },
     Case {
         group: &READ,
@@ -478,8 +576,123 @@ pub const CASES: &[Case] = &[
         work: TEN_COLUMN_BYTES,
         peers: &[&CSV_BYTES, &SPLIT_PARSE],
         threads: &[1],
+        bound: None,
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[2, 4096, 4096],
+        work: pairs(4096, 4096),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_2),
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[2, 2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_2),
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[4, 4096, 4096],
+        work: pairs(4096, 4096),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_4),
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[4, 2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_4),
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[8, 4096, 4096],
+        work: pairs(4096, 4096),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_8),
+    },
+    Case {
+        group: &POOL_ND,
+        dims: &[8, 2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&MATERIALIZED_ND],
+        threads: &[1, 2],
+        bound: Some(&POOL_ND_BOUND_8),
+    },
+    POOL_ND_BOUND_2,
+    POOL_ND_BOUND_4,
+    POOL_ND_BOUND_8,
+    Case {
+        group: &BANDWIDTH_ND,
+        dims: &[506, 2],
+        work: 1,
+        peers: &[],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &BANDWIDTH_ND,
+        dims: &[10_000, 3],
+        work: 1,
+        peers: &[],
+        threads: &[1, 2],
+        bound: None,
     },
 ];
+
+/// [`POOL_ND_BOUND`] in 2 dimensions: the bound of the `pool_nd` cases of d = 2.
+pub const POOL_ND_BOUND_2: Case = Case {
+    group: &POOL_ND_BOUND,
+    dims: &[2, ND_BOUND_QUERIES, ND_BOUND_KEYS],
+    work: pairs(ND_BOUND_QUERIES, ND_BOUND_KEYS),
+    peers: &[],
+    threads: &[1, 2],
+    bound: None,
+};
+
+/// [`POOL_ND_BOUND`] in 4 dimensions: the bound of the `pool_nd` cases of d = 4.
+pub const POOL_ND_BOUND_4: Case = Case {
+    group: &POOL_ND_BOUND,
+    dims: &[4, ND_BOUND_QUERIES, ND_BOUND_KEYS],
+    work: pairs(ND_BOUND_QUERIES, ND_BOUND_KEYS),
+    peers: &[],
+    threads: &[1, 2],
+    bound: None,
+};
+
+/// [`POOL_ND_BOUND`] in 8 dimensions: the bound of the `pool_nd` cases of d = 8.
+pub const POOL_ND_BOUND_8: Case = Case {
+    group: &POOL_ND_BOUND,
+    dims: &[8, ND_BOUND_QUERIES, ND_BOUND_KEYS],
+    work: pairs(ND_BOUND_QUERIES, ND_BOUND_KEYS),
+    peers: &[],
+    threads: &[1, 2],
+    bound: None,
+};
+
+/// Queries of the `pool_nd_bound` cases: enough work per iteration (4M pairs) to time well.
+pub const ND_BOUND_QUERIES: usize = 1024;
+/// Keys of the `pool_nd_bound` cases: `8 x 4096` f32 are 128 KiB, resident in L2.
+pub const ND_BOUND_KEYS: usize = 4096;
+// The bound's keys stay in L2 at the largest d.
+const _: () = assert!(8 * ND_BOUND_KEYS * 4 <= 128 * 1024);
+
+/// The vector exponential on its buffer: the bound of the one-dimensional fused kernels.
+pub const EXP_CASE: Case = Case {
+    group: &EXP,
+    dims: &[EXP_BUFFER],
+    work: EXP_BUFFER as u64,
+    peers: &[&WIDE_EXP],
+    threads: &[1, 2],
+    bound: None,
+};
 
 /// Values in the `exp` bench's buffer: 256 KiB in and 256 KiB out, resident in L2.
 pub const EXP_BUFFER: usize = 1 << 16;
@@ -666,6 +879,55 @@ mod tests {
         assert_eq!(cases_in("bmm").count(), 2);
         assert_eq!(pairs(2000, 200_000), 400_000_000);
         assert_eq!(cases_in("pool").count(), 2);
+    }
+
+    #[test]
+    fn bounds_are_measured_cases_on_the_same_threads() {
+        for case in CASES {
+            let Some(bound) = case.bound else { continue };
+            assert!(CASES.contains(bound), "{} bound not measured", case.shape());
+            assert_eq!(bound.threads, case.threads, "{}", case.shape());
+            assert!(bound.bound.is_none(), "a bound has no bound");
+            if case.group == &POOL_ND {
+                assert_eq!(bound.group, &POOL_ND_BOUND);
+                assert_eq!(bound.dims[0], case.dims[0], "the same d");
+            } else {
+                assert_eq!(bound, &EXP_CASE);
+            }
+        }
+        assert_eq!(cases_in(POOL_ND.name).count(), 6);
+        let bound = |d: usize| {
+            cases_in(POOL_ND.name)
+                .filter(|c| c.dims[0] == d)
+                .all(|c| c.bound.is_some_and(|b| b.dims[0] == d))
+        };
+        assert!(bound(2) && bound(4) && bound(8));
+        assert_eq!(pairs(ND_BOUND_QUERIES, ND_BOUND_KEYS), 1 << 22);
+    }
+
+    /// Each `bandwidth_nd` case names a file of the workspace with as many rows as the case
+    /// says, and the columns it fits.
+    #[test]
+    fn data_fits_match_their_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        assert_eq!(cases_in(BANDWIDTH_ND.name).count(), DATA_FITS.len());
+        for case in cases_in(BANDWIDTH_ND.name) {
+            let fit = data_fit(case).expect("data for every case");
+            assert_eq!(fit.inputs.len(), case.dims[1], "{}", case.shape());
+            let text = std::fs::read_to_string(root.join(fit.file)).expect(fit.file);
+            let mut lines = text.lines();
+            let header: Vec<&str> = lines
+                .next()
+                .expect("a header")
+                .split(',')
+                .map(|c| c.trim_matches('"'))
+                .collect();
+            for column in fit.inputs.iter().chain([&fit.target]) {
+                assert!(header.contains(column), "{}: no {column}", fit.file);
+            }
+            let rows = lines.filter(|l| !l.trim().is_empty()).count();
+            assert_eq!(rows, case.dims[0], "{}", fit.file);
+        }
     }
 
     #[test]

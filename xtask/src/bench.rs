@@ -3,7 +3,10 @@
 //! The pairing is driven by `nw_bench::CASES`, the same table the benches run: every case,
 //! thread count and peer gives one row, whatever its group or unit, so a new case or group
 //! needs no change here; `nw_bench::SPLITS` likewise drives the section on where a command's
-//! time goes. Results come from criterion's files, `<target>/criterion/<group>/.../new/`:
+//! time goes, and each case's `bound` the section on bounds. One number is not measured by
+//! this run: statsmodels' bandwidth search on Boston housing, which the report reads from
+//! [`STATSMODELS_PATH`] (written by `benches/peers/statsmodels_kernelreg.py`) and sets beside
+//! the `bandwidth_nd` rows on the same data. Results come from criterion's files, `<target>/criterion/<group>/.../new/`:
 //! the median of `estimates.json` (ns per iteration) and the id and throughput of
 //! `benchmark.json`. Only results written by this run are used, so every ratio compares two
 //! measurements of the same run.
@@ -16,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use nw_bench::{CASES, Case, Group, OURS, Peer, SPLITS, Split, Unit};
+use nw_bench::{BANDWIDTH_ND, CASES, Case, DATA_FITS, Group, OURS, Peer, SPLITS, Split, Unit};
 use serde_json::Value;
 
 /// Criterion flags and values that `--quick` adds: short warm-up and measurement, the fewest
@@ -33,6 +36,9 @@ const REPORT_PATH: &str = "docs/performance.md";
 const PORTABLE_REPORT_PATH: &str = "docs/performance-portable.md";
 /// The flags of a portable build: any x86-64 (SSE2 lanes, no FMA).
 const PORTABLE_FLAGS: &str = "-C target-cpu=x86-64";
+/// statsmodels' `KernelReg` on Boston housing, as its peer script recorded it (relative to the
+/// workspace root).
+const STATSMODELS_PATH: &str = "crates/nw-model/tests/data/statsmodels_boston.json";
 
 /// Runs `cargo xtask bench [--quick] [--portable] [CRITERION_ARGS...]`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -88,13 +94,21 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
 
     let results = read_results(&target.join("criterion"), started)?;
-    let report = Report::build(CASES, SPLITS, &results);
+    let mut report = Report::build(CASES, SPLITS, &results);
+    // A missing or unreadable reference costs its section, not the run's results.
+    match read_statsmodels(&root.join(STATSMODELS_PATH)) {
+        Ok(recorded) => report.recorded = recorded,
+        Err(e) => report
+            .notes
+            .push(format!("statsmodels' times not shown: {e:#}")),
+    }
     println!();
     println!("{}", report.markdown());
     for section in [
         report.reading_markdown(),
         report.split_markdown(),
         report.bound_markdown(),
+        report.statsmodels_markdown(),
     ] {
         if !section.is_empty() {
             println!("{section}");
@@ -249,6 +263,8 @@ struct Row {
     work: u64,
     threads: usize,
     unit: Unit,
+    /// The case whose rate bounds this one's, if any.
+    bound: Option<&'static Case>,
     /// Rates in units of work per ns, i.e. G units per second.
     ours: f64,
     peer: f64,
@@ -261,11 +277,14 @@ struct Report {
     rows: Vec<Row>,
     /// One line per pair left out of the table, saying why.
     notes: Vec<String>,
-    /// Groups and peers that appear in the table, for the method notes.
+    /// Groups and peers that appear in the table (each peer with the groups it is measured
+    /// in), for the method notes.
     groups: Vec<&'static Group>,
-    peers: Vec<&'static Peer>,
+    peers: Vec<(&'static Peer, Vec<&'static str>)>,
     /// Commands timed step by step.
     splits: Vec<SplitRow>,
+    /// statsmodels' bandwidth searches as its peer script recorded them (not this run).
+    recorded: Vec<Recorded>,
 }
 
 /// A command's steps on one thread count, each step's median time.
@@ -329,6 +348,7 @@ impl Report {
                                 work: case.work,
                                 threads,
                                 unit: case.group.unit,
+                                bound: case.bound,
                                 ours,
                                 peer: peer_rate,
                                 peer_name: peer.map_or("(none run)", |p| p.name),
@@ -337,9 +357,15 @@ impl Report {
                                 report.groups.push(case.group);
                             }
                             if let Some(p) = peer
-                                && !report.peers.contains(&p)
+                                && !report.peers.iter().any(|(q, _)| *q == p)
                             {
-                                report.peers.push(p);
+                                report.peers.push((p, Vec::new()));
+                            }
+                            if let Some((_, groups)) =
+                                report.peers.iter_mut().find(|(q, _)| Some(*q) == peer)
+                                && !groups.contains(&case.group.name)
+                            {
+                                groups.push(case.group.name);
                             }
                         }
                         (Err(note), _) | (_, Err(note)) => {
@@ -405,31 +431,87 @@ impl Report {
         out
     }
 
-    /// Our pairs per second as a share of our exponentials per second on as many threads:
-    /// every pooled pair costs one exponential, so that rate bounds the fused kernels. Empty
-    /// when the run measured no exponential or no pooling.
+    /// Our rate as a share of the rate of its case's bound (the `bound` of its entry in the
+    /// table: the vector exponential for the 1-D kernels, `exp2` and `d` multiply-adds per
+    /// pair for `pool_nd`), thread count for thread count. Empty when the run measured no
+    /// case beside its bound.
     fn bound_markdown(&self) -> String {
-        let bounds: Vec<&Row> = self.rows.iter().filter(|r| r.unit == Unit::Exp).collect();
         let mut out = String::new();
-        for r in self.rows.iter().filter(|r| r.unit == Unit::Pair) {
-            let Some(bound) = bounds.iter().find(|b| b.threads == r.threads) else {
+        let mut seen: Vec<(&str, &str, usize)> = Vec::new();
+        for r in &self.rows {
+            let Some(case) = r.bound else { continue };
+            let bound_shape = case.shape();
+            let Some(bound) = self.rows.iter().find(|b| {
+                b.group == case.group.name && b.shape == bound_shape && b.threads == r.threads
+            }) else {
                 continue;
             };
+            // One line per case and thread count, however many peers it has.
+            if seen.contains(&(r.group, r.shape.as_str(), r.threads)) {
+                continue;
+            }
+            seen.push((r.group, r.shape.as_str(), r.threads));
             if out.is_empty() {
                 out.push_str(
-                    "| bench | shape | threads | ours | exp bound | share of the bound |\n\
-                     |---|---|---:|---:|---:|---:|\n",
+                    "| bench | shape | threads | ours | bound | bound's rate | share of the bound |\n\
+                     |---|---|---:|---:|---|---:|---:|\n",
                 );
             }
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} G pairs/s | {} G exp/s | {:.0}% |",
+                "| {} | {} | {} | {} {} | `{}` {} | {} {} | {:.0}% |",
                 r.group,
                 r.shape,
                 r.threads,
-                rate(r.ours),
-                rate(bound.ours),
+                rate(r.ours * r.unit.scale()),
+                r.unit.rate_label(),
+                bound.group,
+                bound.shape,
+                rate(bound.ours * bound.unit.scale()),
+                bound.unit.rate_label(),
                 100.0 * r.ours / bound.ours
+            );
+        }
+        out
+    }
+
+    /// Our `bandwidth_nd` times beside statsmodels' recorded time of the same search on the
+    /// same data (file, rows and inputs all match), a line per thread count. Empty when no
+    /// row has a recorded counterpart.
+    fn statsmodels_markdown(&self) -> String {
+        let mut out = String::new();
+        for r in self.rows.iter().filter(|r| r.group == BANDWIDTH_ND.name) {
+            let Some(fit) = DATA_FITS.iter().find(|f| f.dims == r.dims) else {
+                continue;
+            };
+            let Some(theirs) = self
+                .recorded
+                .iter()
+                .find(|t| t.file == fit.file && t.rows == fit.dims[0] && t.inputs == fit.inputs)
+            else {
+                continue;
+            };
+            if out.is_empty() {
+                out.push_str(
+                    "| bench | data | shape | threads | ours | statsmodels (recorded) | ratio (statsmodels/ours) |\n\
+                     |---|---|---|---:|---:|---:|---:|\n",
+                );
+            }
+            // ours is runs per ns.
+            let ours_s = 1.0 / r.ours / 1e9;
+            let _ = writeln!(
+                out,
+                "| {} | `{}`: {} -> {} | {} | {} | {} | {} ({} CV evaluations) | {:.0} |",
+                r.group,
+                fit.file,
+                fit.inputs.join(", "),
+                fit.target,
+                r.shape,
+                r.threads,
+                duration(1.0 / r.ours),
+                duration(theirs.seconds * 1e9),
+                theirs.evaluations,
+                theirs.seconds / ours_s
             );
         }
         out
@@ -543,8 +625,8 @@ impl Report {
         doc.push_str(&self.markdown());
         let _ = writeln!(
             doc,
-            "\nRates are work per second (G = 10^9, M = 10^6), whole runs (`bandwidth`) their \
-             time; a ratio above 1 means ours is faster."
+            "\nRates are work per second (G = 10^9, M = 10^6), whole runs (`bandwidth`, \
+             `bandwidth_nd`) their time; a ratio above 1 means ours is faster."
         );
         let reading = self.reading_markdown();
         if !reading.is_empty() {
@@ -580,14 +662,30 @@ impl Report {
         }
         let bound = self.bound_markdown();
         if !bound.is_empty() {
-            let _ = writeln!(doc, "\n## Against the exponential bound\n");
+            let _ = writeln!(doc, "\n## Against the bounds\n");
             let _ = writeln!(
                 doc,
                 "Each pooled pair costs one exponential, so our vector exponential's rate on \
-                 a buffer (the `exp` rows) bounds the fused kernels; this is how close they \
-                 come, thread count for thread count.\n"
+                 a buffer (the `exp` rows) bounds the one-dimensional fused kernels; a pair in \
+                 d dimensions costs d multiply-adds more, so a loop of exactly that (the \
+                 `pool_nd_bound` rows, keys in L2) bounds `pool_nd` at the same d. This is how \
+                 close the kernels come, thread count for thread count.\n"
             );
             doc.push_str(&bound);
+        }
+        let statsmodels = self.statsmodels_markdown();
+        if !statsmodels.is_empty() {
+            let _ = writeln!(doc, "\n## Choosing bandwidths, beside statsmodels\n");
+            let first = &self.recorded[0];
+            let _ = writeln!(
+                doc,
+                "statsmodels was not run by this bench: its times are the ones \
+                 `{}` recorded in `{STATSMODELS_PATH}` (statsmodels {}, {}; {}), on another \
+                 day and under another load, so read the ratio as rough. Its search: {}. \
+                 Ours: the `bandwidth_nd` rows above, on the same file, rows and inputs.\n",
+                first.script, first.version, first.date, first.definition, first.estimator
+            );
+            doc.push_str(&statsmodels);
         }
         if !self.notes.is_empty() {
             let _ = writeln!(doc, "\nLeft out of this run:\n");
@@ -611,8 +709,16 @@ impl Report {
         for g in &self.groups {
             let _ = writeln!(doc, "- `{}` ({}): {}.", g.name, g.dims, g.about);
         }
-        for p in &self.peers {
-            let _ = writeln!(doc, "- Peer `{}`: {}.", p.name, p.about);
+        for (p, groups) in &self.peers {
+            // Two groups may name different peers alike (`materialized` in 1 and d dimensions).
+            let groups: Vec<String> = groups.iter().map(|g| format!("`{g}`")).collect();
+            let _ = writeln!(
+                doc,
+                "- Peer `{}` (in {}): {}.",
+                p.name,
+                groups.join(", "),
+                p.about
+            );
         }
         let mut splits: Vec<&Split> = self.splits.iter().map(|r| r.split).collect();
         splits.dedup();
@@ -625,6 +731,81 @@ impl Report {
         }
         doc
     }
+}
+
+/// One of statsmodels' bandwidth searches, as `benches/peers/statsmodels_kernelreg.py`
+/// recorded it.
+#[derive(Clone, Debug, PartialEq)]
+struct Recorded {
+    /// The data file, relative to the workspace root, its rows and the inputs used.
+    file: String,
+    rows: usize,
+    inputs: Vec<String>,
+    /// Wall time of the search, in seconds, and the CV evaluations it made.
+    seconds: f64,
+    evaluations: u64,
+    /// Where the number comes from: the script, statsmodels' version, the date, what the
+    /// seconds are and what the search is.
+    script: String,
+    version: String,
+    date: String,
+    definition: String,
+    estimator: String,
+}
+
+/// Reads statsmodels' recorded searches from the peer script's JSON file.
+fn read_statsmodels(path: &Path) -> Result<Vec<Recorded>> {
+    let text = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json: Value = serde_json::from_slice(&text)
+        .with_context(|| format!("cannot parse {}", path.display()))?;
+    parse_statsmodels(&json).with_context(|| format!("in {}", path.display()))
+}
+
+/// The searches of a parsed [`STATSMODELS_PATH`] file: one per entry of `cases`.
+fn parse_statsmodels(json: &Value) -> Result<Vec<Recorded>> {
+    let text = |v: &Value, what: &str| -> Result<String> {
+        match v.as_str() {
+            Some(s) => Ok(s.to_owned()),
+            None => bail!("no text at {what}"),
+        }
+    };
+    let file = text(&json["data"]["file"], "data.file")?;
+    let Some(rows) = json["data"]["n"].as_u64() else {
+        bail!("no row count at data.n");
+    };
+    let Some(cases) = json["cases"].as_array() else {
+        bail!("no list at cases");
+    };
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let Some(inputs) = case["inputs"].as_array() else {
+                bail!("no list at cases[{i}].inputs");
+            };
+            let inputs = inputs
+                .iter()
+                .map(|c| text(c, "cases[].inputs"))
+                .collect::<Result<Vec<String>>>()?;
+            let (Some(seconds), Some(evaluations)) =
+                (case["seconds"].as_f64(), case["evaluations"].as_u64())
+            else {
+                bail!("no seconds or evaluations at cases[{i}]");
+            };
+            Ok(Recorded {
+                file: file.clone(),
+                rows: usize::try_from(rows)?,
+                inputs,
+                seconds,
+                evaluations,
+                script: text(&json["source"]["script"], "source.script")?,
+                version: text(&json["source"]["statsmodels"], "source.statsmodels")?,
+                date: text(&json["source"]["date"], "source.date")?,
+                definition: text(&json["definitions"]["seconds"], "definitions.seconds")?,
+                estimator: text(&json["estimator"], "estimator")?,
+            })
+        })
+        .collect()
 }
 
 /// A time given in ns, in the unit that reads best.
@@ -739,6 +920,17 @@ fn utc_date(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_machine() -> Machine {
+        Machine {
+            date: utc_date(0),
+            cpu: "test cpu".into(),
+            cpus: 2,
+            load: "0.00 0.00 0.00".into(),
+            rustc: "rustc 0".into(),
+            flags: "none".into(),
+        }
+    }
 
     fn fresh(ns: f64, work: u64) -> Measured {
         Measured {
@@ -868,18 +1060,136 @@ mod tests {
     #[test]
     fn empty_results_make_a_document_not_a_crash() {
         let report = Report::build(CASES, SPLITS, &Results::new());
-        let machine = Machine {
-            date: utc_date(0),
-            cpu: "test cpu".into(),
-            cpus: 2,
-            load: "0.00 0.00 0.00".into(),
-            rustc: "rustc 0".into(),
-            flags: "none".into(),
-        };
-        let doc = report.document(&machine, "cargo xtask bench", true);
+        let doc = report.document(&test_machine(), "cargo xtask bench", true);
         assert!(doc.contains("no paired results"));
         assert!(doc.contains("Quick smoke run"));
         assert!(doc.contains("1970-01-01 00:00 UTC"));
+    }
+
+    #[test]
+    fn each_case_is_set_against_its_own_bound() {
+        let nd = CASES
+            .iter()
+            .find(|c| c.group.name == "pool_nd" && c.dims[0] == 4)
+            .expect("a pool_nd case in 4 dimensions");
+        let nd_bound = nd.bound.expect("pool_nd has a bound");
+        let pool = CASES
+            .iter()
+            .find(|c| c.group.name == "pool")
+            .expect("a pool case");
+        let exp = pool.bound.expect("pool has a bound");
+        let mut results = Results::new();
+        // pool_nd at 1 pair per ns, its bound at 4; pool at 2, exp at 8 exp per ns.
+        results.insert(nd.full_id(OURS, 1), fresh(nd.work as f64, nd.work));
+        let peer = nd.peers[0].name;
+        results.insert(nd.full_id(peer, 1), fresh(10.0 * nd.work as f64, nd.work));
+        let w = nd_bound.work;
+        results.insert(nd_bound.full_id(OURS, 1), fresh(w as f64 / 4.0, w));
+        results.insert(
+            pool.full_id(OURS, 1),
+            fresh(pool.work as f64 / 2.0, pool.work),
+        );
+        let peer = pool.peers[0].name;
+        results.insert(pool.full_id(peer, 1), fresh(pool.work as f64, pool.work));
+        results.insert(exp.full_id(OURS, 1), fresh(exp.work as f64 / 8.0, exp.work));
+        results.insert(exp.full_id(exp.peers[0].name, 1), fresh(1.0, exp.work));
+        let report = Report::build(CASES, &[], &results);
+        let md = report.bound_markdown();
+        assert_eq!(md.lines().count(), 4, "two cases with bounds: {md}");
+        assert!(
+            md.contains(&format!(
+                "| pool_nd | {} | 1 | 1.00 G pairs/s | `pool_nd_bound` {} | 4.00 G pairs/s | 25% |",
+                nd.shape(),
+                nd_bound.shape()
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "| pool | {} | 1 | 2.00 G pairs/s | `exp` {} | 8.00 G exp/s | 25% |",
+                pool.shape(),
+                exp.shape()
+            )),
+            "{md}"
+        );
+        // The bound itself is a row of the table (ours alone), not set against anything.
+        assert!(report.rows.iter().any(|r| r.group == "pool_nd_bound"));
+        assert!(!md.contains("| pool_nd_bound |"), "{md}");
+        // Two peers called `materialized`, each named with its group in the method notes.
+        let doc = report.document(&test_machine(), "cargo xtask bench", false);
+        assert!(doc.contains("- Peer `materialized` (in `pool`):"), "{doc}");
+        assert!(
+            doc.contains("- Peer `materialized` (in `pool_nd`):"),
+            "{doc}"
+        );
+    }
+
+    #[test]
+    fn the_recorded_statsmodels_file_matches_a_bandwidth_case() {
+        let path = workspace_root().join(STATSMODELS_PATH);
+        let recorded = read_statsmodels(&path).expect("the committed reference");
+        assert!(recorded.iter().all(|r| r.seconds > 0.0));
+        let boston = DATA_FITS
+            .iter()
+            .find(|f| f.file == "data/boston.csv")
+            .expect("a Boston fit");
+        assert!(
+            recorded.iter().any(|r| r.file == boston.file
+                && r.rows == boston.dims[0]
+                && r.inputs == boston.inputs),
+            "{recorded:?}"
+        );
+    }
+
+    #[test]
+    fn statsmodels_times_stand_beside_ours_on_the_same_data() {
+        let json = serde_json::json!({
+            "source": {"script": "peer.py", "statsmodels": "0.1", "date": "2000-01-01"},
+            "data": {"file": "data/boston.csv", "n": 506},
+            "estimator": "KernelReg(cv_ls)",
+            "definitions": {"seconds": "best of 3"},
+            "cases": [
+                {"inputs": ["lstat"], "seconds": 1.0, "evaluations": 30},
+                {"inputs": ["lstat", "rm"], "seconds": 2.5, "evaluations": 71},
+            ],
+        });
+        let recorded = parse_statsmodels(&json).expect("a valid reference");
+        assert_eq!(recorded.len(), 2);
+        assert_eq!(recorded[1].inputs, ["lstat", "rm"]);
+        assert!(parse_statsmodels(&serde_json::json!({"cases": []})).is_err());
+
+        let boston = CASES
+            .iter()
+            .find(|c| c.group.name == "bandwidth_nd" && c.dims == [506, 2])
+            .expect("the Boston case");
+        let other = CASES
+            .iter()
+            .find(|c| c.group.name == "bandwidth_nd" && c.dims != [506, 2])
+            .expect("a case on other data");
+        let mut results = Results::new();
+        results.insert(boston.full_id(OURS, 1), fresh(25e6, 1));
+        results.insert(other.full_id(OURS, 1), fresh(1e9, 1));
+        let mut report = Report::build(CASES, &[], &results);
+        report.recorded = recorded;
+        let md = report.statsmodels_markdown();
+        assert_eq!(
+            md.lines().count(),
+            3,
+            "only the Boston row has a reference: {md}"
+        );
+        assert!(
+            md.contains(
+                "| bandwidth_nd | `data/boston.csv`: lstat, rm -> medv | 506x2 | 1 | 25.0 ms | \
+                 2.50 s (71 CV evaluations) | 100 |"
+            ),
+            "{md}"
+        );
+        let doc = report.document(&test_machine(), "cargo xtask bench", false);
+        assert!(
+            doc.contains("statsmodels was not run by this bench"),
+            "{doc}"
+        );
+        assert!(doc.contains("`peer.py` recorded"), "{doc}");
     }
 
     #[test]
