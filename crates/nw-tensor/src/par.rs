@@ -4,11 +4,13 @@
 ///
 /// Every operation splits its work the same way whatever this says and combines partial
 /// results in a fixed order, so `Seq` and `Rayon` on any number of threads give the same bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Par {
     /// On the calling thread only.
     Seq,
-    /// On the current rayon pool (install a pool with `ThreadPool::install` to bound it).
+    /// On the current rayon pool (install a pool with `ThreadPool::install` to bound it): the
+    /// default, as the results are the same bits either way.
+    #[default]
     Rayon,
 }
 
