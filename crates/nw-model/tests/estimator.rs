@@ -350,11 +350,20 @@ fn an_input_that_says_nothing_is_named_in_a_warning() {
         x.extend([a, b]);
         y.push((2.0 * a).sin() + 0.2 * (uniform() - 0.5));
     }
+    // (The uniform kernel, on these data, keeps the noise input at 0.85 of its span: a local
+    // minimum CV prefers by chance, ten times wider is 0.1% worse.)
+    for kind in [KernelKind::Gaussian, KernelKind::Epanechnikov] {
+        noise_is_named(kind, &x, &y);
+    }
+}
+
+fn noise_is_named(kind: KernelKind, x: &[f64], y: &[f64]) {
     let model = NadarayaWatson::params()
-        .fit(Inputs::new(&x, 2).unwrap(), &y)
+        .kernel(kind)
+        .fit(Inputs::new(x, 2).unwrap(), y)
         .unwrap();
     let warnings = &model.chosen().warnings;
-    eprintln!("h {:?}: {warnings:?}", model.bandwidths());
+    eprintln!("{kind:?}: h {:?}: {warnings:?}", model.bandwidths());
     assert!(
         warnings.iter().any(|w| w.input() == Some(1)
             && matches!(
@@ -368,6 +377,40 @@ fn an_input_that_says_nothing_is_named_in_a_warning() {
         "{warnings:?}"
     );
     assert!(model.bandwidths()[1] > 6.0, "{:?}", model.bandwidths());
+}
+
+#[test]
+fn a_minimum_on_the_edge_of_a_compact_kernel_s_reach_says_so() {
+    // Biweight on three Boston inputs: the lowest CV the search reaches has an example with
+    // its one neighbour at the very edge of the support, so 0.1% wider bandwidths bring it
+    // back into CV (with the largest error of all) and the score jumps.
+    let (x, y) = boston(&["lstat", "rm", "ptratio"]);
+    let model = NadarayaWatson::params()
+        .kernel(KernelKind::Biweight)
+        .fit(Inputs::new(&x, 3).unwrap(), &y)
+        .unwrap();
+    let warnings = &model.chosen().warnings;
+    let edge = warnings
+        .iter()
+        .find_map(|w| match w {
+            Warning::EdgeOfReach {
+                isolated,
+                wider,
+                cv_wider,
+            } => Some((*isolated, *wider, *cv_wider)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    assert_eq!(edge.0, model.chosen().isolated);
+    assert!(edge.1 < edge.0 && edge.2 > model.cv().unwrap(), "{edge:?}");
+    // The f64 CV at 0.1% wider bandwidths agrees with the warning's.
+    let wider: Vec<f64> = model
+        .bandwidths()
+        .iter()
+        .map(|h| ((h.ln() + 1e-3).exp() as f32) as f64)
+        .collect();
+    let want = cv_f64(KernelKind::Biweight, &wider, &x, &y);
+    assert!((edge.2 - want).abs() <= 1e-4 * want, "{} vs {want}", edge.2);
 }
 
 #[test]

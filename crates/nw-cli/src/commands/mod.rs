@@ -348,6 +348,20 @@ impl Table {
         self.y.len()
     }
 
+    /// A model error as the user should read it: a constant input named by its column and
+    /// file.
+    fn name_error(&self, e: nw_model::ModelError) -> anyhow::Error {
+        match e {
+            nw_model::ModelError::ConstantInput { input, value } => anyhow!(
+                "column {:?} of {} is {value} in every row: there is no spread to choose its \
+                 bandwidth from (leave it out of --x, or give --bandwidth)",
+                self.names[input],
+                self.file
+            ),
+            other => other.into(),
+        }
+    }
+
     /// The input names, for messages.
     fn name_refs(&self) -> Vec<&str> {
         self.names.iter().map(String::as_str).collect()
@@ -479,15 +493,7 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
         progress.set_with(count, format!("last h = {h} (CV {:.6})", e.cv));
     });
     progress.finish();
-    fitted.map_err(|e| match e {
-        nw_model::ModelError::ConstantInput { input, value } => anyhow!(
-            "column {:?} of {} is {value} in every row: there is no spread to choose its \
-             bandwidth from (leave it out of --x, or give --bandwidth)",
-            table.names[input],
-            table.file
-        ),
-        other => other.into(),
-    })
+    fitted.map_err(|e| table.name_error(e))
 }
 
 /// The bandwidths of a model as JSON, each at the shortest digits of the f32 the kernels
@@ -537,11 +543,12 @@ fn model_resolution_warnings(
                 &format!(
                     "the values of {} (training rows and queries) lie too far apart for its \
                      bandwidth {}: in the f32 numbers the kernels compute in they are rounded \
-                     by up to {r}, more than a thousandth of it, so distances and weights are \
+                     by up to {}, more than a thousandth of it, so distances and weights are \
                      off by as much (a narrower range per run, or a wider bandwidth, resolves \
                      them)",
                     names.get(j).copied().unwrap_or("?"),
-                    number_text(h as f32)
+                    number_text(h as f32),
+                    number_text(r as f32)
                 ),
             ));
         }

@@ -140,7 +140,11 @@ fn draw(args: PlotArgs) -> Result<()> {
                 .labels(names[0], names[1], &table.y_name)
                 .title(&title)
                 .save(&out)?;
-            note!("wrote the fitted surface to {}", out.display());
+            note!(
+                "wrote the fitted surface to {} (bandwidths {})",
+                out.display(),
+                h_list(&model, &names)
+            );
         }
         Figure::Partial {
             train,

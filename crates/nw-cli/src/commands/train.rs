@@ -117,7 +117,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             optimizer.as_mut(),
             &progress,
         )
-        .map_err(hint)?,
+        .map_err(|e| match e {
+            ModelError::ConstantInput { .. } => table.name_error(e),
+            other => hint(other),
+        })?,
         (Some(data), None) => one_input(
             &args,
             data,
@@ -385,9 +388,21 @@ fn learn_bandwidths(
             .join(", ")
     };
     let losses: Vec<f64> = records.iter().map(|r| r.loss).collect();
-    // A run that learned nothing, and per input a bandwidth outside its data's scale.
-    let warnings = nw_model::train::diagnose(&losses, (start[0], start[0]), &[], None);
+    // A run that learned nothing (why, when every target is the same), and per input a
+    // bandwidth outside its data's scale.
+    let constant = table.y.iter().all(|&v| v == table.y[0]);
+    let warnings = if constant {
+        Vec::new()
+    } else {
+        nw_model::train::diagnose(&losses, (start[0], start[0]), &[], None)
+    };
     let mut extra = super::model_resolution_warnings(&model, &learned, &names, &[]);
+    if constant {
+        extra.push(super::warn(
+            "constant_targets",
+            &nw_model::bandwidth::Warning::ConstantTargets.to_string(),
+        ));
+    }
     for (j, (&h, name)) in learned.iter().zip(&names).enumerate() {
         let mut values: Vec<f64> = table.x.iter().skip(j).step_by(d).copied().collect();
         values.sort_by(f64::total_cmp);
@@ -398,24 +413,36 @@ fn learn_bandwidths(
             .filter(|&g| g > 0.0)
             .fold(f64::INFINITY, f64::min);
         let better = "`nw bandwidth` chooses bandwidths by cross-validation";
-        if h < gap {
-            extra.push(super::warn(
+        let text = |v: f64| super::number_text(v as f32);
+        let entry = if h < gap {
+            Some(super::warn(
                 "below_smallest_gap",
                 &format!(
-                    "the learned bandwidth of {name}, {h:.6e}, is below the smallest gap between \
-                     its distinct values ({gap:.6e}): predictions lean on the nearest \
-                     neighbours in {name} alone; {better}"
+                    "the learned bandwidth of {name}, {}, is below the smallest gap between its \
+                     distinct values ({}): predictions lean on the nearest neighbours in \
+                     {name} alone; {better}",
+                    text(h),
+                    text(gap)
                 ),
-            ));
+            ))
         } else if h > span {
-            extra.push(super::warn(
+            Some(super::warn(
                 "above_span",
                 &format!(
-                    "the learned bandwidth of {name}, {h:.6e}, is wider than its span \
-                     ({span:.6e}): {name} is smoothed out and says little about y here; \
-                     {better}"
+                    "the learned bandwidth of {name}, {}, is wider than its span ({}): {name} \
+                     is smoothed out and says little about y here; {better}",
+                    text(h),
+                    text(span)
                 ),
-            ));
+            ))
+        } else {
+            None
+        };
+        if let Some(mut entry) = entry {
+            if let Some(fields) = entry.as_object_mut() {
+                fields.insert("input".into(), json!(name));
+            }
+            extra.push(entry);
         }
     }
     let mut json = serde_json::Map::new();

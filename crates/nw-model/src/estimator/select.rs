@@ -271,26 +271,55 @@ fn search(
         if !f0.is_finite() {
             continue;
         }
-        let found = if kind == KernelKind::Uniform {
-            // CV is piecewise constant in h: its gradient is 0 wherever it exists.
-            coordinate_search(&x0, f0, &bounds, &mut |x| Ok(evaluate(x, false)?.0))?
-        } else {
-            let m = params.lbfgs.minimize(&x0, &bounds, |x| {
-                let (f, g, _) = evaluate(x, true)?;
-                Ok((f, g))
-            })?;
-            (m.x, m.f)
-        };
+        let found = descend(kind, &params.lbfgs, &x0, f0, &bounds, &mut evaluate)?;
         if best.as_ref().is_none_or(|b| found.1 < b.1) {
             best = Some(found);
         }
     }
-    let Some((log_h, cv)) = best else {
+    let Some((mut log_h, mut cv)) = best else {
         return Err(ModelError::Isolated {
             count: n,
             bandwidth: starts[0].exp() as f32,
         });
     };
+    // Each input a decade either side, the others held: the relative change of CV there
+    // (`None` at the box or where CV is undefined). A probe that finds a lower score is a
+    // better start: the descent goes on from it (a few times at most), and the probes are
+    // made again around where it ends.
+    let ten = std::f64::consts::LN_10;
+    let mut probes: Vec<[Option<f64>; 2]>;
+    let mut restarts = 0;
+    loop {
+        probes = Vec::with_capacity(d);
+        let mut lower: Option<(Vec<f64>, f64)> = None;
+        for j in 0..d {
+            let (lo, hi) = bounds[j];
+            let mut pair = [None, None];
+            for (side, delta) in [-ten, ten].into_iter().enumerate() {
+                let mut x = log_h.clone();
+                x[j] = (x[j] + delta).clamp(lo, hi);
+                if x[j] == log_h[j] {
+                    continue;
+                }
+                let score = evaluate(&x, false)?.0;
+                if !score.is_finite() {
+                    continue;
+                }
+                if score < cv - FLAT * cv.abs() && lower.as_ref().is_none_or(|l| score < l.1) {
+                    lower = Some((x, score));
+                }
+                pair[side] = Some((score - cv).abs() / cv.abs().max(f64::MIN_POSITIVE));
+            }
+            probes.push(pair);
+        }
+        match lower {
+            Some((x, score)) if restarts < 3 => {
+                restarts += 1;
+                (log_h, cv) = descend(kind, &params.lbfgs, &x, score, &bounds, &mut evaluate)?;
+            }
+            _ => break,
+        }
+    }
     let (_, _, isolated) = evaluate(&log_h, false)?;
     let mut warnings = Vec::new();
     if data.y.iter().all(|&v| v == data.y[0]) {
@@ -304,37 +333,27 @@ fn search(
                 input: j,
                 h: caller(j, log_h[j]),
             });
-        } else if log_h[j] >= hi - 1e-6 {
+            continue;
+        }
+        if log_h[j] >= hi - 1e-6 {
             warnings.push(Warning::UpperEnd {
                 input: j,
                 h: caller(j, log_h[j]),
             });
+            continue;
         }
-        // CV a decade either side, the others held: its relative change (`None` at the box).
-        let mut at = |l: f64| -> Result<Option<f64>> {
-            let mut x = log_h.clone();
-            x[j] = l.clamp(lo, hi);
-            if x[j] == log_h[j] {
-                return Ok(None);
-            }
-            let s = evaluate(&x, false)?.0;
-            Ok(s.is_finite()
-                .then(|| (s - cv).abs() / cv.abs().max(f64::MIN_POSITIVE)))
-        };
-        let ten = std::f64::consts::LN_10;
-        let (change_below, change_above) = (at(log_h[j] - ten)?, at(log_h[j] + ten)?);
+        let [change_below, change_above] = probes[j];
         let flat = |c: Option<f64>| c.is_some_and(|c| c <= FLAT);
         let (below, above) = (flat(change_below), flat(change_above));
-        if let Some(change) = change_above.filter(|&c| c > FLAT && c <= INSENSITIVE) {
-            warnings.push(Warning::Insensitive {
-                input: j,
-                h: caller(j, log_h[j]),
-                change,
-            });
-        }
-        if above && log_h[j] + ten >= hi - 1e-6 {
-            // Flat all the way to the top of the box: the input is smoothed out, whatever
-            // bandwidth within reach of the end the search stopped at.
+        // Flat a decade up and still at the top of the box: the input is smoothed out,
+        // whatever bandwidth on that plateau the search stopped at.
+        let plateau = above && {
+            let mut x = log_h.clone();
+            x[j] = hi;
+            let top = evaluate(&x, false)?.0;
+            top.is_finite() && (top - cv).abs() <= FLAT * cv.abs()
+        };
+        if plateau {
             warnings.push(Warning::UpperEnd {
                 input: j,
                 h: caller(j, log_h[j]),
@@ -346,6 +365,26 @@ fn search(
                 input: j,
                 from: caller(j, from.clamp(lo, hi)),
                 to: caller(j, to.clamp(lo, hi)),
+            });
+        } else if let Some(change) = change_above.filter(|&c| c <= INSENSITIVE) {
+            warnings.push(Warning::Insensitive {
+                input: j,
+                h: caller(j, log_h[j]),
+                change,
+            });
+        }
+    }
+    // A compact kernel's minimum can sit where an example just leaves CV (one key at the
+    // edge of the support): then CV is a cliff there, and the score depends on the rounding
+    // of one distance. Widening every bandwidth by 0.1% tells.
+    if isolated > 0 && kind.support().is_some() {
+        let wider: Vec<f64> = log_h.iter().map(|&l| l + 1e-3).collect();
+        let (score, _, fewer) = evaluate(&wider, false)?;
+        if fewer < isolated {
+            warnings.push(Warning::EdgeOfReach {
+                isolated,
+                wider: fewer,
+                cv_wider: score,
             });
         }
     }
@@ -421,4 +460,30 @@ fn coordinate_search(
         }
     }
     Ok((x, f))
+}
+
+/// A CV evaluation at `ln h` (with its gradient when asked): the score the search sees, the
+/// gradient of CV in `ln h`, and the count of isolated examples.
+type Evaluate<'a> = dyn FnMut(&[f64], bool) -> Result<(f64, Vec<f64>, usize)> + 'a;
+
+/// The local search from `x0` (score `f0`): L-BFGS on CV and its gradient, or for the
+/// uniform kernel, whose CV is piecewise constant in `h` (its gradient is 0 wherever it
+/// exists), the coordinate search. Returns the end point and its score.
+fn descend(
+    kind: KernelKind,
+    lbfgs: &crate::optimize::Lbfgs,
+    x0: &[f64],
+    f0: f64,
+    bounds: &[(f64, f64)],
+    evaluate: &mut Evaluate<'_>,
+) -> Result<(Vec<f64>, f64)> {
+    if kind == KernelKind::Uniform {
+        return coordinate_search(x0, f0, bounds, &mut |x| Ok(evaluate(x, false)?.0));
+    }
+    let m = lbfgs.minimize(x0, bounds, |x| {
+        let (f, g, _) = evaluate(x, true)?;
+        Ok((f, g))
+    })?;
+    // L-BFGS reports its last accepted point, which is never above the start.
+    Ok((m.x, m.f))
 }

@@ -42,6 +42,16 @@ pub enum Warning {
         /// The relative change of CV at ten times the bandwidth.
         change: f64,
     },
+    /// A compact kernel's minimum where an example just leaves CV: widening every bandwidth
+    /// by 0.1% brings it back, and the score with it.
+    EdgeOfReach {
+        /// Examples left out at the chosen bandwidths.
+        isolated: usize,
+        /// Left out at bandwidths 0.1% wider.
+        wider: usize,
+        /// CV there.
+        cv_wider: f64,
+    },
     /// Examples left out of the chosen CV score for having no other within reach.
     Isolated {
         /// How many.
@@ -63,6 +73,7 @@ impl Warning {
             Warning::UpperEnd { .. } => "upper_end",
             Warning::Flat { .. } => "flat",
             Warning::Insensitive { .. } => "insensitive",
+            Warning::EdgeOfReach { .. } => "edge_of_reach",
             Warning::Isolated { .. } => "isolated",
             Warning::ConstantTargets => "constant_targets",
         }
@@ -119,6 +130,17 @@ impl Warning {
                  is weakly determined; compare the fit without it",
                 name(*input),
                 *h as f32
+            ),
+            Warning::EdgeOfReach {
+                isolated,
+                wider,
+                cv_wider,
+            } => format!(
+                "the lowest CV sits where an example just leaves it: at bandwidths 0.1% wider, \
+                 {wider} instead of {isolated} examples are left out for having no other \
+                 within reach, and CV is {cv_wider:.6}; the score reported depends on the \
+                 rounding of one distance, so compare the fit at slightly wider bandwidths, \
+                 or forbid isolated examples (--max-isolated 0)"
             ),
             Warning::Isolated { count, n } => format!(
                 "{count} of {n} examples have no other example within the kernel's reach at \
