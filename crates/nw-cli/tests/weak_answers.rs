@@ -3,17 +3,8 @@
 
 mod common;
 
-use common::{fails_with, json_and_stderr, nw, succeeds, write, xy};
+use common::{codes, fails_with, json_and_stderr, nw, succeeds, write, xy};
 use tempfile::TempDir;
-
-fn codes(report: &serde_json::Value) -> Vec<String> {
-    report["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn a_rule_of_thumb_computes_no_cv_unless_asked() {

@@ -214,6 +214,37 @@ pub(crate) fn value_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// The axes of a figure of coloured cells beside a colour bar (the heatmap's, the surface's):
+/// `x` across and `y` down the plot area, described by `x_label` and `y_label` (with any tick
+/// offset), ticks and no grid, drawn; the chart to draw the cells on.
+pub(crate) fn cell_axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: Scale,
+    y: Scale,
+    (x_label, y_label): (&str, &str),
+) -> Result<plotters::prelude::ChartContext<'a, DB, plotters::prelude::Cartesian2d<Scale, Scale>>> {
+    let (x_desc, y_desc) = (x.describe(x_label), y.describe(y_label));
+    let widest = y.label_chars();
+    let mut chart = ChartBuilder::on(area)
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(40 + TICK_CHAR_PX * widest)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(style::text(LABEL_SIZE))
+        .label_style(style::text(TICK_SIZE))
+        .axis_style(INK)
+        .set_all_tick_mark_size(TICK_MARK)
+        .x_labels(20)
+        .y_labels(20)
+        .draw()?;
+    Ok(chart)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

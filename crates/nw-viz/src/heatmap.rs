@@ -12,15 +12,14 @@
 
 use plotters::coord::Shift;
 use plotters::element::Rectangle;
-use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::Color;
 
 use crate::axis::Scale;
-use crate::colour_bar::{self, ColourBar, MARGIN, TICK_CHAR_PX, X_LABEL_AREA};
+use crate::colour_bar::{self, ColourBar};
 use crate::error::{Result, VizError};
-use crate::lines::TICK_MARK;
 use crate::output::{Figure, sealed::Draw};
-use crate::style::{self, INK, LABEL_SIZE, MISSING, TICK_SIZE};
+use crate::style::{self, MISSING};
 
 /// An attention heatmap of a `rows x cols` matrix (row-major), rows (queries) down and
 /// columns (keys) across, coloured with viridis and explained by a colour bar.
@@ -148,25 +147,7 @@ impl Draw for Heatmap<'_> {
         let (rows, cols) = (self.rows as f64, self.cols as f64);
         let x = Scale::linear(-0.5, cols - 0.5, true);
         let y = Scale::linear(rows - 0.5, -0.5, true);
-        let widest = y.label_chars();
-        let (x_desc, y_desc) = (x.describe(self.x_label), y.describe(self.y_label));
-        let mut chart = ChartBuilder::on(&matrix_area)
-            .margin(MARGIN)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(40 + TICK_CHAR_PX * widest)
-            .build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .axis_desc_style(style::text(LABEL_SIZE))
-            .label_style(style::text(TICK_SIZE))
-            .axis_style(INK)
-            .set_all_tick_mark_size(TICK_MARK)
-            .x_labels(20)
-            .y_labels(20)
-            .draw()?;
+        let mut chart = colour_bar::cell_axes(&matrix_area, x, y, (self.x_label, self.y_label))?;
 
         let color = |v: f64| {
             if v.is_finite() {

@@ -16,16 +16,15 @@
 
 use plotters::coord::Shift;
 use plotters::element::{Circle, EmptyElement, Rectangle};
-use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
+use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::{Color, WHITE};
 
 use crate::axis::Scale;
 use crate::check;
-use crate::colour_bar::{self, ColourBar, MARGIN, TICK_CHAR_PX, X_LABEL_AREA};
+use crate::colour_bar::{self, ColourBar};
 use crate::error::{Result, VizError};
-use crate::lines::TICK_MARK;
 use crate::output::{Figure, sealed::Draw};
-use crate::style::{self, INK, LABEL_SIZE, NO_ESTIMATE, TICK_SIZE};
+use crate::style::{self, INK, NO_ESTIMATE};
 
 /// Radii of a marker's dark ring, white ring and fill, in pixels.
 const MARKER_RADII: (u32, u32, u32) = (6, 5, 4);
@@ -225,25 +224,7 @@ impl Draw for SurfacePlot<'_> {
         let (x2_lo, x2_hi) = (self.x2[0], self.x2[ny - 1]);
         let x = Scale::linear(x1_lo, x1_hi, false);
         let y = Scale::linear(x2_lo, x2_hi, false);
-        let (x_desc, y_desc) = (x.describe(self.x1_label), y.describe(self.x2_label));
-        let widest = y.label_chars();
-        let mut chart = ChartBuilder::on(&plot_area)
-            .margin(MARGIN)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(40 + TICK_CHAR_PX * widest)
-            .build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .axis_desc_style(style::text(LABEL_SIZE))
-            .label_style(style::text(TICK_SIZE))
-            .axis_style(INK)
-            .set_all_tick_mark_size(TICK_MARK)
-            .x_labels(20)
-            .y_labels(20)
-            .draw()?;
+        let mut chart = colour_bar::cell_axes(&plot_area, x, y, (self.x1_label, self.x2_label))?;
 
         let color = |v: f64| {
             if v.is_nan() {

@@ -74,3 +74,13 @@ pub fn floats(v: &Value) -> Vec<f64> {
         .map(|x| x.as_f64().unwrap_or(f64::NAN))
         .collect()
 }
+
+/// The codes of a JSON report's `warnings`, in order.
+pub fn codes(report: &Value) -> Vec<String> {
+    report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap().to_string())
+        .collect()
+}
