@@ -38,7 +38,7 @@ mod width {
 pub use width::Vector;
 
 use super::product::{Dims, Product, score_v};
-use super::radial::{Radial, Sums};
+use super::radial::{Moments, Radial, Sums};
 
 /// f32 lanes in one [`Vector`] on this build.
 pub const LANES: usize = width::LANES;
@@ -328,6 +328,72 @@ pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
     if SQUARES {
         sums.e2 += total(4);
     }
+}
+
+/// Adds one query's local linear moments over keys `lo..hi`, leaving out index `skip`, to
+/// `m`: the vector twin of [`scalar::linear_sums`], laid out as [`pool_sums`] (whole vectors
+/// from padded storage, masks only at the ends and on `skip`, two alternating sets of lane
+/// accumulators summed in a fixed order, then added to the f64 moments).
+///
+/// Per vector: the weight, `e t`, and four multiply-adds (`e t^2`, `e v`, `e t v`, and the
+/// sums); the caller keeps ranges to one tile so that each f32 lane sums few terms.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_sums<K: Radial>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut Moments,
+) {
+    if lo >= hi {
+        return;
+    }
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let keys = &keys[first..end];
+    let values = &values[first..end];
+    let pv = Vector::splat(pivot);
+    // [s0, s1, s2, t0, t1] for each of the two alternating sets.
+    let mut acc = [[Vector::ZERO; 5]; 2];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let step = |j: usize, acc: &mut [Vector; 5]| {
+        let k = load(&keys[j..]);
+        let v = load(&values[j..]);
+        let t = k - pv;
+        let mut e = kernel.weight_v(anchor, t);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            e = keep_mask(offsets, j, lo, hi, skip).select(e, Vector::ZERO);
+        }
+        let et = e * t;
+        acc[0] += e;
+        acc[1] += et;
+        acc[2] = et.mul_add(t, acc[2]);
+        acc[3] = e.mul_add(v, acc[3]);
+        acc[4] = et.mul_add(v, acc[4]);
+    };
+    let mut j = 0;
+    let n = keys.len();
+    while j + 2 * LANES <= n {
+        let [a0, a1] = &mut acc;
+        step(j, a0);
+        step(j + LANES, a1);
+        j += 2 * LANES;
+    }
+    if j < n {
+        step(j, &mut acc[0]);
+    }
+    let total = |i: usize| f64::from((acc[0][i] + acc[1][i]).reduce_add());
+    m.s0 += total(0);
+    m.s1 += total(1);
+    m.s2 += total(2);
+    m.t0 += total(3);
+    m.t1 += total(4);
 }
 
 /// Keeps lane `i` (of the vector at `j`) if `lo <= j + i < hi` and `j + i != skip`. The bounds
