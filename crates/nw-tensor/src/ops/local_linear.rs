@@ -8,18 +8,30 @@
 //! `a = (S2 T0 - S1 T1) / D`, `b = (S0 T1 - S1 T0) / D`, `D = S0 S2 - S1^2`.
 //! The moments ride on the same pass as Nadaraya-Watson's sums ([`super::pool`]): the same
 //! plan per query (nearest key, pivot, anchor, range), the same tiles in the same order, f32
-//! lanes within a tile ([`simd::linear_sums`]) and f64 across tiles, so a query's result is
-//! the same bits on any number of threads. The weights are the 1-D kernel's relative ones
-//! (up to 1); their common factor cancels in `a` and `b`.
+//! lanes for the weights and distances ([`simd::linear_sums`]) but f64 lanes for the products
+//! and sums, so a query's result is the same bits on any number of threads. The weights are
+//! the 1-D kernel's relative ones (up to 1); their common factor cancels in `a` and `b`.
+//!
+//! # Why the moments are f64
+//! `D` and the numerators of `a` and `b` are differences of products of moments, and they
+//! cancel by `S0 S2 / D`, up to `1 / EPS` = 1000 before a query declines. With few keys in
+//! reach and a query far from most of them (weights falling by orders of magnitude across
+//! the keys) that is the common case, not a corner. Moments summed in f32 lanes, each product
+//! and sum rounded to `2^-24`, carry up to `~3e-5 S0 S2` of error into `D`: the slope was off
+//! by `1.5e-4` of its scale with two keys in reach, with FMA or without (the portable build's
+//! test data merely happened to land there first). Rounding the products and sums in f64
+//! instead leaves `n 2^-51 S0 S2` over `n` keys in reach (see [`EPS`]); the f32 weights and
+//! distances are the inputs' own rounding.
 //!
 //! # Measured from the query, not from the origin
 //! The lanes sum `t = k - pivot`, where the pivot is the query itself for a query inside the
 //! span of the keys: every `t` is a small, accurate number, and `D`, a difference of
 //! products, cancels only as much as the keys' own spread around the query demands. Summing
 //! `k`, `k^2` about the origin instead and shifting afterwards would subtract numbers of size
-//! `k^2` to get a spread of size `h^2`: with keys near `1e4` and a bandwidth of `1`, f32 lanes
-//! would keep no digit of `D`. For a query outside the span the pivot is the nearest key
-//! (as in [`super::pool`]); the system is solved about the pivot, where its conditioning is
+//! `k^2` to get a spread of size `h^2`: with keys near `1e4` and a bandwidth of `1`, f32 sums
+//! would keep no digit of `D`, and f64 ones only half of theirs; `k - q` of two nearby f32
+//! keys is exact. For a query outside the span the pivot is the nearest key (as in
+//! [`super::pool`]); the system is solved about the pivot, where its conditioning is
 //! the keys' own, and the line is then carried to the query in f64: with `c = pivot - q`,
 //! `t = t' + c`, so `b = b'` and `a = a' - c b'`. This is the same as shifting the moments
 //! to the query and solving there, without the `c^2` terms that would cancel in `D`.
@@ -35,12 +47,14 @@
 //! `KernelKind::ln_k`) on the same f32 inputs, for the Gaussian, Epanechnikov and Laplace
 //! kernels, 2 to 5,000 keys crossing lane and tile boundaries, bandwidths from a few keys in
 //! reach to most of the span, queries inside and up to 3 bandwidths outside the span:
-//! `|a - a_ref| <= 5e-5 (max |y| + |b_ref| h)` and `|b - b_ref| <= 1e-4 (|b_ref| + max |y| / h)`
-//! (worst measured: 1.1e-5 and 1.6e-5; the scalar twin, 1.5e-7). The slope divides by the
-//! spread `D`, so it carries more of the lanes' rounding than the fit. A straight line is
-//! recovered to 1e-5 relative by every kernel. Keys below `2^-64` of the nearest key's weight
-//! count as out of reach, as in [`super::pool`]; only such a key could have made a system
-//! regular, and then with a weight of `1e-20`.
+//! `|a - a_ref| <= 5e-5 (max |y| + |b_ref| h)` and `|b - b_ref| <= 1e-4 (|b_ref| + max |y| / h)`,
+//! also for 2 to 6 keys with queries far from most of them, down to `D = 2 EPS S0 S2`
+//! (worst measured: 7.5e-7 and 7.3e-7, from the f32 weights and distances; the vector pass
+//! and the scalar twin alike). The vector pass and the twin compute each key's terms to the
+//! bit and differ only in the order of their f64 sums, so their results are the same f32 or
+//! neighbours. A straight line is recovered to 1e-5 relative by every kernel. Keys below
+//! `2^-64` of the nearest key's weight count as out of reach, as in [`super::pool`]; only
+//! such a key could have made a system regular, and then with a weight of `1e-20`.
 //!
 //! # Leave-one-out
 //! [`loo_linear`] fits each training example without its own row (the skip index of the
@@ -57,16 +71,16 @@ use crate::par::Par;
 /// The smallest `D / (S0 S2)` (about the pivot) for which a query gets an estimate.
 ///
 /// `D / (S0 S2) = 1 - S1^2 / (S0 S2)` is in `[0, 1]` (Cauchy-Schwarz): the share of the
-/// weighted second moment that is spread rather than offset. The moments carry the rounding
-/// of the f32 lanes: each lane sums at most `TILE / (2 LANES)` non-negative terms (128 on a
-/// 4-lane build, 32 with AVX-512) before f64 takes over, so `S0`, `S2` and `sum w |t|` are
-/// within `gamma <= 140 * 2^-24 ~ 8.3e-6` relative, and
-/// `|error of D| <= 2 gamma S0 S2 + 2 gamma |S1| sum w |t| <= 4 gamma S0 S2 ~ 3.3e-5 S0 S2`
-/// (`(sum w |t|)^2 <= S0 S2`). At `D = 1e-3 S0 S2` that is at most 3.3% of `D` on the
-/// narrowest build (1% with AVX-512), and typically far less (rounding errors do not all
-/// point one way); below it, `a` and `b` would be ratios of rounding noise. It rejects a
-/// fit whose keys in reach are spread over less than `~3%` of their distance from the
-/// pivot, which is a long extrapolation from a tight cluster anyway.
+/// weighted second moment that is spread rather than offset. It rejects a fit whose keys in
+/// reach are spread over less than `~3%` of their distance from the pivot: a long
+/// extrapolation from a tight cluster, whose slope is the cluster's noise magnified
+/// `~1 / sqrt(EPS) = 32` times. It is not a limit of the arithmetic: the moments are f64 sums
+/// of f64 products ([`simd::linear_sums`]), within `gamma ~ n 2^-53` relative over `n` keys in
+/// reach, so `|error of D| <= 2 gamma S0 S2 + 2 gamma |S1| sum w |t| <= 4 gamma S0 S2`
+/// (`(sum w |t|)^2 <= S0 S2`): at the threshold `2.2e-9` of `D` for 5,000 keys, `4.4e-7`
+/// for a million. The f32 distances `t = fl(k - pivot)`, off by up to `2^-24 |t|`, move the
+/// spread by up to `2^-24 / sqrt(D / (S0 S2))` of itself: `1.9e-6` at the threshold, inside
+/// the stated accuracy (module docs).
 pub const EPS: f64 = 1e-3;
 
 /// The local linear fit at each query, in query order.
@@ -230,7 +244,7 @@ fn line<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> Opti
     let p = p?;
     let d = m.s0 * m.s2 - m.s1 * m.s1;
     // Written so that a NaN fails: no weight, one distinct key (D = 0 up to rounding), or a
-    // system too ill-conditioned for the lanes' rounding (see EPS).
+    // system too ill-conditioned to be worth an estimate (see EPS).
     if !(m.s0 > 0.0 && d > EPS * m.s0 * m.s2) {
         return None;
     }
