@@ -58,6 +58,26 @@ pub struct Sums {
     pub e2: f64,
 }
 
+/// One query's weighted moments for a local linear fit, in f64: the running state of
+/// [`super::simd::linear_sums`].
+///
+/// With relative weights `e_j`, distances `t_j = k_j - pivot` and values `v_j`:
+/// `s0 = sum e_j`, `s1 = sum e_j t_j`, `s2 = sum e_j t_j^2`, `t0 = sum e_j v_j`,
+/// `t1 = sum e_j t_j v_j`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moments {
+    /// Sum of the relative weights.
+    pub s0: f64,
+    /// Sum of the weights times the distance from the pivot.
+    pub s1: f64,
+    /// Sum of the weights times the squared distance.
+    pub s2: f64,
+    /// Weighted sum of the values.
+    pub t0: f64,
+    /// Weighted sum of the distances times the values.
+    pub t1: f64,
+}
+
 /// A kernel whose weight depends only on the distance between query and key, and does not
 /// increase with it.
 ///

@@ -4,7 +4,7 @@
 //! to learn what a kernel computes; read the other to see how it is made fast.
 
 use super::product::{Dims, Product, score};
-use super::radial::{Radial, Sums};
+use super::radial::{Moments, Radial, Sums};
 use super::{LANES, MR, NR};
 
 /// `a * b + c`, fused exactly when `wide`'s `mul_add` is fused on this build.
@@ -216,6 +216,35 @@ pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
         if SQUARES {
             sums.e2 += e * e;
         }
+    }
+}
+
+/// Adds one query's local linear moments over keys `lo..hi`, leaving out index `skip`, to
+/// `m`, one key at a time in f64: the specification of [`super::simd::linear_sums`]. The
+/// distance `t = k - pivot` is taken in f32, as the vector twin takes it.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_sums<K: Radial>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut Moments,
+) {
+    for j in lo..hi {
+        if j == skip {
+            continue;
+        }
+        let t32 = keys[j] - pivot;
+        let e = f64::from(kernel.weight(anchor, t32));
+        let (t, v) = (f64::from(t32), f64::from(values[j]));
+        m.s0 += e;
+        m.s1 += e * t;
+        m.s2 += e * t * t;
+        m.t0 += e * v;
+        m.t1 += e * t * v;
     }
 }
 

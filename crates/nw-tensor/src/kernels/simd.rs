@@ -38,7 +38,7 @@ mod width {
 pub use width::Vector;
 
 use super::product::{Dims, Product, score_v};
-use super::radial::{Radial, Sums};
+use super::radial::{Moments, Radial, Sums};
 
 /// f32 lanes in one [`Vector`] on this build.
 pub const LANES: usize = width::LANES;
@@ -328,6 +328,84 @@ pub fn pool_sums<K: Radial, const GRAD: bool, const SQUARES: bool>(
     if SQUARES {
         sums.e2 += total(4);
     }
+}
+
+/// Adds one query's local linear moments over keys `lo..hi`, leaving out index `skip`, to
+/// `m`: the vector twin of [`scalar::linear_sums`], laid out as [`pool_sums`] (whole vectors
+/// from padded storage, masks only at the ends and on `skip`, two alternating sets of lane
+/// accumulators summed in a fixed order, then added to the f64 moments).
+///
+/// The weight and the distance are f32 lanes, as in [`pool_sums`]; the products and the sums
+/// are f64 lanes. The solve divides by `D = S0 S2 - S1^2`, which cancels by `S0 S2 / D` (up to
+/// `1 / EPS` = 1000, see [`crate::ops::local_linear::EPS`]): f32 products and sums, each
+/// rounded to `2^-24`, left `D` with errors up to `~3e-5 S0 S2`, with or without FMA, where
+/// f64 leaves `~n 2^-51 S0 S2` over `n` keys for the same cancellation to amplify. Each
+/// key's terms are the scalar twin's to the bit (the same f32 `e`, `t`, `v`, widened exactly,
+/// and the same products in the same order, never fused), so the twins differ only in the
+/// order of the f64 sums.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_sums<K: Radial>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut Moments,
+) {
+    if lo >= hi {
+        return;
+    }
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let keys = &keys[first..end];
+    let values = &values[first..end];
+    let pv = Vector::splat(pivot);
+    // [s0, s1, s2, t0, t1] lane by lane in f64, for each of the two alternating sets.
+    let mut acc = [[[0.0f64; LANES]; 5]; 2];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let step = |j: usize, acc: &mut [[f64; LANES]; 5]| {
+        let k = load(&keys[j..]);
+        let v = load(&values[j..]);
+        let t = k - pv;
+        let mut e = kernel.weight_v(anchor, t);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            e = keep_mask(offsets, j, lo, hi, skip).select(e, Vector::ZERO);
+        }
+        let (e, t, v) = (e.as_array(), t.as_array(), v.as_array());
+        // A fixed-length loop over plain arrays: the compiler widens and multiplies whole
+        // vectors of f64 (two per f32 vector).
+        for i in 0..LANES {
+            let (e, t, v) = (f64::from(e[i]), f64::from(t[i]), f64::from(v[i]));
+            let et = e * t;
+            acc[0][i] += e;
+            acc[1][i] += et;
+            acc[2][i] += et * t;
+            acc[3][i] += e * v;
+            acc[4][i] += et * v;
+        }
+    };
+    let mut j = 0;
+    let n = keys.len();
+    while j + 2 * LANES <= n {
+        let [a0, a1] = &mut acc;
+        step(j, a0);
+        step(j + LANES, a1);
+        j += 2 * LANES;
+    }
+    if j < n {
+        step(j, &mut acc[0]);
+    }
+    let total = |q: usize| -> f64 { (0..LANES).map(|i| acc[0][q][i] + acc[1][q][i]).sum() };
+    m.s0 += total(0);
+    m.s1 += total(1);
+    m.s2 += total(2);
+    m.t0 += total(3);
+    m.t1 += total(4);
 }
 
 /// Keeps lane `i` (of the vector at `j`) if `lo <= j + i < hi` and `j + i != skip`. The bounds

@@ -1,5 +1,6 @@
 //! Operations on row-major f32 slices; [`crate::Tensor`] checks shapes and calls these.
 
+pub mod local_linear;
 pub mod matmul;
 pub mod pool;
 pub mod pool_nd;

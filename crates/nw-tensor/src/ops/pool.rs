@@ -59,7 +59,7 @@ pub const TILE: usize = 1024;
 /// Queries per parallel task: enough that each tile load is shared, few enough to balance.
 pub(crate) const QUERY_BLOCK: usize = 32;
 /// "No key left out".
-const NO_SKIP: usize = usize::MAX;
+pub(crate) const NO_SKIP: usize = usize::MAX;
 
 /// Values up to `2^VALUE_EXP` in magnitude are summed as they are; larger ones are first
 /// scaled down by a power of two (exactly) so that they fit this bound. A tile's f32 lanes
@@ -136,7 +136,7 @@ impl SortedKeys {
 
     /// The values as the fused loop sums them (scaled down when large; see the type's docs),
     /// padded like the keys.
-    fn summed_values(&self) -> &[f32] {
+    pub(crate) fn summed_values(&self) -> &[f32] {
         self.scaled.as_deref().unwrap_or(&self.values)
     }
 
@@ -144,6 +144,16 @@ impl SortedKeys {
     /// and kept within the values' range, which only rounding could have left.
     fn unscale(&self, ratio: f64) -> f64 {
         self.scale.unscale(ratio)
+    }
+
+    /// The keys with their padding: what the vector loops load.
+    pub(crate) fn padded_keys(&self) -> &[f32] {
+        &self.keys
+    }
+
+    /// The power of two the summed values were scaled down by (0: not scaled).
+    pub(crate) fn value_shift(&self) -> i32 {
+        self.scale.shift
     }
 
     /// The number of keys.
@@ -521,7 +531,7 @@ pub fn loo_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooFit> {
     Ok(loo_fit(rows, data, true))
 }
 
-fn check_loo(data: &SortedKeys) -> Result<()> {
+pub(crate) fn check_loo(data: &SortedKeys) -> Result<()> {
     check_examples("leave-one-out pooling", vec![data.len()])
 }
 
@@ -581,21 +591,21 @@ fn loo_fit(rows: Vec<LooRow>, data: &SortedKeys, grad: bool) -> LooFit {
 
 /// What a query's pass needs: its nearest distance, the kernel's constants and the range of
 /// sorted keys with a non-zero weight.
-struct Plan<K: Radial> {
-    dmin: f32,
+pub(crate) struct Plan<K: Radial> {
+    pub(crate) dmin: f32,
     /// `ln` of the factor that turns relative weights into kernel values.
-    log_scale: f64,
+    pub(crate) log_scale: f64,
     /// Where distances are measured from: the query, or for a query outside the span of the
     /// keys, its nearest key (see [`crate::kernels::radial`]).
-    pivot: f32,
-    anchor: K::Anchor,
-    lo: usize,
-    hi: usize,
+    pub(crate) pivot: f32,
+    pub(crate) anchor: K::Anchor,
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
 }
 
 /// The plan of query `q` over sorted `keys`, leaving out index `skip`; `None` when no key is
 /// left or `q` is not finite.
-fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> Option<Plan<K>> {
+pub(crate) fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> Option<Plan<K>> {
     if !q.is_finite() {
         return None;
     }
@@ -651,7 +661,29 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
     keys: &SortedKeys,
     skip_base: usize,
 ) -> Vec<Sums> {
-    let mut sums = vec![Sums::default(); plans.len()];
+    tiles(plans, skip_base, |p, range, skip, s: &mut Sums| {
+        simd::pool_sums::<K, GRAD, SQUARES>(
+            kernel,
+            &p.anchor,
+            p.pivot,
+            &keys.keys,
+            keys.summed_values(),
+            range,
+            skip,
+            s,
+        );
+    })
+}
+
+/// The tile loop shared by the fused passes: for each tile of [`TILE`] keys in order, `add`
+/// adds each planned query's terms over its range within the tile (leaving out key
+/// `skip_base + i` for query `i`) to that query's accumulator `S`.
+pub(crate) fn tiles<K: Radial, S: Default + Clone>(
+    plans: &[Option<Plan<K>>],
+    skip_base: usize,
+    mut add: impl FnMut(&Plan<K>, (usize, usize), usize, &mut S),
+) -> Vec<S> {
+    let mut sums = vec![S::default(); plans.len()];
     let (lo, hi) = plans
         .iter()
         .flatten()
@@ -667,16 +699,7 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
             let Some(p) = p else { continue };
             let range = (p.lo.max(t0), p.hi.min(t1));
             let skip = skip_base.checked_add(i).unwrap_or(NO_SKIP);
-            simd::pool_sums::<K, GRAD, SQUARES>(
-                kernel,
-                &p.anchor,
-                p.pivot,
-                &keys.keys,
-                keys.summed_values(),
-                range,
-                skip,
-                s,
-            );
+            add(p, range, skip, s);
         }
     }
     sums
