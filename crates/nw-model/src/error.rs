@@ -45,6 +45,16 @@ pub enum ModelError {
         /// Inputs per row.
         dim: usize,
     },
+    /// A local polynomial degree the estimator does not offer.
+    #[error(
+        "degree {degree} with {dim} input(s): the degree is 0 (local constant), 1 (local linear) or, with one input, 2 (local quadratic)"
+    )]
+    Degree {
+        /// The degree asked for.
+        degree: usize,
+        /// Inputs per row.
+        dim: usize,
+    },
     /// Queries with another number of inputs than the model was fitted on.
     #[error("the model was fitted on {expected} input(s) per row, the queries have {got}")]
     Dimension {

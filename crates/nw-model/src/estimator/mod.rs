@@ -171,6 +171,9 @@ pub struct Params {
     pub search: Search,
     /// The quasi-Newton search of several inputs.
     pub lbfgs: crate::optimize::Lbfgs,
+    /// The degree of the local polynomial: 0 (Nadaraya-Watson, local constant), 1 (local
+    /// linear, any number of inputs) or 2 (local quadratic, one input).
+    pub degree: usize,
 }
 
 impl Default for Params {
@@ -184,6 +187,7 @@ impl Default for Params {
             par: Par::Rayon,
             search: Search::default(),
             lbfgs: crate::optimize::Lbfgs::default(),
+            degree: 0,
         }
     }
 }
@@ -225,6 +229,12 @@ impl Params {
         self
     }
 
+    /// With local polynomials of `degree` (0, 1, or 2 for one input).
+    pub fn degree(mut self, degree: usize) -> Self {
+        self.degree = degree;
+        self
+    }
+
     /// Fits the model to `x` (n rows of d inputs) and targets `y` (n of them).
     pub fn fit(&self, x: Inputs<'_>, y: &[f64]) -> Result<NadarayaWatson> {
         self.fit_observed(x, y, &mut |_| {})
@@ -239,11 +249,18 @@ impl Params {
         observe: &mut dyn FnMut(&Evaluation),
     ) -> Result<NadarayaWatson> {
         self.search.check()?;
+        if self.degree > 2 || (self.degree == 2 && x.dim() > 1) {
+            return Err(ModelError::Degree {
+                degree: self.degree,
+                dim: x.dim(),
+            });
+        }
         let data = Data::prepare(x, y)?;
         let (bandwidths, chosen) = select::choose(self, &data, observe)?;
         let data = data.sorted_for(&bandwidths)?;
         Ok(NadarayaWatson {
             kernel: self.kernel,
+            degree: self.degree,
             far: self.far,
             par: self.par,
             data,
@@ -278,6 +295,8 @@ pub struct Chosen {
 #[derive(Clone, Debug)]
 pub struct NadarayaWatson {
     kernel: KernelKind,
+    /// The local polynomial's degree.
+    pub(crate) degree: usize,
     far: Far,
     par: Par,
     data: Data,
@@ -336,6 +355,11 @@ impl NadarayaWatson {
     /// The kernel.
     pub fn kernel(&self) -> KernelKind {
         self.kernel
+    }
+
+    /// The degree of the local polynomial (0 for Nadaraya-Watson).
+    pub fn degree(&self) -> usize {
+        self.degree
     }
 
     /// Inputs per row.
