@@ -553,3 +553,71 @@ fn large_values_are_scaled_back() {
         assert!((b + 2e35).abs() <= 1e-5 * 2e35, "q={q}: slope {b}");
     }
 }
+
+/// The full fit and the leverage of [`loo_linear`] against f64 refits with every row: the fit
+/// at each example's input and its own weight in it, about the pivot the pass uses (the
+/// example, or its nearest other key at the ends); the leave-one-out identity on the f64
+/// references.
+#[test]
+fn leave_one_out_fits_and_leverages_match_f64() {
+    for m in [2, 3, LANES + 1, 2 * LANES + 1, TILE + 5] {
+        for (kind, h) in [
+            (KernelKind::Gaussian, 0.3f32),
+            (KernelKind::Epanechnikov, 0.5),
+            (KernelKind::Laplace, 0.3),
+        ] {
+            let mut rng = Rng::new(m as u64 + 7);
+            let (mut k, mut v) = data(&mut rng, m, 5.0);
+            k.push(k[0]);
+            v.push(v[0] + 0.1);
+            let sorted = SortedKeys::new(&k, &v).unwrap();
+            let got = match kind {
+                KernelKind::Gaussian => loo_linear(&Gaussian::with_bandwidth(h), &sorted, Par::Seq),
+                KernelKind::Laplace => loo_linear(&Laplace::with_bandwidth(h), &sorted, Par::Seq),
+                _ => loo_linear(
+                    &Compact::<Epanechnikov>::with_bandwidth(h),
+                    &sorted,
+                    Par::Seq,
+                ),
+            }
+            .unwrap();
+            let pivot = |i: usize| {
+                let x = k[i];
+                let others = (0..k.len()).filter(|&j| j != i).map(|j| k[j]);
+                let below = others
+                    .clone()
+                    .filter(|&o| o < x)
+                    .fold(f32::NEG_INFINITY, f32::max);
+                let above = others.filter(|&o| o >= x).fold(f32::INFINITY, f32::min);
+                if below.is_finite() && above.is_finite() {
+                    x
+                } else if below.is_finite() {
+                    below
+                } else {
+                    above
+                }
+            };
+            let row = |i: usize, j: usize| {
+                let t = f64::from(k[j]) - f64::from(pivot(i));
+                let u = (f64::from(k[j]) - f64::from(k[i])) / f64::from(h);
+                // Regressors about the pivot (the frame of the pass's conditioning rule).
+                (kind.ln_k(u), vec![1.0, t])
+            };
+            let ymax = v.iter().fold(0.0f64, |a, &b| a.max(f64::from(b).abs()));
+            let e = common::check_loo(
+                &got.y_hat,
+                &got.fit,
+                &got.leverage,
+                got.far,
+                got.loss,
+                row,
+                &v,
+                EPS,
+                ymax,
+                REL_A,
+                &format!("{kind:?} m={}", k.len()),
+            );
+            assert!(e.checked > 0, "{kind:?} m={m}: no full fit checked");
+        }
+    }
+}

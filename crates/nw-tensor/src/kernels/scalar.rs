@@ -320,3 +320,104 @@ pub fn pool_sums_nd<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
         }
     }
 }
+
+/// How many moments a local linear fit in `d` dimensions sums: the packed upper triangle of
+/// `M = sum e x x^T` over the regressors `x = (1, t_1, .., t_d)`, then `T = sum e v x`.
+pub const fn linear_nd_len(d: usize) -> usize {
+    (d + 1) * (d + 2) / 2 + d + 1
+}
+
+/// One key's regressors `x = (1, t_1, .., t_d)` and `ex = e x` into `xs` (`2 (d + 1)` numbers:
+/// `x`, then `ex`), then its terms added to the moments `m` ([`linear_nd_len`]): `M_ab +=
+/// ex_a x_b` for `a <= b`, `T_a += ex_a v`. The vector twin takes the same products.
+#[inline(always)]
+fn add_linear_nd(c: &[f32], q: &[f32], e: f32, v: f32, xs: &mut [f64], m: &mut [f64]) {
+    let p = c.len() + 1;
+    let (x, ex) = xs[..2 * p].split_at_mut(p);
+    let e = f64::from(e);
+    x[0] = 1.0;
+    ex[0] = e;
+    for (jd, (&k, &q)) in c.iter().zip(q).enumerate() {
+        x[jd + 1] = f64::from(k - q);
+        ex[jd + 1] = e * x[jd + 1];
+    }
+    let mut idx = 0;
+    for (a, &ea) in ex.iter().enumerate() {
+        for &xb in &x[a..] {
+            m[idx] += ea * xb;
+            idx += 1;
+        }
+    }
+    for (mt, &ea) in m[idx..idx + p].iter_mut().zip(ex.iter()) {
+        *mt += ea * f64::from(v);
+    }
+}
+
+/// Adds one query's local linear moments over keys `lo..hi` in `d` dimensions, leaving out
+/// index `skip`, to `m` ([`linear_nd_len`] numbers), one key at a time in f64: the
+/// specification of [`super::simd::linear_sums_nd`].
+///
+/// Key `j` weighs `K::weight(c_j, q, smin)` (the weights of [`pool_sums_nd`]) and sits at
+/// `t = c_j - q` (f32 scaled coordinates, from the query). Keys of weight 0 are skipped
+/// (their offsets may be huge). `scratch` holds at least `d` numbers, `xs` `2 (d + 1)`.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_sums_nd<K: Product, D: Dims>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    smin: f32,
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut [f64],
+    scratch: &mut [f32],
+    xs: &mut [f64],
+) {
+    let d = dims.get();
+    let c = &mut scratch[..d];
+    for j in lo..hi {
+        if j == skip {
+            continue;
+        }
+        let v = key_nd(panels, j, c);
+        let e = K::weight(c, q, smin);
+        if e > 0.0 {
+            add_linear_nd(c, &q[..d], e, v, xs, m);
+        }
+    }
+}
+
+/// Adds one query's local quadratic moments over keys `lo..hi`, leaving out index `skip`, to
+/// `m = [S0, S1, S2, S3, S4, T0, T1, T2]` (`Sk = sum e t^k`, `Tk = sum e t^k v`, `t = k -
+/// pivot` in f32), one key at a time in f64: the specification of
+/// [`super::simd::quadratic_sums`].
+#[allow(clippy::too_many_arguments)]
+pub fn quadratic_sums<K: Radial>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut [f64; 8],
+) {
+    for j in lo..hi {
+        if j == skip {
+            continue;
+        }
+        let t32 = keys[j] - pivot;
+        let e = f64::from(kernel.weight(anchor, t32));
+        let (t, v) = (f64::from(t32), f64::from(values[j]));
+        let et = e * t;
+        let et2 = et * t;
+        let et3 = et2 * t;
+        m[0] += e;
+        m[1] += et;
+        m[2] += et2;
+        m[3] += et3;
+        m[4] += et3 * t;
+        m[5] += e * v;
+        m[6] += et * v;
+        m[7] += et2 * v;
+    }
+}

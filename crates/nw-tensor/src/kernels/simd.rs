@@ -569,3 +569,170 @@ pub fn pool_sums_nd<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
         }
     }
 }
+
+/// Adds one query's local linear moments over keys `lo..hi` in `d` dimensions, leaving out
+/// index `skip`, to `m`: the vector twin of [`scalar::linear_sums_nd`], laid out as
+/// [`pool_sums_nd`] (masks at the ends and on `skip`, two sets of lane accumulators
+/// alternating by a vector's absolute position).
+///
+/// Weights and offsets are f32 lanes (the same bits as the twin's); the products and sums are
+/// f64 lanes, for the reason [`linear_sums`] gives. A lane of weight 0 adds exact zeros (its
+/// offset is replaced by 0 first: a far key's offset may be huge). Each key's terms are the
+/// twin's to the bit; only the order of the f64 sums differs. `acc` holds at least
+/// `2 linear_nd_len(d) + 2 (d + 1)` lane arrays of scratch.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn linear_sums_nd<K: Product, D: Dims>(
+    dims: D,
+    panels: &[f32],
+    q: &[f32],
+    smin: f32,
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut [f64],
+    acc: &mut [[f64; LANES]],
+) {
+    if lo >= hi {
+        return;
+    }
+    let d = dims.get();
+    let p = d + 1;
+    let len = scalar::linear_nd_len(d);
+    let stride = (d + 1) * LANES;
+    let q = &q[..d];
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let blocks = &panels[first / LANES * stride..end / LANES * stride];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let smin = Vector::splat(smin);
+    let (sets, xs) = acc[..2 * len + 2 * p].split_at_mut(2 * len);
+    sets.fill([0.0; LANES]);
+    let (a0, a1) = sets.split_at_mut(len);
+    let (x, ex) = xs.split_at_mut(p);
+    let mut step = |block: &[f32], j: usize, acc: &mut [[f64; LANES]]| {
+        let (c, v) = block.split_at(d * LANES);
+        let mut e = K::weight_v(c, q, smin);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            e = keep_mask(offsets, j, lo, hi, skip).select(e, Vector::ZERO);
+        }
+        let (e, v) = (e.as_array(), load(v));
+        let v = v.as_array();
+        for i in 0..LANES {
+            x[0][i] = 1.0;
+            ex[0][i] = f64::from(e[i]);
+        }
+        for jd in 0..d {
+            let t = load(&c[jd * LANES..]) - Vector::splat(q[jd]);
+            let t = t.as_array();
+            for i in 0..LANES {
+                x[jd + 1][i] = if e[i] > 0.0 { f64::from(t[i]) } else { 0.0 };
+                ex[jd + 1][i] = ex[0][i] * x[jd + 1][i];
+            }
+        }
+        let mut idx = 0;
+        for (a, ea) in ex.iter().enumerate() {
+            for xb in &x[a..] {
+                for i in 0..LANES {
+                    acc[idx][i] += ea[i] * xb[i];
+                }
+                idx += 1;
+            }
+        }
+        for a in 0..p {
+            for i in 0..LANES {
+                acc[idx + a][i] += ex[a][i] * f64::from(v[i]);
+            }
+        }
+    };
+    let mut rest = blocks;
+    let mut j = 0;
+    if (first / LANES) % 2 == 1 {
+        let (head, tail) = rest.split_at(stride);
+        step(head, 0, a1);
+        rest = tail;
+        j = LANES;
+    }
+    let mut pairs = rest.chunks_exact(2 * stride);
+    for pair in &mut pairs {
+        let (a, b) = pair.split_at(stride);
+        step(a, j, a0);
+        step(b, j + LANES, a1);
+        j += 2 * LANES;
+    }
+    if !pairs.remainder().is_empty() {
+        step(pairs.remainder(), j, a0);
+    }
+    for (k, mk) in m[..len].iter_mut().enumerate() {
+        *mk += (0..LANES).map(|i| a0[k][i] + a1[k][i]).sum::<f64>();
+    }
+}
+
+/// Adds one query's local quadratic moments over keys `lo..hi`, leaving out index `skip`, to
+/// `m = [S0, .., S4, T0, T1, T2]`: the vector twin of [`scalar::quadratic_sums`], laid out as
+/// [`linear_sums`] (f32 weights and distances, f64 products and sums, each key's terms the
+/// twin's to the bit).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn quadratic_sums<K: Radial>(
+    kernel: &K,
+    anchor: &K::Anchor,
+    pivot: f32,
+    keys: &[f32],
+    values: &[f32],
+    (lo, hi): (usize, usize),
+    skip: usize,
+    m: &mut [f64; 8],
+) {
+    if lo >= hi {
+        return;
+    }
+    let first = lo - lo % LANES;
+    let end = hi.next_multiple_of(LANES);
+    let keys = &keys[first..end];
+    let values = &values[first..end];
+    let pv = Vector::splat(pivot);
+    let mut acc = [[[0.0f64; LANES]; 8]; 2];
+    let (lo, hi) = (lo - first, hi - first);
+    let skip = skip.wrapping_sub(first);
+    let offsets = lane_offsets();
+    let step = |j: usize, acc: &mut [[f64; LANES]; 8]| {
+        let k = load(&keys[j..]);
+        let v = load(&values[j..]);
+        let t = k - pv;
+        let mut e = kernel.weight_v(anchor, t);
+        if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
+            e = keep_mask(offsets, j, lo, hi, skip).select(e, Vector::ZERO);
+        }
+        let (e, t, v) = (e.as_array(), t.as_array(), v.as_array());
+        for i in 0..LANES {
+            let (e, t, v) = (f64::from(e[i]), f64::from(t[i]), f64::from(v[i]));
+            let et = e * t;
+            let et2 = et * t;
+            let et3 = et2 * t;
+            acc[0][i] += e;
+            acc[1][i] += et;
+            acc[2][i] += et2;
+            acc[3][i] += et3;
+            acc[4][i] += et3 * t;
+            acc[5][i] += e * v;
+            acc[6][i] += et * v;
+            acc[7][i] += et2 * v;
+        }
+    };
+    let mut j = 0;
+    let n = keys.len();
+    while j + 2 * LANES <= n {
+        let [a0, a1] = &mut acc;
+        step(j, a0);
+        step(j + LANES, a1);
+        j += 2 * LANES;
+    }
+    if j < n {
+        step(j, &mut acc[0]);
+    }
+    for (q, mq) in m.iter_mut().enumerate() {
+        *mq += (0..LANES).map(|i| acc[0][q][i] + acc[1][q][i]).sum::<f64>();
+    }
+}

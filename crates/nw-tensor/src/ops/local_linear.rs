@@ -58,7 +58,10 @@
 //!
 //! # Leave-one-out
 //! [`loo_linear`] fits each training example without its own row (the skip index of the
-//! fused pass), in the same single pass, and sums the squared errors.
+//! fused pass), in the same single pass, and sums the squared errors. From the same moments
+//! plus the example's own term (`t = x_i - pivot`, weight `K(0)` relative to the anchor) it
+//! also gives each example's full fit and leverage ([`LooLocal`]), solved by the shared
+//! correlation-scaled Cholesky of [`super::wls`] (its rule is this module's `EPS` rule).
 
 use rayon::prelude::*;
 
@@ -66,6 +69,7 @@ use crate::error::Result;
 use crate::kernels::radial::{Moments, Radial};
 use crate::kernels::{scalar, simd};
 use crate::ops::pool::{NO_SKIP, Plan, QUERY_BLOCK, SortedKeys, check_loo, plan, tiles};
+use crate::ops::wls;
 use crate::par::Par;
 
 /// The smallest `D / (S0 S2)` (about the pivot) for which a query gets an estimate.
@@ -92,16 +96,26 @@ pub struct Linear {
     pub slope: Vec<f32>,
 }
 
-/// The leave-one-out local linear fit of a training set: each example fitted without its own
-/// row.
+/// The leave-one-out fit of a training set by a local polynomial ([`loo_linear`], and the
+/// d-dimensional and quadratic fits of [`super::local_linear_nd`] and
+/// [`super::local_quadratic`]): each example fitted without its own row, with what the
+/// corrected AIC and confidence bands need from the full fit.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LooLinear {
+pub struct LooLocal {
     /// `sum_i (y_hat_i - y_i)^2` over the examples with an estimate, in f64.
     pub loss: f64,
     /// Each example's leave-one-out fit, in the input order (NaN without an estimate).
     pub y_hat: Vec<f32>,
-    /// How many examples have no estimate (too few other keys in reach, or ill-conditioned).
+    /// How many examples have no leave-one-out estimate (too few other keys in reach, or
+    /// ill-conditioned).
     pub far: usize,
+    /// Each example's full fit, its own row included, in the input order (NaN without an
+    /// estimate).
+    pub fit: Vec<f32>,
+    /// Each example's leverage `H_ii = w_self (M^-1)_00`: its own weight in its full fit, the
+    /// diagonal of the smoother matrix (summed: the fit's degrees of freedom). Input order,
+    /// NaN without an estimate.
+    pub leverage: Vec<f64>,
 }
 
 /// Fits a local line at every query over `keys` with `kernel`, in one streaming pass (see the
@@ -157,19 +171,19 @@ pub fn pool_linear_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedK
 /// fused pass, with the summed squared loss.
 ///
 /// Needs at least 2 examples.
-pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooLinear> {
+pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooLocal> {
     check_loo(data)?;
     let n = data.len();
     let xs = data.keys();
-    let mut rows = vec![(f32::NAN, 0.0); n];
-    let block = |(b, out): (usize, &mut [(f32, f64)])| {
+    let mut rows = vec![LooRow::default(); n];
+    let block = |(b, out): (usize, &mut [LooRow])| {
         let start = b * QUERY_BLOCK;
         let plans: Vec<Option<Plan<K>>> = (0..out.len())
             .map(|i| plan(kernel, xs[start + i], xs, start + i))
             .collect();
         let moments = stream(kernel, &plans, data, start);
         for (i, (p, m)) in plans.iter().zip(&moments).enumerate() {
-            out[i] = loo_row(p.as_ref(), m, data, start + i);
+            out[i] = loo_row(kernel, p.as_ref(), m, data, start + i);
         }
     };
     if par.is_parallel() && n > QUERY_BLOCK {
@@ -177,21 +191,21 @@ pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<
     } else {
         rows.chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
     }
-    Ok(loo_fit(rows, data))
+    Ok(loo_fit(&rows, data.order()))
 }
 
 /// The scalar twin of [`loo_linear`]: the same plans, every key in order in f64, sequential.
-pub fn loo_linear_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooLinear> {
+pub fn loo_linear_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooLocal> {
     check_loo(data)?;
     let xs = data.keys();
-    let rows = (0..data.len())
+    let rows: Vec<LooRow> = (0..data.len())
         .map(|i| {
             let p = plan(kernel, xs[i], xs, i);
             let m = scalar_moments(kernel, p.as_ref(), data, i);
-            loo_row(p.as_ref(), &m, data, i)
+            loo_row(kernel, p.as_ref(), &m, data, i)
         })
         .collect();
-    Ok(loo_fit(rows, data))
+    Ok(loo_fit(&rows, data.order()))
 }
 
 /// The moments of a block of planned queries, tile by tile (see [`tiles`]).
@@ -261,29 +275,92 @@ fn solve<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> (f3
     line(p, m, q, shift).map_or((f32::NAN, f32::NAN), |(a, b)| (a as f32, b as f32))
 }
 
-/// Example `i`'s (sorted position) leave-one-out fit and squared error (NaN and 0 without an
-/// estimate); the error is taken in f64 before the fit is rounded.
-fn loo_row<K: Radial>(p: Option<&Plan<K>>, m: &Moments, data: &SortedKeys, i: usize) -> (f32, f64) {
-    match line(p, m, data.keys()[i], data.value_shift()) {
-        Some((a, _)) => {
-            let r = a - f64::from(data.values()[i]);
-            (a as f32, r * r)
+/// Example `i`'s (sorted position) leave-one-out fit and squared error, and its full fit and
+/// leverage ([`LooRow`]); the error is taken in f64 before the fit is rounded.
+fn loo_row<K: Radial>(
+    kernel: &K,
+    p: Option<&Plan<K>>,
+    m: &Moments,
+    data: &SortedKeys,
+    i: usize,
+) -> LooRow {
+    let x = data.keys()[i];
+    let shift = data.value_shift();
+    let mut row = LooRow::from_loo(line(p, m, x, shift).map(|l| l.0), data.values()[i]);
+    if let Some(p) = p {
+        // The example's own term: at t = x - pivot, weighing K(0) relative to the anchor.
+        let w_self = (kernel.log_scale(x, 0.0) - p.log_scale).exp();
+        let r = [1.0, f64::from(x) - f64::from(p.pivot)];
+        let y = f64::from(data.summed_values()[i]);
+        let full = wls::full_fit(&[m.s0, m.s1, m.s2], &[m.t0, m.t1], &r, w_self, y);
+        row.set_full(full, shift);
+    }
+    row
+}
+
+/// One example's leave-one-out results, in sorted order (see [`LooLocal`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LooRow {
+    y_hat: f32,
+    /// The squared error (0 without an estimate).
+    sq: f64,
+    fit: f32,
+    leverage: f64,
+}
+
+impl Default for LooRow {
+    fn default() -> Self {
+        LooRow {
+            y_hat: f32::NAN,
+            sq: 0.0,
+            fit: f32::NAN,
+            leverage: f64::NAN,
         }
-        None => (f32::NAN, 0.0),
     }
 }
 
-/// Sums the squared errors in sorted order (whatever the threads did) and puts the fits back
-/// in the input order.
-fn loo_fit(rows: Vec<(f32, f64)>, data: &SortedKeys) -> LooLinear {
-    let mut y_hat = vec![0.0; rows.len()];
-    for (sorted, &original) in data.order().iter().enumerate() {
-        y_hat[original] = rows[sorted].0;
+impl LooRow {
+    /// A row from the leave-one-out fit in f64 (already scaled back), without the full fit.
+    pub(crate) fn from_loo(y_hat: Option<f64>, target: f32) -> LooRow {
+        match y_hat {
+            Some(a) => {
+                let r = a - f64::from(target);
+                LooRow {
+                    y_hat: a as f32,
+                    sq: r * r,
+                    ..LooRow::default()
+                }
+            }
+            None => LooRow::default(),
+        }
     }
-    LooLinear {
-        loss: rows.iter().map(|r| r.1).sum(),
-        far: rows.iter().filter(|r| r.0.is_nan()).count(),
+
+    /// Sets the full fit and leverage from [`wls::full_fit`]'s answer, the fit scaled back by
+    /// `2^shift`.
+    pub(crate) fn set_full(&mut self, full: Option<(f64, f64)>, shift: i32) {
+        if let Some((fit, leverage)) = full {
+            self.fit = (fit * 2f64.powi(shift)) as f32;
+            self.leverage = leverage;
+        }
+    }
+}
+
+/// Sums the squared errors in sorted order (whatever the threads did) and puts the rows back
+/// in the input order (`order[sorted] = input position`).
+pub(crate) fn loo_fit(rows: &[LooRow], order: &[usize]) -> LooLocal {
+    let n = rows.len();
+    let (mut y_hat, mut fit, mut leverage) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for (r, &original) in rows.iter().zip(order) {
+        y_hat[original] = r.y_hat;
+        fit[original] = r.fit;
+        leverage[original] = r.leverage;
+    }
+    LooLocal {
+        loss: rows.iter().map(|r| r.sq).sum(),
+        far: rows.iter().filter(|r| r.y_hat.is_nan()).count(),
         y_hat,
+        fit,
+        leverage,
     }
 }
 

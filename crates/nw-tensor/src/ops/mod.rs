@@ -1,7 +1,9 @@
 //! Operations on row-major f32 slices; [`crate::Tensor`] checks shapes and calls these.
 
 pub mod local_linear;
+pub mod local_linear_nd;
 pub mod matmul;
 pub mod pool;
 pub mod pool_nd;
 pub mod softmax;
+pub(crate) mod wls;

@@ -88,7 +88,7 @@ use crate::ops::pool::{
 use crate::par::Par;
 
 /// "No key left out".
-const NO_SKIP: usize = usize::MAX;
+pub(crate) const NO_SKIP: usize = usize::MAX;
 /// The operation, as errors name it.
 const OP: &str = "pool_nd";
 
@@ -110,7 +110,7 @@ pub struct KeysNd {
     values: Vec<f32>,
     /// The values scaled down, when they are large: what the f32 lanes sum.
     scaled: Option<Vec<f32>>,
-    scale: ValueScale,
+    pub(crate) scale: ValueScale,
     /// Where each sorted key was in the input.
     order: Vec<usize>,
 }
@@ -215,7 +215,7 @@ impl KeysNd {
     }
 
     /// The values as the lanes sum them (scaled down when large).
-    fn summed_values(&self) -> &[f32] {
+    pub(crate) fn summed_values(&self) -> &[f32] {
         self.scaled.as_deref().unwrap_or(&self.values)
     }
 }
@@ -230,18 +230,19 @@ fn span(x: impl Iterator<Item = f32>) -> (f32, f32) {
 /// The keys of one call in scaled coordinates: `t_j = (k_j - c_j) w_j`, measured from each
 /// dimension's midpoint `c_j` and rounded once from f64, in blocks of `LANES` keys (`d`
 /// vectors of coordinates, then the values).
-struct Frame {
-    d: usize,
+pub(crate) struct Frame {
+    pub(crate) d: usize,
     sort_dim: usize,
-    panels: Vec<f32>,
+    pub(crate) panels: Vec<f32>,
     /// The scaled sort dimension, contiguous, for the binary searches.
     sort: Vec<f32>,
     center: Vec<f64>,
-    w: Vec<f64>,
+    /// `w_j`: scaled coordinates per unit of input.
+    pub(crate) w: Vec<f64>,
 }
 
 impl Frame {
-    fn new<K: Product>(keys: &KeysNd, bandwidths: &[f32]) -> Result<Frame> {
+    pub(crate) fn new<K: Product>(keys: &KeysNd, bandwidths: &[f32]) -> Result<Frame> {
         let (d, n) = (keys.dim, keys.len());
         let stride = (d + 1) * LANES;
         let mut panels = vec![0.0; keys.padded / LANES * stride];
@@ -289,7 +290,7 @@ impl Frame {
     }
 
     /// The scaled coordinates of query `q` into `out`; false if `q` is not finite.
-    fn scale_query(&self, q: &[f32], out: &mut [f32]) -> bool {
+    pub(crate) fn scale_query(&self, q: &[f32], out: &mut [f32]) -> bool {
         for (((o, &x), &c), &w) in out.iter_mut().zip(q).zip(&self.center).zip(&self.w) {
             *o = ((f64::from(x) - c) * w) as f32;
         }
@@ -297,7 +298,7 @@ impl Frame {
     }
 
     /// Key `i`'s scaled coordinates into `out`, exactly as the loops read them.
-    fn key(&self, i: usize, out: &mut [f32]) {
+    pub(crate) fn key(&self, i: usize, out: &mut [f32]) {
         let stride = (self.d + 1) * LANES;
         for (j, o) in out.iter_mut().enumerate() {
             *o = self.panels[i / LANES * stride + j * LANES + i % LANES];
@@ -306,10 +307,10 @@ impl Frame {
 }
 
 /// What a query's second pass needs: its smallest score and the keys that can weigh anything.
-struct Plan {
-    smin: f32,
-    lo: usize,
-    hi: usize,
+pub(crate) struct Plan {
+    pub(crate) smin: f32,
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
 }
 
 /// The keys (of sorted `sort`) whose sort-dimension part `phi(k - qs)` is at most `bound`: one
@@ -324,7 +325,7 @@ fn window<K: Product>(sort: &[f32], qs: f32, bound: f64) -> (usize, usize) {
 /// The plan of the query at scaled coordinates `q`, leaving out key `skip`: the first pass
 /// over the keys that can hold its minimum, then the range of the second (see the module
 /// docs); `None` when no key is left. `scratch` holds `d` numbers.
-fn plan<K: Product, D: Dims>(
+pub(crate) fn plan<K: Product, D: Dims>(
     dims: D,
     f: &Frame,
     q: &[f32],
@@ -361,7 +362,12 @@ fn plan<K: Product, D: Dims>(
 }
 
 /// The plan of the scalar twin: the smallest score over every key, and every key.
-fn twin_plan<K: Product>(f: &Frame, q: &[f32], skip: usize, scratch: &mut [f32]) -> Option<Plan> {
+pub(crate) fn twin_plan<K: Product>(
+    f: &Frame,
+    q: &[f32],
+    skip: usize,
+    scratch: &mut [f32],
+) -> Option<Plan> {
     let n = f.sort.len();
     if n == 0 || (n == 1 && skip == 0) {
         return None;
@@ -442,7 +448,7 @@ fn stream<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
 }
 
 /// Checks the bandwidths against `dim`.
-fn check_bandwidths(bandwidths: &[f32], dim: usize) -> Result<()> {
+pub(crate) fn check_bandwidths(bandwidths: &[f32], dim: usize) -> Result<()> {
     if bandwidths.len() != dim {
         return Err(TensorError::ShapeMismatch {
             op: "pool_nd (bandwidths, keys)",
@@ -464,7 +470,7 @@ fn check_bandwidths(bandwidths: &[f32], dim: usize) -> Result<()> {
 }
 
 /// Checks the shapes of a pooling call.
-fn check_pool(bandwidths: &[f32], queries: &[f32], keys: &KeysNd) -> Result<()> {
+pub(crate) fn check_pool(bandwidths: &[f32], queries: &[f32], keys: &KeysNd) -> Result<()> {
     check_bandwidths(bandwidths, keys.dim)?;
     if !queries.len().is_multiple_of(keys.dim) {
         return Err(TensorError::ShapeMismatch {
