@@ -2,6 +2,7 @@
 
 pub mod local_linear;
 pub mod local_linear_nd;
+pub mod local_quadratic;
 pub mod matmul;
 pub mod pool;
 pub mod pool_nd;
