@@ -318,6 +318,94 @@ pub struct PredictArgs {
     /// no other within a compact kernel's reach (0: none).
     #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
     pub max_isolated: f64,
+    /// The local polynomial fitted at each query: 0 (Nadaraya-Watson, local constant), 1
+    /// (local linear, any number of inputs) or 2 (local quadratic, one input).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub degree: u8,
+    /// With --bandwidth auto: the criterion, leave-one-out CV or the corrected AIC.
+    #[arg(long, value_enum, default_value_t = CriterionArg::Cv)]
+    pub method: CriterionArg,
+    /// Add the local fit's slope in each input, `dy_d<input>` (degree 1 or 2).
+    #[arg(long)]
+    pub slopes: bool,
+    /// Add a confidence band: columns `se`, `lo`, `hi` (and JSON fields).
+    #[arg(long, value_enum)]
+    pub bands: Option<BandsArg>,
+    /// The band's confidence level.
+    #[arg(long, default_value_t = 0.95, value_parser = level, requires = "bands")]
+    pub level: f64,
+    /// Bootstrap replicates of --bands bootstrap.
+    #[arg(long, default_value_t = 999, value_parser = clap::value_parser!(u64).range(1..=100_000), requires = "bands")]
+    pub replicates: u64,
+    /// Seed of the bootstrap's multipliers.
+    #[arg(long, default_value_t = 0, requires = "bands")]
+    pub seed: u64,
+    /// The wild bootstrap's multipliers.
+    #[arg(long, value_enum, default_value_t = MultipliersArg::Rademacher, requires = "bands")]
+    pub multipliers: MultipliersArg,
+    /// A simultaneous band over all the queries (sup-t, --bands bootstrap), instead of one
+    /// pointwise at each.
+    #[arg(long, requires = "bands")]
+    pub simultaneous: bool,
+    /// The noise variance the band assumes: one for all (homoscedastic), or varying with
+    /// the inputs (the squared residuals smoothed by the same kernel).
+    #[arg(long, value_enum, default_value_t = VarianceArg::Heteroscedastic, requires = "bands")]
+    pub variance: VarianceArg,
+    /// The smoothing bias: `correct` centers the band on the local quadratic fit at the same
+    /// bandwidth (one input; docs/local-polynomial.md says what it covers), `ignore` on the
+    /// model's own fit (the band then covers the fit's expectation, not the function)
+    /// [default: correct with one input, ignore with several].
+    #[arg(long, value_enum, requires = "bands")]
+    pub bias: Option<BiasArg>,
+    /// Also report the fit's R^2, corrected AIC and effective number of parameters (one
+    /// more pass over the training rows).
+    #[arg(long)]
+    pub fit_stats: bool,
+}
+
+/// The criterion of `--bandwidth auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CriterionArg {
+    /// Leave-one-out cross-validation.
+    Cv,
+    /// Hurvich, Simonoff and Tsai's corrected AIC.
+    Aic,
+}
+
+/// `--bands`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BandsArg {
+    /// Normal quantiles of the linear smoother's standard error.
+    Asymptotic,
+    /// The wild bootstrap: every replicate a weighted sum of the residuals in the same pass.
+    Bootstrap,
+}
+
+/// `--multipliers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MultipliersArg {
+    /// +1 or -1, equally likely.
+    Rademacher,
+    /// Mammen's two-point law (mean 0, variance 1, third moment 1).
+    Mammen,
+}
+
+/// `--variance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VarianceArg {
+    /// One noise variance, from the residuals.
+    Homoscedastic,
+    /// The squared residuals smoothed by the model's kernel.
+    Heteroscedastic,
+}
+
+/// `--bias`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BiasArg {
+    /// Center the band on the local quadratic fit (one input).
+    Correct,
+    /// Center it on the model's own fit.
+    Ignore,
 }
 
 /// The optimizer for `nw train`.
@@ -428,6 +516,8 @@ pub enum MethodArg {
     Silverman,
     /// Scott's rule of thumb, 1.06 sd n^(-1/5).
     Scott,
+    /// Hurvich, Simonoff and Tsai's corrected AIC, searched as CV is.
+    Aic,
 }
 
 /// `nw bandwidth`.
@@ -446,6 +536,10 @@ pub struct BandwidthArgs {
     /// How to choose.
     #[arg(long, value_enum, default_value_t = MethodArg::Cv)]
     pub method: MethodArg,
+    /// The local polynomial whose bandwidth is chosen: 0 (Nadaraya-Watson), 1 (local
+    /// linear) or 2 (local quadratic, one input).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub degree: u8,
     /// Print the choice (and, for cv, the whole curve) as JSON.
     #[arg(long)]
     pub json: bool,
@@ -641,6 +735,15 @@ fn share(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
         Ok(_) => Err("must be at least 0 and below 1".to_string()),
+        Err(_) => Err("not a number".to_string()),
+    }
+}
+
+/// A confidence level, strictly between 0 and 1.
+fn level(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        Ok(_) => Err("must be above 0 and below 1 (0.95 for a 95% band)".to_string()),
         Err(_) => Err("not a number".to_string()),
     }
 }

@@ -453,13 +453,32 @@ pub fn select_observed(
     par: Par,
     observe: &mut dyn FnMut(&CvPoint),
 ) -> Result<Selection> {
+    select_scored(
+        x,
+        y,
+        search,
+        &|data: &SortedKeys, h: f32| cv_as_given(kind, data, h, par),
+        observe,
+    )
+}
+
+/// [`select_observed`] with any score of the prepared (sorted) data at a bandwidth in its
+/// units, `score(data, h)`: the search, its units for extreme spans and its warnings are the
+/// same for every criterion (leave-one-out CV of any degree, AIC).
+pub(crate) fn select_scored(
+    x: &[f32],
+    y: &[f32],
+    search: &Search,
+    score: &dyn Fn(&SortedKeys, f32) -> Result<CvPoint>,
+    observe: &mut dyn FnMut(&CvPoint),
+) -> Result<Selection> {
     search.check()?;
     // `prepare` checks the lengths and that there are two examples.
     let data = crate::loo::prepare(x, y)?;
     let spread = Spread::of(data.keys())?;
     let mut found = match unit::unit_for(spread.span) {
         None => search_within(&spread, search, (FLOOR, CEILING), |h| {
-            let point = cv_as_given(kind, &data, h, par)?;
+            let point = score(&data, h)?;
             observe(&point);
             Ok(point)
         })?,
@@ -472,7 +491,7 @@ pub fn select_observed(
                 CEILING.min(CEILING / s),
             );
             search_within(&Spread::of(data.keys())?, search, limits, |h| {
-                let point = cv_as_given(kind, &data, h, par)?;
+                let point = score(&data, h)?;
                 observe(&point.rescaled(s));
                 Ok(point)
             })

@@ -55,6 +55,21 @@ pub enum ModelError {
         /// Inputs per row.
         dim: usize,
     },
+    /// Slopes asked of a Nadaraya-Watson fit, which has none of its own.
+    #[error(
+        "slopes come from a local linear or quadratic fit (degree 1 or 2); this model is local constant (degree 0)"
+    )]
+    SlopesDegree,
+    /// The attention weight matrix asked of a local polynomial fit.
+    #[error(
+        "the attention weight matrix is that of Nadaraya-Watson (degree 0); this model fits degree {0}"
+    )]
+    WeightsDegree(usize),
+    /// Gradient descent asked of a local polynomial fit, whose pass has no gradient.
+    #[error(
+        "learning bandwidths by gradient descent needs the leave-one-out gradient, which only the local constant fit (degree 0) has; choose degree {0}'s bandwidths by cv or aic"
+    )]
+    GradientDegree(usize),
     /// Queries with another number of inputs than the model was fitted on.
     #[error("the model was fitted on {expected} input(s) per row, the queries have {got}")]
     Dimension {

@@ -77,7 +77,8 @@ pub mod unit;
 
 pub use error::{ModelError, Result};
 pub use estimator::{
-    Bandwidth, Chosen, Evaluation, Inputs, NadarayaWatson, Params, PredictOptions, Prediction,
+    Bandwidth, Chosen, Evaluation, FitStats, Inputs, NadarayaWatson, Params, PredictOptions,
+    Prediction,
 };
 pub use far::Far;
 pub use nw_tensor::Par;

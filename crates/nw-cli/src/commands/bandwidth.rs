@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use nw_data::Outputs;
-use nw_model::bandwidth::{CvPoint, Method, Search};
+use nw_model::bandwidth::{CvPoint, Search};
 use nw_model::{Bandwidth, NadarayaWatson};
 use nw_viz::{Figure as _, Series, SeriesPlot};
 use serde_json::json;
@@ -21,14 +21,17 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         &[("--plot", args.plot.as_deref())],
         &[("--train", Some(&args.train))],
     )?;
-    let (method, choice) = match args.method {
-        MethodArg::Cv => (Method::Cv, Bandwidth::Cv),
-        MethodArg::Silverman => (Method::Silverman, Bandwidth::Silverman),
-        MethodArg::Scott => (Method::Scott, Bandwidth::Scott),
+    let choice = match args.method {
+        MethodArg::Cv => Bandwidth::Cv,
+        MethodArg::Silverman => Bandwidth::Silverman,
+        MethodArg::Scott => Bandwidth::Scott,
+        MethodArg::Aic => Bandwidth::Aic,
     };
+    let method = choice.clone();
+    let searched = matches!(method, Bandwidth::Cv | Bandwidth::Aic);
     if let Some(path) = &args.plot {
-        if method != Method::Cv {
-            bail!("--plot draws the cross-validation curve: it needs --method cv");
+        if !searched {
+            bail!("--plot draws the criterion's curve: it needs --method cv or aic");
         }
         if args.read.x.len() > 1 {
             bail!(
@@ -38,13 +41,14 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         }
         check_figure_path(path)?;
     }
-    if args.cv && method == Method::Cv {
+    if args.cv && method == Bandwidth::Cv {
         bail!("--cv adds CV to a rule of thumb; --method cv reports it always");
     }
     let kind = args.kernel.kind();
     let table = super::read_table(&args.train, &args.read)?;
     let settings = NadarayaWatson::params()
         .kernel(kind)
+        .degree(usize::from(args.degree))
         .bandwidth(choice)
         .search(Search {
             max_isolated: args.max_isolated,
@@ -55,8 +59,8 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
     let h = model.bandwidths().to_vec();
     let chosen = model.chosen();
     // A rule of thumb is O(n): its CV (a pass over every pair within reach) only on request.
-    let cv = match (method, args.cv) {
-        (Method::Cv, _) => Some((chosen.cv.unwrap_or(f64::NAN), chosen.isolated)),
+    let cv = match (&method, args.cv) {
+        (Bandwidth::Cv, _) => Some((chosen.cv.unwrap_or(f64::NAN), chosen.isolated)),
         (_, true) => {
             let progress = crate::progress::Progress::new("cross-validation", None);
             let loo = model.cross_validate(&h)?;
@@ -65,7 +69,8 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         }
         (_, false) => None,
     };
-    let searched = method == Method::Cv;
+    // R^2 and AIC: one pass at the training rows, the size of one CV evaluation.
+    let stats = model.fit_stats()?;
     let mut warnings = report_fit_warnings(&model, &names);
     warnings.extend(model_resolution_warnings(&model, &h, &names, &[]));
     let curve: &[CvPoint] = &chosen.curve;
@@ -75,16 +80,22 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         // Only the defined part of the curve can be drawn on a log axis.
         let (hs, cvs): (Vec<f32>, Vec<f32>) = curve
             .iter()
-            .filter(|p| p.cv.is_finite() && p.cv > 0.0)
+            .filter(|p| p.cv.is_finite() && (p.cv > 0.0 || method == Bandwidth::Aic))
             .map(|p| (p.h, p.cv as f32))
             .unzip();
         let label = format!("chosen h = {:.4}", h[0] as f32);
-        let title = format!("Leave-one-out CV, {} kernel", kind.name());
-        let plot = SeriesPlot::new("bandwidth h", "CV(h)")
-            .series(Series::new("CV", &hs, &cvs))
+        let aic = method == Bandwidth::Aic;
+        let title = format!(
+            "{}, {} kernel{}",
+            if aic { "Corrected AIC" } else { "Leave-one-out CV" },
+            kind.name(),
+            degree_text(model.degree()),
+        );
+        let plot = SeriesPlot::new("bandwidth h", if aic { "AIC(h)" } else { "CV(h)" })
+            .series(Series::new(if aic { "AIC" } else { "CV" }, &hs, &cvs))
             .mark_x(h[0] as f32, &label)
             .log_x(true)
-            .log_y(true)
+            .log_y(!aic)
             .title(&title);
         outputs.stage(path, &plot.render_for(path)?)?;
     }
@@ -99,6 +110,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         let mut report = json!({
             "method": method.name(),
             "kernel": kind.name(),
+            "degree": model.degree(),
             "n_train": table.len(),
             "columns": table.json(&model),
         });
@@ -109,6 +121,11 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         fields.insert("bandwidths".into(), bandwidths_json(&model));
         fields.insert("cv".into(), cv.map_or(json!(null), |c| cv_json(c.0)));
         fields.insert("isolated".into(), cv.map_or(json!(null), |c| json!(c.1)));
+        fields.insert(
+            "aic".into(),
+            chosen.aic.map_or(json!(null), |a| cv_json(a)),
+        );
+        fields.insert("fit".into(), super::fit_stats_json(&stats));
         fields.insert("evaluations".into(), json!(chosen.evaluations));
         // The same fields for every method: a rule of thumb searched nothing.
         let range = |&(lo, hi): &(f64, f64)| {
@@ -141,6 +158,11 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let criterion = if method == Bandwidth::Aic {
+            "AIC"
+        } else {
+            "CV"
+        };
         let how = if !searched {
             String::new()
         } else if one {
@@ -152,17 +174,21 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             )
         } else {
             format!(
-                ", {} CV evaluations from {} starts",
+                ", {} {criterion} evaluations from {} starts",
                 chosen.evaluations,
                 nw_model::estimator::STARTS.len()
             )
         };
         let mut text = format!(
-            "bandwidth{} {values} ({} kernel, {}{how})\n",
+            "bandwidth{} {values} ({} kernel{}, {}{how})\n",
             if one { "" } else { "s" },
             kind.name(),
+            degree_text(model.degree()),
             method.name(),
         );
+        if let Some(a) = chosen.aic {
+            text += &format!("corrected AIC {a:.6}\n");
+        }
         match cv {
             Some((c, isolated)) => {
                 let c = if c.is_finite() {
@@ -186,6 +212,10 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             }
             None => text += "leave-one-out CV not computed (add --cv)\n",
         }
+        text += &format!(
+            "R^2 {:.6} (1 - RSS/TSS), {:.2} effective parameters (trace of the smoother)\n",
+            stats.r_squared, stats.trace
+        );
         outputs.stage_stdout(text.as_bytes());
     }
     outputs.commit()?;
@@ -193,4 +223,13 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         note!("wrote the CV curve to {}", path.display());
     }
     Ok(())
+}
+
+/// `, local linear` after a kernel's name, or nothing for Nadaraya-Watson.
+pub(super) fn degree_text(degree: usize) -> &'static str {
+    match degree {
+        1 => ", local linear",
+        2 => ", local quadratic",
+        _ => "",
+    }
 }

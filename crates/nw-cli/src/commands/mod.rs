@@ -471,15 +471,19 @@ fn bandwidth_choice(
 
 /// Fits the estimator to `table`, with a progress line while cross-validation searches.
 fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::NadarayaWatson> {
-    let cv = params.bandwidth == nw_model::Bandwidth::Cv;
     let progress = crate::progress::Progress::new(
-        if cv {
-            "cross-validation: bandwidths evaluated"
-        } else {
-            "fitting"
+        match params.bandwidth {
+            nw_model::Bandwidth::Cv => "cross-validation: bandwidths evaluated",
+            nw_model::Bandwidth::Aic => "corrected AIC: bandwidths evaluated",
+            _ => "fitting",
         },
         None,
     );
+    let criterion = if params.bandwidth == nw_model::Bandwidth::Aic {
+        "AIC"
+    } else {
+        "CV"
+    };
     let mut count = 0;
     let fitted = params.fit_observed(table.inputs()?, &table.y, &mut |e| {
         count += 1;
@@ -490,10 +494,28 @@ fn fit_model(table: &Table, params: &nw_model::Params) -> Result<nw_model::Nadar
                 list.join(", ")
             }
         };
-        progress.set_with(count, format!("last h = {h} (CV {:.6})", e.cv));
+        progress.set_with(count, format!("last h = {h} ({criterion} {:.6})", e.cv));
     });
     progress.finish();
     fitted.map_err(|e| table.name_error(e))
+}
+
+/// A model's fit to its own training rows as JSON (NaN, as for constant targets, as null).
+fn fit_stats_json(stats: &nw_model::FitStats) -> serde_json::Value {
+    let number = |v: f64| {
+        if v.is_finite() {
+            serde_json::json!(v)
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    serde_json::json!({
+        "r_squared": number(stats.r_squared),
+        "aic": number(stats.aic),
+        "trace": number(stats.trace),
+        "rss": number(stats.rss),
+        "no_fit": stats.no_fit,
+    })
 }
 
 /// The bandwidths of a model as JSON, each at the shortest digits of the f32 the kernels

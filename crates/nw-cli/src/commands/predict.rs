@@ -40,6 +40,12 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if args.pooling == PoolingKind::Nonparametric && args.path == PathKind::Fused {
         return run_model(&args);
     }
+    if args.degree > 0 || args.slopes || args.bands.is_some() || args.fit_stats {
+        bail!(
+            "--degree, --slopes, --bands and --fit-stats are the estimator's: nonparametric \
+             pooling on the fused path (the default --pooling and --path)"
+        );
+    }
     if args.read.x.len() > 1 {
         bail!(
             "--x names {} input columns: several inputs are fitted by nonparametric pooling \
@@ -236,6 +242,8 @@ struct Report<'a> {
     weights: Option<Tensor>,
     /// Keys: columns of the weights.
     n_train: usize,
+    /// More columns after the predictions (slopes, a band), by name.
+    extra: Vec<(String, Vec<f64>)>,
 }
 
 /// Writes the predictions (the table, the weights, the JSON report), all or none.
@@ -250,6 +258,7 @@ fn write(args: &PredictArgs, report: Report<'_>) -> Result<()> {
         diagnostics,
         weights,
         n_train,
+        extra,
     } = report;
     let n_query = queries.len() / dim;
     if args.far != crate::cli::FarArg::Nan {
@@ -271,6 +280,10 @@ fn write(args: &PredictArgs, report: Report<'_>) -> Result<()> {
     names.push("y_hat");
     let mut columns: Vec<Column<'_>> = query_columns.iter().map(|c| Column::F64(c)).collect();
     columns.push(y_hat.column());
+    for (name, values) in &extra {
+        names.push(name);
+        columns.push(Column::F64(values));
+    }
     if let Some(d) = &diagnostics {
         names.extend(["log_weight_sum", "effective_keys", "nearest_distance"]);
         columns.extend([
@@ -391,9 +404,31 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         nw_model::Bandwidth::Fixed(1.0),
         dim,
     )?;
-    let auto = choice == nw_model::Bandwidth::Cv;
+    let choice = match (choice, args.method) {
+        (nw_model::Bandwidth::Cv, crate::cli::CriterionArg::Aic) => nw_model::Bandwidth::Aic,
+        (nw_model::Bandwidth::Cv, _) => nw_model::Bandwidth::Cv,
+        (_, crate::cli::CriterionArg::Aic) => {
+            bail!("--method aic chooses the bandwidth: it needs --bandwidth auto")
+        }
+        (fixed, _) => fixed,
+    };
+    let auto = matches!(choice, nw_model::Bandwidth::Cv | nw_model::Bandwidth::Aic);
+    let degree = usize::from(args.degree);
+    if args.slopes && degree == 0 {
+        bail!(
+            "--slopes needs a local linear or quadratic fit (--degree 1 or 2): Nadaraya-Watson \
+             has no slope of its own"
+        );
+    }
+    if args.weights.is_some() && degree > 0 {
+        bail!(
+            "--weights writes Nadaraya-Watson's attention weights (--degree 0); a local \
+             polynomial's weights are not those"
+        );
+    }
     let settings = NadarayaWatson::params()
         .kernel(kind)
+        .degree(degree)
         .bandwidth(choice)
         .far(args.far.policy())
         .search(nw_model::bandwidth::Search {
@@ -406,7 +441,18 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     let mut params = Params::new();
     params.insert("path".into(), json!("fused"));
     let mut warnings = Vec::new();
-    if auto {
+    params.insert("degree".into(), json!(degree));
+    if let Some(aic) = model.chosen().aic {
+        note!(
+            "bandwidth{} {} chosen by the corrected AIC ({aic})",
+            if dim == 1 { "" } else { "s" },
+            bandwidths_text(&model, &names)
+        );
+        params.insert("bandwidth_method".into(), json!("aic"));
+        params.insert("aic".into(), json!(aic));
+        params.insert("cv_isolated".into(), json!(model.chosen().isolated));
+        warnings = super::report_fit_warnings(&model, &names);
+    } else if auto {
         let cv = model.cv().unwrap_or(f64::NAN);
         note!(
             "bandwidth{} {} chosen by leave-one-out cross-validation (CV {cv})",
@@ -417,6 +463,11 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         params.insert("cv".into(), json!(cv));
         params.insert("cv_isolated".into(), json!(model.chosen().isolated));
         warnings = super::report_fit_warnings(&model, &names);
+    }
+    if args.fit_stats {
+        progress.set_with(0, "fitting the training rows".to_string());
+        let stats = model.fit_stats().map_err(|e| table.name_error(e))?;
+        params.insert("fit".into(), super::fit_stats_json(&stats));
     }
     if dim == 1 {
         params.insert("bandwidth".into(), f32_json(model.bandwidths()[0] as f32));
@@ -429,9 +480,11 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     let options = PredictOptions {
         diagnostics: args.diagnostics,
         weights: args.weights.is_some(),
+        slopes: args.slopes,
     };
+    let query_inputs = nw_model::Inputs::new(&queries, dim)?;
     let out = model
-        .predict_with(nw_model::Inputs::new(&queries, dim)?, &options)
+        .predict_with(query_inputs, &options)
         .map_err(|e| {
             let at = match e {
                 ModelError::FarRows { index, .. } => format!(
@@ -467,6 +520,30 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         &names,
         &query_rounding,
     ));
+    let column_names: Vec<String> = if dim == 1 {
+        vec!["x".to_string()]
+    } else {
+        table.names.clone()
+    };
+    let mut extra: Vec<(String, Vec<f64>)> = Vec::new();
+    if let Some(slopes) = &out.slopes {
+        let mut json_slopes = serde_json::Map::new();
+        for (j, name) in column_names.iter().enumerate() {
+            let column: Vec<f64> = slopes.iter().skip(j).step_by(dim).copied().collect();
+            json_slopes.insert(name.clone(), json!(column));
+            extra.push((format!("dy_d{name}"), column));
+        }
+        params.insert("slopes".into(), Value::Object(json_slopes));
+    }
+    if let Some(kind) = args.bands {
+        progress.set_with(0, "computing the band".to_string());
+        let (band, band_json, band_warnings) = bands(args, &model, query_inputs, kind)?;
+        warnings.extend(band_warnings);
+        params.insert("band".into(), band_json);
+        extra.push(("se".into(), band.se));
+        extra.push(("lo".into(), band.lo));
+        extra.push(("hi".into(), band.hi));
+    }
     params.insert("far_queries".into(), json!(out.far.len()));
     params.insert("warnings".into(), json!(warnings));
     // The kernels' f32 where nothing was shifted, so the chapter's numbers print as before.
@@ -498,17 +575,95 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         params,
         queries: &queries,
         dim,
-        names: if dim == 1 {
-            vec!["x".to_string()]
-        } else {
-            table.names.clone()
-        },
+        names: column_names,
         y_hat,
         diagnostics: out.diagnostics,
         weights: out.weights,
         n_train: table.len(),
+        extra,
     };
     write(args, report)
+}
+
+/// The band `--bands` asks for: the band, its JSON report, and its warnings.
+fn bands(
+    args: &PredictArgs,
+    model: &NadarayaWatson,
+    queries: nw_model::Inputs<'_>,
+    kind: crate::cli::BandsArg,
+) -> Result<(nw_model::Bands, Value, Vec<Value>)> {
+    use crate::cli::{BandsArg, BiasArg, MultipliersArg, VarianceArg};
+    use nw_model::{BandKind, BandOptions, Bias, Multipliers, Variance};
+    let bias = match args.bias {
+        Some(BiasArg::Correct) => Bias::Correct,
+        Some(BiasArg::Ignore) => Bias::Ignore,
+        None if model.dim() == 1 => Bias::Correct,
+        None => Bias::Ignore,
+    };
+    if args.simultaneous && kind == BandsArg::Asymptotic {
+        bail!("--simultaneous takes the sup-t quantile of the bootstrap: it needs --bands bootstrap");
+    }
+    let options = BandOptions {
+        kind: match kind {
+            BandsArg::Asymptotic => BandKind::Asymptotic,
+            BandsArg::Bootstrap => BandKind::Bootstrap {
+                replicates: args.replicates as usize,
+                seed: args.seed,
+                multipliers: match args.multipliers {
+                    MultipliersArg::Rademacher => Multipliers::Rademacher,
+                    MultipliersArg::Mammen => Multipliers::Mammen,
+                },
+            },
+        },
+        level: args.level,
+        simultaneous: args.simultaneous,
+        variance: match args.variance {
+            VarianceArg::Homoscedastic => Variance::Homoscedastic,
+            VarianceArg::Heteroscedastic => Variance::Heteroscedastic,
+        },
+        bias,
+    };
+    let band = model.bands(queries, &options)?;
+    let mut warnings = Vec::new();
+    if !band.no_estimate.is_empty() {
+        warnings.push(super::warn(
+            "no_band",
+            &format!(
+                "{} of {} queries have no band (no estimate there: too few training inputs \
+                 within the kernel's reach, or all on one side); their se, lo and hi are NaN",
+                band.no_estimate.len(),
+                band.se.len()
+            ),
+        ));
+    }
+    if bias == Bias::Ignore {
+        warnings.push(super::warn(
+            "band_covers_expectation",
+            "the band ignores the smoothing bias: it covers the expectation of the fit, not \
+             the regression function (with one input, --bias correct centers it on a local \
+             quadratic fit)",
+        ));
+    }
+    let report = json!({
+        "kind": match kind { BandsArg::Asymptotic => "asymptotic", BandsArg::Bootstrap => "bootstrap" },
+        "level": args.level,
+        "simultaneous": args.simultaneous,
+        "variance": match args.variance {
+            VarianceArg::Homoscedastic => "homoscedastic",
+            VarianceArg::Heteroscedastic => "heteroscedastic",
+        },
+        "bias": if bias == Bias::Correct { "correct" } else { "ignore" },
+        "degree": band.degree,
+        "replicates": (kind == BandsArg::Bootstrap).then_some(args.replicates),
+        "seed": (kind == BandsArg::Bootstrap).then_some(args.seed),
+        "critical": if band.critical.is_finite() { json!(band.critical) } else { Value::Null },
+        "residual_variance": band.residual_variance,
+        "center": band.center,
+        "se": band.se,
+        "lo": band.lo,
+        "hi": band.hi,
+    });
+    Ok((band, report, warnings))
 }
 
 /// A model's bandwidths as text: the one number, or each with its input's name.

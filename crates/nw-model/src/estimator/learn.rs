@@ -38,6 +38,9 @@ impl NadarayaWatson {
         optimizer: &mut dyn Optimizer,
         observe: &mut dyn FnMut(&BandwidthEpoch),
     ) -> Result<Vec<BandwidthEpoch>> {
+        if self.degree > 0 {
+            return Err(ModelError::GradientDegree(self.degree));
+        }
         let mut log_h: Vec<f32> = self.bandwidths.iter().map(|h| h.ln() as f32).collect();
         let mut records = Vec::new();
         for epoch in 1..=epochs {

@@ -46,6 +46,7 @@
 //! [`NonparametricPooling`](crate::NonparametricPooling) on the same shifted data.
 
 mod learn;
+mod local;
 mod nd;
 mod select;
 mod warning;
@@ -141,6 +142,9 @@ pub enum Bandwidth {
     /// Leave-one-out cross-validation: the global search of [`crate::bandwidth::select`] for one
     /// input, a quasi-Newton search over the log-bandwidths from several starts for more.
     Cv,
+    /// Hurvich, Simonoff and Tsai's corrected AIC (statsmodels' `bw='aic'`, np's `cv.aic`),
+    /// searched as [`Bandwidth::Cv`] is (a coordinate search for several inputs).
+    Aic,
 }
 
 impl Bandwidth {
@@ -151,6 +155,7 @@ impl Bandwidth {
             Bandwidth::Silverman => "silverman",
             Bandwidth::Scott => "scott",
             Bandwidth::Cv => "cv",
+            Bandwidth::Aic => "aic",
         }
     }
 }
@@ -278,13 +283,16 @@ pub struct Chosen {
     /// The leave-one-out CV score at the bandwidths (mean squared error over the examples
     /// with an estimate), when cross-validation chose them.
     pub cv: Option<f64>,
+    /// The corrected AIC at the bandwidths, when it chose them.
+    pub aic: Option<f64>,
     /// Examples left out of `cv` for having no other within a compact kernel's reach.
     pub isolated: usize,
     /// CV evaluations made.
     pub evaluations: usize,
     /// Per input, the least and greatest bandwidth the search could reach.
     pub searched: Vec<(f64, f64)>,
-    /// With one input, every point of the CV curve evaluated, by increasing bandwidth.
+    /// With one input, every point of the criterion's curve evaluated (CV, or AIC), by
+    /// increasing bandwidth.
     pub curve: Vec<CvPoint>,
     /// What makes the answer weak, if anything.
     pub warnings: Vec<Warning>,
@@ -310,8 +318,11 @@ pub struct NadarayaWatson {
 pub struct PredictOptions {
     /// Also return per-query [`Diagnostics`].
     pub diagnostics: bool,
-    /// Also return the attention weights, queries x keys (O(queries x keys) memory).
+    /// Also return the attention weights, queries x keys (O(queries x keys) memory); degree
+    /// 0 only.
     pub weights: bool,
+    /// Also return the slopes of a local linear or quadratic fit.
+    pub slopes: bool,
 }
 
 /// Predictions at queries, in query order.
@@ -330,6 +341,34 @@ pub struct Prediction {
     pub diagnostics: Option<Diagnostics>,
     /// The attention weights, queries x training rows in their input order, when asked for.
     pub weights: Option<Tensor>,
+    /// The local fit's slope `dy/dx_j` at each query, queries x inputs row-major, in the
+    /// targets' units per unit of each input, when asked for (degree 1 or 2); NaN where the
+    /// query had no estimate, whatever the far-query policy gave its `y`.
+    pub slopes: Option<Vec<f64>>,
+}
+
+/// How a model fits its own training rows ([`NadarayaWatson::fit_stats`]), over the rows
+/// that have an estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitStats {
+    /// `1 - RSS / TSS`: the share of the targets' variance about their mean that the fit
+    /// explains, in sample (NaN for constant targets). statsmodels' `KernelReg.r_squared` is
+    /// the squared correlation of targets and fit instead, which is the same for a least
+    /// squares fit with an intercept but not for a smoother.
+    pub r_squared: f64,
+    /// Hurvich, Simonoff and Tsai's corrected AIC, `ln(RSS / m) + (1 + tr(H) / m) / (1 -
+    /// (tr(H) + 2) / m)` over `m` rows (`+inf` once `tr(H) + 2 >= m`).
+    pub aic: f64,
+    /// `tr(H)`, the sum of each row's own weight in its fit: the effective number of
+    /// parameters.
+    pub trace: f64,
+    /// The residual sum of squares, in the targets' units squared.
+    pub rss: f64,
+    /// Rows with an estimate (`m`).
+    pub scored: usize,
+    /// Rows without one (a compact kernel's lone row, or a local polynomial's singular
+    /// system).
+    pub no_fit: usize,
 }
 
 /// The leave-one-out CV and its gradient at given bandwidths
@@ -450,43 +489,161 @@ impl NadarayaWatson {
         }
         let q = self.data.kernel_coordinates(queries);
         let h = self.kernel_bandwidths();
+        if self.degree > 0 {
+            return self.predict_local(&q, &h, options);
+        }
+        if options.slopes {
+            return Err(ModelError::SlopesDegree);
+        }
+        self.predict_kernel(&q, &h, options, self.far)
+    }
+
+    /// A local linear or quadratic fit at queries `q` (kernel coordinates, kernel bandwidths
+    /// `h`): the far-query policy for queries without an estimate, the slopes and the
+    /// kernel's diagnostics when asked for.
+    fn predict_local(&self, q: &[f32], h: &[f32], options: &PredictOptions) -> Result<Prediction> {
+        if options.weights {
+            return Err(ModelError::WeightsDegree(self.degree));
+        }
+        let fit = local::predict(self.kernel, self.degree, h, q, &self.data, self.par)?;
+        let mut y = fit.y;
+        let far = self.apply_far(q, h, &mut y)?;
+        // The kernel's weights are the same whatever polynomial they fit.
+        let diagnostics = if options.diagnostics {
+            let diagnosed = PredictOptions {
+                diagnostics: true,
+                ..Default::default()
+            };
+            self.predict_kernel(q, h, &diagnosed, Far::Nan)?.diagnostics
+        } else {
+            None
+        };
+        let slopes = options.slopes.then(|| {
+            fit.slopes
+                .chunks_exact(self.data.dim)
+                .flat_map(|row| {
+                    row.iter()
+                        .zip(&self.data.units)
+                        .map(|(&b, &u)| f64::from(b) / u)
+                })
+                .collect()
+        });
+        Ok(self.prediction(y, far, diagnostics, None, slopes))
+    }
+
+    /// The Nadaraya-Watson pooling at queries already in kernel coordinates, with far-query
+    /// policy `far`.
+    fn predict_kernel(
+        &self,
+        q: &[f32],
+        h: &[f32],
+        options: &PredictOptions,
+        far: Far,
+    ) -> Result<Prediction> {
         let pool_options = PoolOptions {
             weights: options.weights,
             diagnostics: options.diagnostics,
-            far: self.far,
+            far,
             par: self.par,
         };
         let attention = match &self.data.keys {
             Keys::One(sorted) => crate::pooling::kernel_pool_prepared(
                 self.kernel,
                 h[0],
-                &q,
+                q,
                 Some(sorted),
                 &self.data.x,
                 &self.data.y,
                 &pool_options,
             )?,
-            Keys::Many(keys) => nd::pool(self, &q, &h, keys, &pool_options)?,
+            Keys::Many(keys) => nd::pool(self, q, h, keys, &pool_options)?,
         };
+        Ok(self.prediction(
+            attention.y_hat,
+            attention.far,
+            attention.diagnostics,
+            attention.weights,
+            None,
+        ))
+    }
+
+    /// The far-query policy on the queries (kernel coordinates) whose estimate is NaN.
+    fn apply_far(&self, q: &[f32], h: &[f32], y: &mut [f32]) -> Result<Vec<usize>> {
+        if self.data.dim == 1 {
+            crate::far::apply(self.far, q, y, &self.data.x, &self.data.y)
+        } else {
+            nd::apply_far(self, q, h, y, self.far)
+        }
+    }
+
+    /// A [`Prediction`] from the kernels' f32 estimates (targets measured from their origin).
+    fn prediction(
+        &self,
+        y: Vec<f32>,
+        far: Vec<usize>,
+        diagnostics: Option<Diagnostics>,
+        weights: Option<Tensor>,
+        slopes: Option<Vec<f64>>,
+    ) -> Prediction {
         let y_origin = self.data.y_origin;
-        Ok(Prediction {
-            y: attention
-                .y_hat
-                .iter()
-                .map(|&v| y_origin.shortest(v))
-                .collect(),
-            far: attention.far,
-            diagnostics: attention.diagnostics,
-            weights: attention.weights,
-        })
+        Prediction {
+            y: y.iter().map(|&v| y_origin.shortest(v)).collect(),
+            far,
+            diagnostics,
+            weights,
+            slopes,
+        }
     }
 
     /// The leave-one-out CV at `bandwidths` (one per input, in the inputs' units), with the
     /// summed loss and its gradient with respect to each log-bandwidth (divide by the
     /// examples scored, `len() - isolated`, for the gradient of CV), in one fused pass.
+    ///
+    /// A local linear or quadratic model has no gradient in its pass: `grad` is NaN then.
     pub fn cross_validate(&self, bandwidths: &[f64]) -> Result<Loo> {
         let h = self.data.to_kernel_bandwidths(bandwidths)?;
-        select::loo(self.kernel, &self.data, &h, true, self.par)
+        if self.degree == 0 {
+            return select::loo(self.kernel, &self.data, &h, true, self.par);
+        }
+        let l = local::loo(self.kernel, self.degree, &h, &self.data, self.par)?;
+        let scored = self.data.n - l.far;
+        Ok(Loo {
+            loss: l.loss,
+            cv: if scored == 0 {
+                f64::INFINITY
+            } else {
+                l.loss / scored as f64
+            },
+            grad: vec![f64::NAN; self.data.dim],
+            isolated: l.far,
+        })
+    }
+
+    /// How the model fits its own training rows: R^2, the corrected AIC and the trace of the
+    /// smoother matrix, from one pass at the rows (see [`FitStats`]).
+    pub fn fit_stats(&self) -> Result<FitStats> {
+        let h = self.kernel_bandwidths();
+        let fit = local::training_fit(self.kernel, self.degree, &h, &self.data, self.par)?;
+        let a = local::aic(&fit.fit, &fit.leverage, &self.data.y);
+        let rows = || {
+            fit.fit
+                .iter()
+                .zip(&self.data.y)
+                .filter(|(f, _)| !f.is_nan())
+                .map(|(&f, &y)| (f, f64::from(y)))
+        };
+        let m = a.scored as f64;
+        let mean = rows().map(|(_, y)| y).sum::<f64>() / m;
+        let tss: f64 = rows().map(|(_, y)| (y - mean).powi(2)).sum();
+        let rss = a.sigma2 * m;
+        Ok(FitStats {
+            r_squared: 1.0 - rss / tss,
+            aic: a.value,
+            trace: a.trace,
+            rss,
+            scored: a.scored,
+            no_fit: self.data.n - a.scored,
+        })
     }
 
     /// The bandwidths as the kernels take them: f32, in the units the kernels measure each

@@ -29,30 +29,7 @@ pub(super) fn pool(
         options.par,
     )?;
     let mut y_hat = pooled.y;
-    let far: Vec<usize> = (0..y_hat.len()).filter(|&i| y_hat[i].is_nan()).collect();
-    if let Some(&first) = far.first() {
-        match options.far {
-            Far::Error => {
-                return Err(ModelError::FarRows {
-                    count: far.len(),
-                    index: first,
-                });
-            }
-            Far::Nan => {}
-            Far::Nearest => {
-                for &i in &far {
-                    let q = &queries[i * data.dim..(i + 1) * data.dim];
-                    y_hat[i] = nearest_value(q, h, &data.x, &data.y);
-                }
-            }
-            Far::Mean => {
-                let mean = data.y.iter().map(|&v| f64::from(v)).sum::<f64>() / data.y.len() as f64;
-                for &i in &far {
-                    y_hat[i] = mean as f32;
-                }
-            }
-        }
-    }
+    let far = apply_far(model, queries, h, &mut y_hat, options.far)?;
     let weights = if options.weights {
         Some(weight_matrix(
             model.kernel,
@@ -76,6 +53,43 @@ pub(super) fn pool(
         diagnostics,
         far,
     })
+}
+
+/// The queries (row-major, kernel coordinates) whose `y_hat` is NaN, those estimates
+/// replaced as the far-query policy `far` says (or the error it asks for).
+pub(super) fn apply_far(
+    model: &NadarayaWatson,
+    queries: &[f32],
+    h: &[f32],
+    y_hat: &mut [f32],
+    far: Far,
+) -> Result<Vec<usize>> {
+    let data = &model.data;
+    let rows: Vec<usize> = (0..y_hat.len()).filter(|&i| y_hat[i].is_nan()).collect();
+    if let Some(&first) = rows.first() {
+        match far {
+            Far::Error => {
+                return Err(ModelError::FarRows {
+                    count: rows.len(),
+                    index: first,
+                });
+            }
+            Far::Nan => {}
+            Far::Nearest => {
+                for &i in &rows {
+                    let q = &queries[i * data.dim..(i + 1) * data.dim];
+                    y_hat[i] = nearest_value(q, h, &data.x, &data.y);
+                }
+            }
+            Far::Mean => {
+                let mean = data.y.iter().map(|&v| f64::from(v)).sum::<f64>() / data.y.len() as f64;
+                for &i in &rows {
+                    y_hat[i] = mean as f32;
+                }
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// The mean target of the training rows nearest to `q` in bandwidths (Euclidean distance of

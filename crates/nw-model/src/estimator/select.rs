@@ -21,11 +21,17 @@
 //! is 0 wherever it exists and L-BFGS would stop where it starts. For it, each start is
 //! improved by a coordinate search instead: one input at a time on a grid of 10 bandwidths
 //! per decade over its box, then of 80 per decade around the best.
+//!
+//! A local linear fit's CV and the corrected AIC (of any degree) are smooth in `h` but have
+//! no gradient in their pass: they get the same coordinate search with two more rounds, of
+//! 640 and 5120 per decade around the best, and the same starts, probes and warnings.
 
 use nw_tensor::ops::pool_nd;
 
-use super::{Bandwidth, Chosen, Data, Keys, Loo, Params, Warning};
-use crate::bandwidth::{self, Search};
+use nw_tensor::ops::pool::SortedKeys;
+
+use super::{Bandwidth, Chosen, Data, Keys, Loo, Params, Warning, local};
+use crate::bandwidth::{self, CvPoint, Search};
 use crate::{KernelKind, ModelError, Par, Result};
 
 /// The multiples of the rule of thumb the search starts from.
@@ -58,6 +64,7 @@ pub(super) fn choose(
         let chosen = Chosen {
             bandwidth: params.bandwidth.clone(),
             cv: None,
+            aic: None,
             isolated: 0,
             evaluations: 0,
             searched: Vec::new(),
@@ -100,7 +107,7 @@ pub(super) fn choose(
                 .collect::<Result<Vec<f64>>>()?;
             Ok(plain(kernel_exact(data, &h)?))
         }
-        Bandwidth::Cv if data.dim == 1 => {
+        Bandwidth::Cv if data.dim == 1 && params.degree == 0 => {
             let found = bandwidth::select_observed(
                 kind,
                 &data.x,
@@ -117,6 +124,7 @@ pub(super) fn choose(
             let chosen = Chosen {
                 bandwidth: Bandwidth::Cv,
                 cv: Some(found.cv),
+                aic: None,
                 isolated: found.isolated,
                 evaluations: found.curve.len(),
                 searched: vec![(f64::from(found.searched.0), f64::from(found.searched.1))],
@@ -125,8 +133,69 @@ pub(super) fn choose(
             };
             Ok((vec![f64::from(found.h)], chosen))
         }
-        Bandwidth::Cv => search(params, data, observe),
+        Bandwidth::Cv | Bandwidth::Aic if data.dim == 1 => one_input(params, data, observe),
+        Bandwidth::Cv | Bandwidth::Aic => search(params, data, observe),
     }
+}
+
+/// The one-input search of [`crate::bandwidth`] on a local polynomial's leave-one-out CV, or
+/// on the corrected AIC of any degree.
+fn one_input(
+    params: &Params,
+    data: &Data,
+    observe: &mut dyn FnMut(&Evaluation),
+) -> Result<(Vec<f64>, Chosen)> {
+    let (kind, degree, par) = (params.kernel, params.degree, params.par);
+    let aic = params.bandwidth == Bandwidth::Aic;
+    let score = |keys: &SortedKeys, h: f32| -> Result<CvPoint> {
+        let h = crate::kernel::check_bandwidth(h)?;
+        if aic {
+            let a = local::aic_sorted(kind, degree, keys, h, par)?;
+            return Ok(CvPoint {
+                h,
+                cv: a.value.exp(),
+                isolated: keys.len() - a.scored,
+            });
+        }
+        let l = local::loo_sorted(kind, degree, keys, h, par)?;
+        let scored = keys.len() - l.far;
+        Ok(CvPoint {
+            h,
+            cv: if scored == 0 {
+                f64::INFINITY
+            } else {
+                l.loss / scored as f64
+            },
+            isolated: l.far,
+        })
+    };
+    // AIC is searched as `exp(AIC)` (positive, so that relative flatness means what it means
+    // for CV) and reported as itself.
+    let report = |v: f64| if aic { v.ln() } else { v };
+    let found = bandwidth::select_scored(&data.x, &data.y, &params.search, &score, &mut |p| {
+        observe(&Evaluation {
+            bandwidths: &[f64::from(p.h)],
+            cv: report(p.cv),
+        })
+    })?;
+    let chosen = Chosen {
+        bandwidth: params.bandwidth.clone(),
+        cv: (!aic).then_some(found.cv),
+        aic: aic.then(|| report(found.cv)),
+        isolated: found.isolated,
+        evaluations: found.curve.len(),
+        searched: vec![(f64::from(found.searched.0), f64::from(found.searched.1))],
+        warnings: found.warnings.into_iter().map(Warning::Search).collect(),
+        curve: found
+            .curve
+            .into_iter()
+            .map(|p| CvPoint {
+                cv: report(p.cv),
+                ..p
+            })
+            .collect(),
+    };
+    Ok((vec![f64::from(found.h)], chosen))
 }
 
 /// `n^(1/5 - 1/(d + 4))`: turns a one-dimensional rule of thumb (rate `n^(-1/5)`) into the
@@ -193,6 +262,38 @@ pub(super) fn loo(kind: KernelKind, data: &Data, h: &[f32], grad: bool, par: Par
     })
 }
 
+/// The score the several-input search minimizes at kernel bandwidths `h`, as a [`Loo`]
+/// whose `cv` is that score: leave-one-out CV (with its gradient for Nadaraya-Watson when
+/// `grad`), or `exp(AIC)` (positive, so that relative flatness means what it means for CV).
+fn criterion(params: &Params, data: &Data, h: &[f32], grad: bool) -> Result<Loo> {
+    let (kind, par) = (params.kernel, params.par);
+    if params.bandwidth == Bandwidth::Aic {
+        let fit = local::training_fit(kind, params.degree, h, data, par)?;
+        let a = local::aic(&fit.fit, &fit.leverage, &data.y);
+        return Ok(Loo {
+            loss: f64::NAN,
+            cv: a.value.exp(),
+            grad: Vec::new(),
+            isolated: data.n - a.scored,
+        });
+    }
+    if params.degree == 0 {
+        return loo(kind, data, h, grad, par);
+    }
+    let l = local::loo(kind, params.degree, h, data, par)?;
+    let scored = data.n - l.far;
+    Ok(Loo {
+        loss: l.loss,
+        cv: if scored == 0 {
+            f64::INFINITY
+        } else {
+            l.loss / scored as f64
+        },
+        grad: Vec::new(),
+        isolated: l.far,
+    })
+}
+
 /// The spread of one input as the kernels see it: `(span, smallest gap, standard
 /// deviation)`.
 fn spread(column: &[f32]) -> Result<(f64, f64, f64)> {
@@ -237,9 +338,13 @@ fn search(
     let mut evaluations = 0usize;
     // Every evaluation: the score the search sees (`+inf` beyond the isolation allowance),
     // its gradient in `ln h`, and the isolated count.
+    let aic = params.bandwidth == Bandwidth::Aic;
+    // Only Nadaraya-Watson's CV has its gradient in the pass; the others are searched by
+    // coordinates, as the uniform kernel's CV is.
+    let smooth = !aic && params.degree == 0 && kind != KernelKind::Uniform;
     let mut evaluate = |log_h: &[f64], grad: bool| -> Result<(f64, Vec<f64>, usize)> {
         let h: Vec<f32> = log_h.iter().map(|&l| l.exp() as f32).collect();
-        let fit = loo(kind, data, &h, grad, params.par)?;
+        let fit = criterion(params, data, &h, grad)?;
         evaluations += 1;
         let scored = (n - fit.isolated) as f64;
         let score = if fit.isolated > allowed {
@@ -271,7 +376,7 @@ fn search(
         if !f0.is_finite() {
             continue;
         }
-        let found = descend(kind, &params.lbfgs, &x0, f0, &bounds, &mut evaluate)?;
+        let found = descend(kind, smooth, &params.lbfgs, &x0, f0, &bounds, &mut evaluate)?;
         if best.as_ref().is_none_or(|b| found.1 < b.1) {
             best = Some(found);
         }
@@ -315,7 +420,7 @@ fn search(
         match lower {
             Some((x, score)) if restarts < 3 => {
                 restarts += 1;
-                (log_h, cv) = descend(kind, &params.lbfgs, &x, score, &bounds, &mut evaluate)?;
+                (log_h, cv) = descend(kind, smooth, &params.lbfgs, &x, score, &bounds, &mut evaluate)?;
             }
             _ => break,
         }
@@ -393,8 +498,9 @@ fn search(
     }
     let bandwidths: Vec<f64> = (0..d).map(|j| caller(j, log_h[j])).collect();
     let chosen = Chosen {
-        bandwidth: Bandwidth::Cv,
-        cv: Some(cv),
+        bandwidth: params.bandwidth.clone(),
+        cv: (!aic).then_some(cv),
+        aic: aic.then(|| cv.ln()),
         isolated,
         evaluations,
         searched: (0..d)
@@ -411,14 +517,20 @@ fn search(
     Ok((bandwidths, chosen))
 }
 
-/// Grid steps per decade of a bandwidth in the coordinate search: coarse, then fine.
+/// Grid steps per decade of a bandwidth in the coordinate search: coarse, then fine, each
+/// within a step of the previous best.
 const COORDINATE_STEPS: [f64; 2] = [10.0, 80.0];
+/// A criterion that is smooth in `h` but has no gradient in the pass (a local polynomial's
+/// CV, the corrected AIC) gets two finer rounds: down to steps of 0.045% in `h`, where a
+/// smooth minimum is flat to well below `1e-6` of itself.
+const SMOOTH_STEPS: [f64; 4] = [10.0, 80.0, 640.0, 5120.0];
 
 /// A derivative-free search for a CV that is piecewise constant in `ln h` (the uniform
 /// kernel's): one input at a time, the others held, CV on a grid in `ln h` over the input's
 /// box (10 per decade), the best kept; rounds until one changes nothing, then the same on a
 /// grid 8 times finer within a coarse step of the best. Returns the best point and its score.
 fn coordinate_search(
+    levels: &[f64],
     x0: &[f64],
     f0: f64,
     bounds: &[(f64, f64)],
@@ -426,7 +538,7 @@ fn coordinate_search(
 ) -> Result<(Vec<f64>, f64)> {
     let (mut x, mut f) = (x0.to_vec(), f0);
     let decade = std::f64::consts::LN_10;
-    for (pass, steps) in COORDINATE_STEPS.into_iter().enumerate() {
+    for (pass, &steps) in levels.iter().enumerate() {
         let step = decade / steps;
         for _round in 0..8 {
             let mut moved = false;
@@ -434,7 +546,7 @@ fn coordinate_search(
                 let (lo, hi) = if pass == 0 {
                     bounds[j]
                 } else {
-                    let coarse = decade / COORDINATE_STEPS[0];
+                    let coarse = decade / levels[pass - 1];
                     (
                         (x[j] - coarse).max(bounds[j].0),
                         (x[j] + coarse).min(bounds[j].1),
@@ -466,19 +578,25 @@ fn coordinate_search(
 /// gradient of CV in `ln h`, and the count of isolated examples.
 type Evaluate<'a> = dyn FnMut(&[f64], bool) -> Result<(f64, Vec<f64>, usize)> + 'a;
 
-/// The local search from `x0` (score `f0`): L-BFGS on CV and its gradient, or for the
-/// uniform kernel, whose CV is piecewise constant in `h` (its gradient is 0 wherever it
-/// exists), the coordinate search. Returns the end point and its score.
+/// The local search from `x0` (score `f0`): L-BFGS on a `smooth` score and its gradient,
+/// or the coordinate search for one without a gradient (the uniform kernel's CV is piecewise
+/// constant in `h`, its gradient 0 wherever it exists). Returns the end point and its score.
 fn descend(
     kind: KernelKind,
+    smooth: bool,
     lbfgs: &crate::optimize::Lbfgs,
     x0: &[f64],
     f0: f64,
     bounds: &[(f64, f64)],
     evaluate: &mut Evaluate<'_>,
 ) -> Result<(Vec<f64>, f64)> {
-    if kind == KernelKind::Uniform {
-        return coordinate_search(x0, f0, bounds, &mut |x| Ok(evaluate(x, false)?.0));
+    if !smooth {
+        let levels: &[f64] = if kind == KernelKind::Uniform {
+            &COORDINATE_STEPS
+        } else {
+            &SMOOTH_STEPS
+        };
+        return coordinate_search(levels, x0, f0, bounds, &mut |x| Ok(evaluate(x, false)?.0));
     }
     let m = lbfgs.minimize(x0, bounds, |x| {
         let (f, g, _) = evaluate(x, true)?;
