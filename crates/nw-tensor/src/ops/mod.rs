@@ -2,6 +2,7 @@
 
 pub mod local_linear;
 pub mod matmul;
+pub mod multiplier;
 pub mod pool;
 pub mod pool_nd;
 pub mod softmax;
