@@ -76,6 +76,7 @@ pub mod train;
 pub mod unit;
 
 pub use error::{ModelError, Result};
+pub use estimator::{BandKind, BandOptions, BandWarning, Bands, Bias, Multipliers, Variance};
 pub use estimator::{
     Bandwidth, Chosen, Evaluation, FitStats, Inputs, NadarayaWatson, Params, PredictOptions,
     Prediction,

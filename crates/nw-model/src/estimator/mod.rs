@@ -45,6 +45,7 @@
 //! ([`crate::bandwidth::select`], the sorted fused kernel): its results are the same bits as
 //! [`NonparametricPooling`](crate::NonparametricPooling) on the same shifted data.
 
+mod bands;
 mod learn;
 mod local;
 mod nd;
@@ -56,6 +57,9 @@ use nw_tensor::Tensor;
 use nw_tensor::ops::pool::SortedKeys;
 use nw_tensor::ops::pool_nd::KeysNd;
 
+pub use bands::{
+    BandKind, BandOptions, BandWarning, Bands, Bias, Multipliers, Variance, normal_quantile,
+};
 pub use learn::BandwidthEpoch;
 use nw_tensor::Par;
 pub use select::{Evaluation, STARTS, UPPER_SPANS};

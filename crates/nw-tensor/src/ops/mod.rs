@@ -4,6 +4,7 @@ pub mod local_linear;
 pub mod local_linear_nd;
 pub mod local_quadratic;
 pub mod matmul;
+pub mod multiplier;
 pub mod pool;
 pub mod pool_nd;
 pub mod softmax;

@@ -1,0 +1,919 @@
+//! Confidence bands for the fitted estimator ([`NadarayaWatson::bands`]).
+//!
+//! # The smoother
+//! At degree `p` the estimator is linear in the targets: `m_hat(q) = sum_i l_i(q) y_i`, with
+//! `l_i(q) = w_i(q) e1' M(q)^-1 X_i(q)`, `M = sum_i w_i X_i X_i'`, `X_i = (1)` (degree 0),
+//! `(1, u_i)` (degree 1, `u_ij = (k_ij - q_j) / h_j`, one per input) or `(1, u_i, u_i^2)`
+//! (degree 2, one input), and `w_i` the product kernel's weight relative to the largest
+//! (`exp(sum_j ln K((k_ij - q_j) / h_j))` over its maximum; the whole-line kernels' weights
+//! below `2^-64` of the largest count as out of reach, as in the fused passes). Measuring `t`
+//! in bandwidths changes no `l_i` and keeps `M`'s entries of one size. A query has no
+//! estimate when no key is in reach or when a Cholesky pivot of the correlation-scaled `M`
+//! (`D M D`, `D = diag(M)^-1/2`) is at most [`EPS`]: for degree 1 with one input that is
+//! `nw_tensor::ops::local_linear`'s `D / (S0 S2) <= EPS`, here about the query itself (the
+//! fused pass takes it about the nearest key for a query outside the keys' span, so the two
+//! can differ there). Everything here is f64 on the kernels' f32 coordinates.
+//!
+//! # Residuals and variance
+//! `r_i = y_i - m_hat(x_i)`, the model's own fit (degree `p`) at its training rows
+//! ([`training_fit`], which also gives the leverages `H_ii = l_i(x_i)`); a row whose fit has
+//! no estimate has no residual and is left out of both variance estimates (and gets `r = 0`
+//! in the bootstrap). [`Variance::Homoscedastic`]: `sigma^2 = RSS / (n - tr H)` over the rows
+//! with a residual (the simpler of the two usual corrections: it needs only the leverages
+//! [`training_fit`] returns, not `tr(H'H)`). [`Variance::Heteroscedastic`]: `sigma^2(k_i)` is
+//! the Nadaraya-Watson smooth of the squared residuals at the training rows, with the model's
+//! kernel and bandwidths (no leverage correction: slightly small where the fit interpolates).
+//! Then `se(q)^2 = sum_i l_i(q)^2 sigma^2(k_i)`.
+//!
+//! # Bias
+//! A band around `m_hat_p` covers `E m_hat_p(q)`, the smoothed regression function, not
+//! `m(q)`: the bias is `O(h^2)`. [`Bias::Correct`] (one input) centres the band on the local
+//! quadratic fit at the same bandwidths and takes its variance from the same (quadratic)
+//! weights: robust bias correction in the spirit of Calonico, Cattaneo and Farrell (2018) with
+//! equal bandwidths. It covers `m(q)` up to the local quadratic's bias, `O(h^4)` in the
+//! interior (symmetric kernel, `m` with four derivatives) and `O(h^3)` within a bandwidth of
+//! the data's edge, so `center` may differ from the model's prediction; with degree 2 it
+//! is the model's own smoother. With several inputs there is no local quadratic:
+//! `Correct` falls back to the model's degree and says so in [`Bands::warnings`], so the
+//! default options work for any model.
+//!
+//! # Asymptotic bands
+//! `center -/+ z se`, `z = Phi^-1(1 - (1 - level) / 2)` ([`normal_quantile`], Wichura's AS241).
+//! Simultaneous: Bonferroni over the `m` queries with an estimate,
+//! `z = Phi^-1(1 - (1 - level) / (2 m))`, valid and conservative (on a dense grid, much
+//! wider than the bootstrap's sup-t).
+//!
+//! # Wild bootstrap
+//! `T_b(q) = sum_i l_i(q) r_i v_ib` with two-point multipliers ([`Multipliers`], drawn per
+//! training row from the seed, see `nw_tensor::ops::multiplier`: the same draws on any thread
+//! count and query order). Linear in `y`, so each replicate is one more weighted sum of the
+//! same pass ([`multiplier::replicate_sums`]), not a refit. Pointwise, the basic bootstrap
+//! `[center - Q_{1 - a/2}(T(q)), center - Q_{a/2}(T(q))]`, `a = 1 - level`, with `Q_p` the
+//! `ceil(p B)`-th smallest of the `B` replicates (the inverse empirical CDF); `se` is the
+//! exact bootstrap sd `sqrt(sum_i l_i^2 r_i^2)` and `critical` is NaN. Simultaneous (sup-t):
+//! `c` = the `level` quantile over `b` of `max_q |T_b(q)| / se(q)` (queries with `se = 0`
+//! left out of the max), band `center -/+ c se`. [`Variance`] applies to the asymptotic band
+//! only. The replicate sums run in f32 with f64 tiles (accuracy in
+//! `nw_tensor::ops::multiplier`); the coefficients `l_i r_i` are rounded to f32.
+
+use nw_tensor::Par;
+use nw_tensor::ops::local_linear::EPS;
+use nw_tensor::ops::multiplier::{self, BLOCK, GROUP, MultiplierBits, TILE};
+use rayon::prelude::*;
+
+use super::{Inputs, Keys, NadarayaWatson};
+use crate::{KernelKind, ModelError, Result};
+
+pub use nw_tensor::ops::multiplier::Multipliers;
+
+/// How the band's width is found.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum BandKind {
+    /// The normal approximation: `center -/+ z se`.
+    #[default]
+    Asymptotic,
+    /// The wild bootstrap of the residuals.
+    Bootstrap {
+        /// Replicates `B` (999 is customary); at least 1.
+        replicates: usize,
+        /// Seed of the multipliers' draws.
+        seed: u64,
+        /// Their distribution.
+        multipliers: Multipliers,
+    },
+}
+
+/// How the residuals' variance is modelled (asymptotic bands).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Variance {
+    /// One variance for every row: `RSS / (n - tr H)`.
+    Homoscedastic,
+    /// A variance per row: the kernel smooth of the squared residuals.
+    #[default]
+    Heteroscedastic,
+}
+
+/// Whether the band corrects the estimator's smoothing bias.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Bias {
+    /// Centre and weights from the local quadratic at the same bandwidths (one input; with
+    /// several, the model's degree and a [`BandWarning`]).
+    #[default]
+    Correct,
+    /// The model's own degree: the band covers `E m_hat(q)`.
+    Ignore,
+}
+
+/// What [`NadarayaWatson::bands`] computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandOptions {
+    /// Asymptotic or bootstrap.
+    pub kind: BandKind,
+    /// Coverage, in `(0, 1)`.
+    pub level: f64,
+    /// Cover every query at once (sup-t for the bootstrap, Bonferroni for the asymptotic).
+    pub simultaneous: bool,
+    /// The residuals' variance model (asymptotic bands).
+    pub variance: Variance,
+    /// Bias correction.
+    pub bias: Bias,
+}
+
+impl Default for BandOptions {
+    /// Asymptotic, pointwise 95%, heteroscedastic, bias-corrected.
+    fn default() -> Self {
+        BandOptions {
+            kind: BandKind::Asymptotic,
+            level: 0.95,
+            simultaneous: false,
+            variance: Variance::Heteroscedastic,
+            bias: Bias::Correct,
+        }
+    }
+}
+
+/// What makes a band other than asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandWarning {
+    /// Bias correction asked for with several inputs: the band uses the model's degree.
+    BiasNotCorrected {
+        /// Inputs per row.
+        dim: usize,
+    },
+}
+
+/// Confidence bands at queries, in query order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bands {
+    /// The band's centre, in the targets' units; NaN without an estimate.
+    pub center: Vec<f64>,
+    /// Its standard error; NaN without an estimate.
+    pub se: Vec<f64>,
+    /// Lower ends; NaN without an estimate.
+    pub lo: Vec<f64>,
+    /// Upper ends; NaN without an estimate.
+    pub hi: Vec<f64>,
+    /// The multiplier of `se` used: `z`, Bonferroni's `z` or the sup-t quantile; NaN for a
+    /// pointwise bootstrap band.
+    pub critical: f64,
+    /// Queries without a band.
+    pub no_estimate: Vec<usize>,
+    /// The degree whose smoother the band uses (the model's, or 2 when bias-corrected).
+    pub degree: usize,
+    /// The homoscedastic `sigma^2 = RSS / (n - tr H)` (NaN when `n <= tr H`), always reported.
+    pub residual_variance: f64,
+    /// What the band did other than asked.
+    pub warnings: Vec<BandWarning>,
+}
+
+impl BandOptions {
+    /// Refuses a level outside `(0, 1)` and a bootstrap without replicates.
+    fn check(&self) -> Result<()> {
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(ModelError::Parameter {
+                name: "band level",
+                expected: "in (0, 1)",
+                value: self.level,
+            });
+        }
+        if let BandKind::Bootstrap { replicates: 0, .. } = self.kind {
+            return Err(ModelError::Parameter {
+                name: "bootstrap replicates",
+                expected: "at least 1",
+                value: 0.0,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl NadarayaWatson {
+    /// Confidence bands at `queries` (see the module docs for what they cover).
+    pub fn bands(&self, queries: Inputs<'_>, options: &BandOptions) -> Result<Bands> {
+        options.check()?;
+        if queries.dim() != self.data.dim {
+            return Err(ModelError::Dimension {
+                expected: self.data.dim,
+                got: queries.dim(),
+            });
+        }
+        if let Some((row, input, value)) = queries.first_not_finite() {
+            return Err(ModelError::NotFinite {
+                what: "queries",
+                row,
+                input: Some(input),
+                value,
+            });
+        }
+        let dim = self.data.dim;
+        let mut warnings = Vec::new();
+        let degree = match options.bias {
+            Bias::Correct if dim == 1 => 2,
+            Bias::Correct => {
+                warnings.push(BandWarning::BiasNotCorrected { dim });
+                self.degree
+            }
+            Bias::Ignore => self.degree,
+        };
+        let (fit, leverage) = training_fit(self)?;
+        let residuals: Vec<f64> = self
+            .data
+            .y
+            .iter()
+            .zip(&fit)
+            .map(|(&y, &f)| f64::from(y) - f)
+            .collect();
+        let (mut rss, mut used, mut trace) = (0.0, 0.0, 0.0);
+        for (r, h) in residuals.iter().zip(&leverage) {
+            if r.is_finite() {
+                rss += r * r;
+                used += 1.0;
+                trace += h;
+            }
+        }
+        let dof = used - trace;
+        let residual_variance = if dof > 0.0 { rss / dof } else { f64::NAN };
+        let smoother = Smoother::new(self, degree);
+        let q: Vec<f64> = self
+            .data
+            .kernel_coordinates(queries)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let m = queries.len();
+        let origin = self.data.y_origin.value();
+        let targets: Vec<f64> = self.data.y.iter().map(|&v| f64::from(v)).collect();
+        let blocks = m.div_ceil(BLOCK);
+        let mut out = Bands {
+            center: vec![f64::NAN; m],
+            se: vec![f64::NAN; m],
+            lo: vec![f64::NAN; m],
+            hi: vec![f64::NAN; m],
+            critical: f64::NAN,
+            no_estimate: Vec::new(),
+            degree,
+            residual_variance,
+            warnings,
+        };
+        let queries_of = |b: usize| &q[b * BLOCK * dim..((b + 1) * BLOCK * dim).min(q.len())];
+        match options.kind {
+            BandKind::Asymptotic => {
+                let sigma2 = match options.variance {
+                    Variance::Homoscedastic => {
+                        if dof.is_nan() || dof <= 0.0 {
+                            return Err(ModelError::Parameter {
+                                name: "residual degrees of freedom n - tr(H)",
+                                expected: "positive for a homoscedastic variance (the fit \
+                                           interpolates: use the heteroscedastic variance or a \
+                                           wider bandwidth)",
+                                value: dof,
+                            });
+                        }
+                        vec![residual_variance; self.data.n]
+                    }
+                    Variance::Heteroscedastic => smooth_squares(self, &residuals),
+                };
+                let rows = by_block(blocks, self.par, |b| {
+                    asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
+                });
+                for (i, row) in rows.into_iter().flatten().enumerate() {
+                    if let Some((c, s)) = row {
+                        out.center[i] = c;
+                        out.se[i] = s;
+                    }
+                }
+                let with = out.center.iter().filter(|c| c.is_finite()).count().max(1);
+                let tail = if options.simultaneous {
+                    (1.0 - options.level) / (2.0 * with as f64)
+                } else {
+                    (1.0 - options.level) / 2.0
+                };
+                out.critical = -normal_quantile(tail);
+                for i in 0..m {
+                    out.lo[i] = out.center[i] - out.critical * out.se[i];
+                    out.hi[i] = out.center[i] + out.critical * out.se[i];
+                }
+            }
+            BandKind::Bootstrap {
+                replicates,
+                seed,
+                multipliers,
+            } => {
+                let ids: Vec<u64> = smoother.ids.iter().map(|&i| i as u64).collect();
+                let bits = MultiplierBits::new(multipliers, seed, &ids, replicates, self.par);
+                let r: Vec<f64> = residuals
+                    .iter()
+                    .map(|&r| if r.is_finite() { r } else { 0.0 })
+                    .collect();
+                let a = 1.0 - options.level;
+                let blocks_out = by_block(blocks, self.par, |b| {
+                    bootstrap_block(
+                        &smoother,
+                        queries_of(b),
+                        &targets,
+                        &r,
+                        &bits,
+                        a,
+                        options.simultaneous,
+                    )
+                });
+                let mut sup = vec![0.0f64; if options.simultaneous { replicates } else { 0 }];
+                let mut i = 0;
+                for block in blocks_out {
+                    for (s, &v) in sup.iter_mut().zip(&block.sup) {
+                        *s = s.max(v);
+                    }
+                    for row in block.rows {
+                        if let Some((c, s, upper, lower)) = row {
+                            out.center[i] = c;
+                            out.se[i] = s;
+                            out.lo[i] = c - upper;
+                            out.hi[i] = c - lower;
+                        }
+                        i += 1;
+                    }
+                }
+                if options.simultaneous {
+                    out.critical = quantile(&mut sup, options.level);
+                    for i in 0..m {
+                        out.lo[i] = out.center[i] - out.critical * out.se[i];
+                        out.hi[i] = out.center[i] + out.critical * out.se[i];
+                    }
+                }
+            }
+        }
+        for i in 0..m {
+            if out.center[i].is_finite() {
+                out.center[i] += origin;
+                out.lo[i] += origin;
+                out.hi[i] += origin;
+            } else {
+                out.no_estimate.push(i);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The model's fit at its training rows (degree `p`) and the leverages `H_ii = l_i(x_i)`, in
+/// the training rows' order and the targets' shifted units (NaN where a row's fit has no
+/// estimate). In f64, O(n x keys in reach).
+pub(crate) fn training_fit(model: &NadarayaWatson) -> Result<(Vec<f64>, Vec<f64>)> {
+    let s = Smoother::new(model, model.degree);
+    let n = model.data.n;
+    let dim = s.dim;
+    let mut position = vec![0; n];
+    for (p, &i) in s.ids.iter().enumerate() {
+        position[i] = p;
+    }
+    let x = &model.data.x;
+    let y = &model.data.y;
+    let one = |i: usize| -> (f64, f64) {
+        let q: Vec<f64> = x[i * dim..(i + 1) * dim]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let Some(row) = s.row(&q) else {
+            return (f64::NAN, f64::NAN);
+        };
+        let mut fit = 0.0;
+        let mut own = 0.0;
+        let mut basis = vec![0.0; s.basis_len()];
+        for p in row.lo..row.hi {
+            let l = s.l(&row, p, &mut basis);
+            fit += l * f64::from(y[s.ids[p]]);
+            if p == position[i] {
+                own = l;
+            }
+        }
+        (fit, own)
+    };
+    let rows: Vec<(f64, f64)> = if model.par.is_parallel() {
+        (0..n).into_par_iter().map(one).collect()
+    } else {
+        (0..n).map(one).collect()
+    };
+    Ok(rows.into_iter().unzip())
+}
+
+/// `sigma^2(k_i)`: the Nadaraya-Watson smooth of the squared residuals (those that exist) at
+/// each training row, in the training rows' order.
+fn smooth_squares(model: &NadarayaWatson, residuals: &[f64]) -> Vec<f64> {
+    let s = Smoother::new(model, 0);
+    let dim = s.dim;
+    let x = &model.data.x;
+    let one = |i: usize| -> f64 {
+        let q: Vec<f64> = x[i * dim..(i + 1) * dim]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let Some((lo, hi, shift)) = s.reach(&q) else {
+            return f64::NAN;
+        };
+        let mut basis = vec![0.0; s.basis_len()];
+        let (mut num, mut den) = (0.0, 0.0);
+        for p in lo..hi {
+            let r = residuals[s.ids[p]];
+            if r.is_finite() {
+                let w = s.weight(&q, p, shift, &mut basis);
+                num += w * r * r;
+                den += w;
+            }
+        }
+        if den > 0.0 { num / den } else { f64::NAN }
+    };
+    if model.par.is_parallel() {
+        (0..model.data.n).into_par_iter().map(one).collect()
+    } else {
+        (0..model.data.n).map(one).collect()
+    }
+}
+
+/// `f(b)` for every block `b`, in order, on `par`.
+fn by_block<T: Send>(blocks: usize, par: Par, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    if par.is_parallel() {
+        (0..blocks).into_par_iter().map(f).collect()
+    } else {
+        (0..blocks).map(f).collect()
+    }
+}
+
+/// A block of queries' `(center, se)` in the shifted units, `None` without an estimate.
+fn asymptotic_block(
+    s: &Smoother,
+    queries: &[f64],
+    targets: &[f64],
+    sigma2: &[f64],
+) -> Vec<Option<(f64, f64)>> {
+    let mut basis = vec![0.0; s.basis_len()];
+    queries
+        .chunks_exact(s.dim)
+        .map(|q| {
+            let row = s.row(q)?;
+            let (mut center, mut var) = (0.0, 0.0);
+            for p in row.lo..row.hi {
+                let l = s.l(&row, p, &mut basis);
+                let i = s.ids[p];
+                center += l * targets[i];
+                var += l * l * sigma2[i];
+            }
+            Some((center, var.sqrt()))
+        })
+        .collect()
+}
+
+/// One block's bootstrap results.
+struct BootBlock {
+    /// Per query `(center, se, Q_{1-a/2}(T), Q_{a/2}(T))`, `None` without an estimate.
+    rows: Vec<Option<(f64, f64, f64, f64)>>,
+    /// Per replicate, `max_q |T_b(q)| / se(q)` over the block (empty unless simultaneous).
+    sup: Vec<f64>,
+}
+
+/// A block of at most [`BLOCK`] queries: centre, bootstrap sd and replicate sums in one pass
+/// over the keys in reach of any of them, tile by tile.
+fn bootstrap_block(
+    s: &Smoother,
+    queries: &[f64],
+    targets: &[f64],
+    residuals: &[f64],
+    bits: &MultiplierBits,
+    a: f64,
+    simultaneous: bool,
+) -> BootBlock {
+    let b_count = bits.replicates();
+    let rows: Vec<Option<Row>> = queries.chunks_exact(s.dim).map(|q| s.row(q)).collect();
+    let lo = rows.iter().flatten().map(|r| r.lo).min().unwrap_or(0);
+    let hi = rows.iter().flatten().map(|r| r.hi).max().unwrap_or(0);
+    let mut center = [0f64; BLOCK];
+    let mut var = [0f64; BLOCK];
+    let mut acc = vec![0f64; b_count * BLOCK];
+    let mut basis = vec![0.0; s.basis_len()];
+    let mut coef: Vec<[f32; BLOCK]> = Vec::with_capacity(TILE);
+    // Tiles from the group holding `lo`, then at multiples of TILE.
+    let mut start = lo / GROUP * GROUP;
+    while start < hi {
+        let end = ((start / TILE + 1) * TILE).min(hi);
+        coef.clear();
+        coef.resize(end - start, [0.0; BLOCK]);
+        for (lane, row) in rows.iter().enumerate() {
+            let Some(row) = row else { continue };
+            for p in row.lo.max(start)..row.hi.min(end) {
+                let l = s.l(row, p, &mut basis);
+                let i = s.ids[p];
+                center[lane] += l * targets[i];
+                let c = l * residuals[i];
+                var[lane] += c * c;
+                coef[p - start][lane] = c as f32;
+            }
+        }
+        multiplier::replicate_sums(&coef, start, bits, &mut acc);
+        start = end;
+    }
+    let se: Vec<f64> = var.iter().map(|v| v.sqrt()).collect();
+    let mut sup = vec![0.0; if simultaneous { b_count } else { 0 }];
+    for (b, m) in sup.iter_mut().enumerate() {
+        for (lane, row) in rows.iter().enumerate() {
+            if row.is_some() && se[lane] > 0.0 {
+                *m = f64::max(*m, acc[b * BLOCK + lane].abs() / se[lane]);
+            }
+        }
+    }
+    let mut t = vec![0.0; b_count];
+    let rows = rows
+        .iter()
+        .enumerate()
+        .map(|(lane, row)| {
+            row.as_ref()?;
+            for (b, v) in t.iter_mut().enumerate() {
+                *v = acc[b * BLOCK + lane];
+            }
+            let upper = quantile(&mut t, 1.0 - a / 2.0);
+            let lower = quantile(&mut t, a / 2.0);
+            Some((center[lane], se[lane], upper, lower))
+        })
+        .collect();
+    BootBlock { rows, sup }
+}
+
+/// The `p` quantile of `values` as the inverse empirical CDF: the `ceil(p n)`-th smallest
+/// (at least the first). Sorts `values`.
+fn quantile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let k = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    values[k - 1]
+}
+
+/// The band's smoother: the keys in the kernels' coordinates in f64, in the positions the
+/// band visits (sorted for one input, so that a query's keys in reach are one range).
+struct Smoother {
+    kind: KernelKind,
+    degree: usize,
+    dim: usize,
+    inv_h: Vec<f64>,
+    /// Position-major, `dim` per position.
+    keys: Vec<f64>,
+    /// The training row at each position.
+    ids: Vec<usize>,
+}
+
+/// One query's smoother row: `l_i = w_i X_i' a` over positions `lo..hi`.
+struct Row {
+    lo: usize,
+    hi: usize,
+    /// The log-weight of the heaviest key (whole-line kernels; 0 for compact ones).
+    shift: f64,
+    /// `M^-1 e1`.
+    a: Vec<f64>,
+    q: Vec<f64>,
+}
+
+/// `ln(2^-64)`: relative weights below it count as out of reach.
+const CUT: f64 = -64.0 * std::f64::consts::LN_2;
+
+impl Smoother {
+    fn new(model: &NadarayaWatson, degree: usize) -> Smoother {
+        let data = &model.data;
+        let (keys, ids) = match &data.keys {
+            Keys::One(sorted) => (
+                sorted.keys().iter().map(|&k| f64::from(k)).collect(),
+                sorted.order().to_vec(),
+            ),
+            Keys::Many(_) => (
+                data.x.iter().map(|&k| f64::from(k)).collect(),
+                (0..data.n).collect(),
+            ),
+        };
+        Smoother {
+            kind: model.kernel,
+            degree,
+            dim: data.dim,
+            inv_h: model
+                .kernel_bandwidths()
+                .iter()
+                .map(|&h| 1.0 / f64::from(h))
+                .collect(),
+            keys,
+            ids,
+        }
+    }
+
+    /// Entries of `X_i`.
+    fn basis_len(&self) -> usize {
+        match (self.degree, self.dim) {
+            (0, _) => 1,
+            (1, d) => 1 + d,
+            _ => 3,
+        }
+    }
+
+    /// The positions that may hold a weight for query `q`, and the log-weight shift; `None`
+    /// when no key is in reach.
+    fn reach(&self, q: &[f64]) -> Option<(usize, usize, f64)> {
+        let n = self.ids.len();
+        if self.dim > 1 {
+            let shift = match self.kind.support() {
+                Some(_) => 0.0,
+                None => (0..n)
+                    .map(|p| self.log_weight(q, p))
+                    .fold(f64::NEG_INFINITY, f64::max),
+            };
+            return Some((0, n, shift));
+        }
+        let (q, ih) = (q[0], self.inv_h[0]);
+        let at = self.keys.partition_point(|&k| k < q);
+        let near = [at.checked_sub(1), (at < n).then_some(at)]
+            .into_iter()
+            .flatten()
+            .map(|p| (self.keys[p] - q).abs())
+            .fold(f64::INFINITY, f64::min);
+        let umin = near * ih;
+        let (radius, shift) = match self.kind {
+            KernelKind::Gaussian => ((umin * umin - 2.0 * CUT).sqrt(), -umin * umin / 2.0),
+            KernelKind::Laplace => (umin - CUT, -umin),
+            _ => {
+                if umin > 1.0 {
+                    return None;
+                }
+                (1.0, 0.0)
+            }
+        };
+        // A hair wider than the reach: `weight` decides at the edge.
+        let r = radius * (1.0 + 1e-9) / ih;
+        let lo = self.keys.partition_point(|&k| k < q - r);
+        let hi = self.keys.partition_point(|&k| k <= q + r);
+        Some((lo, hi, shift))
+    }
+
+    /// `sum_j ln(K(u_j) / K(0))` of the key at `p` (whole-line kernels).
+    fn log_weight(&self, q: &[f64], p: usize) -> f64 {
+        let k = &self.keys[p * self.dim..(p + 1) * self.dim];
+        let mut lw = 0.0;
+        for j in 0..self.dim {
+            let u = (k[j] - q[j]) * self.inv_h[j];
+            lw += match self.kind {
+                KernelKind::Laplace => -u.abs(),
+                _ => -u * u / 2.0,
+            };
+        }
+        lw
+    }
+
+    /// The relative weight of the key at `p`, with its basis `X_i` written to `basis`.
+    fn weight(&self, q: &[f64], p: usize, shift: f64, basis: &mut [f64]) -> f64 {
+        let k = &self.keys[p * self.dim..(p + 1) * self.dim];
+        let w = if self.kind.support().is_some() {
+            let mut w = 1.0;
+            for j in 0..self.dim {
+                w *= profile(self.kind, (k[j] - q[j]) * self.inv_h[j]);
+            }
+            w
+        } else {
+            let d = self.log_weight(q, p) - shift;
+            if d >= CUT { d.exp() } else { 0.0 }
+        };
+        basis[0] = 1.0;
+        match (self.degree, self.dim) {
+            (0, _) => {}
+            (1, d) => {
+                for j in 0..d {
+                    basis[1 + j] = (k[j] - q[j]) * self.inv_h[j];
+                }
+            }
+            _ => {
+                let u = (k[0] - q[0]) * self.inv_h[0];
+                basis[1] = u;
+                basis[2] = u * u;
+            }
+        }
+        w
+    }
+
+    /// Query `q`'s row, `None` without an estimate.
+    fn row(&self, q: &[f64]) -> Option<Row> {
+        let (lo, hi, shift) = self.reach(q)?;
+        let k = self.basis_len();
+        let mut m = vec![0.0; k * k];
+        let mut basis = vec![0.0; k];
+        for p in lo..hi {
+            let w = self.weight(q, p, shift, &mut basis);
+            if w > 0.0 {
+                for r in 0..k {
+                    for c in 0..=r {
+                        m[r * k + c] += w * basis[r] * basis[c];
+                    }
+                }
+            }
+        }
+        let a = solve_e1(&mut m, k)?;
+        Some(Row {
+            lo,
+            hi,
+            shift,
+            a,
+            q: q.to_vec(),
+        })
+    }
+
+    /// `l_i` of the key at `p` in `row`.
+    fn l(&self, row: &Row, p: usize, basis: &mut [f64]) -> f64 {
+        let w = self.weight(&row.q, p, row.shift, basis);
+        if w == 0.0 {
+            return 0.0;
+        }
+        w * basis.iter().zip(&row.a).map(|(x, a)| x * a).sum::<f64>()
+    }
+}
+
+/// `M^-1 e1` for the symmetric `k x k` `M` (lower triangle filled), by Cholesky on the
+/// correlation-scaled `D M D`; `None` when a diagonal is 0 or a pivot is at most [`EPS`].
+fn solve_e1(m: &mut [f64], k: usize) -> Option<Vec<f64>> {
+    let d: Vec<f64> = (0..k).map(|i| 1.0 / m[i * k + i].sqrt()).collect();
+    if !d.iter().all(|v| v.is_finite() && *v > 0.0) {
+        return None;
+    }
+    // Lower-triangular Cholesky factor, in place.
+    for r in 0..k {
+        for c in 0..=r {
+            let mut v = m[r * k + c] * d[r] * d[c];
+            for j in 0..c {
+                v -= m[r * k + j] * m[c * k + j];
+            }
+            if r == c {
+                if v.is_nan() || v <= EPS {
+                    return None;
+                }
+                m[r * k + r] = v.sqrt();
+            } else {
+                m[r * k + c] = v / m[c * k + c];
+            }
+        }
+    }
+    // Solve L L' y = D e1, then a = D y.
+    let mut y = vec![0.0; k];
+    for r in 0..k {
+        let mut v = if r == 0 { d[0] } else { 0.0 };
+        for j in 0..r {
+            v -= m[r * k + j] * y[j];
+        }
+        y[r] = v / m[r * k + r];
+    }
+    for r in (0..k).rev() {
+        let mut v = y[r];
+        for j in r + 1..k {
+            v -= m[j * k + r] * y[j];
+        }
+        y[r] = v / m[r * k + r];
+    }
+    Some(y.iter().zip(&d).map(|(y, d)| y * d).collect())
+}
+
+/// `K(u) / K(0)`: 0 outside a compact kernel's support.
+fn profile(kind: KernelKind, u: f64) -> f64 {
+    let a = u.abs();
+    if kind.support().is_some_and(|s| a > s) {
+        return 0.0;
+    }
+    match kind {
+        KernelKind::Epanechnikov => 1.0 - u * u,
+        KernelKind::Uniform => 1.0,
+        KernelKind::Triangular => 1.0 - a,
+        KernelKind::Biweight => (1.0 - u * u).powi(2),
+        KernelKind::Triweight => (1.0 - u * u).powi(3),
+        KernelKind::Tricube => (1.0 - a * a * a).powi(3),
+        KernelKind::Cosine => (std::f64::consts::FRAC_PI_2 * u).cos(),
+        KernelKind::Gaussian => (-u * u / 2.0).exp(),
+        KernelKind::Laplace => (-a).exp(),
+    }
+}
+
+/// `Phi^-1(p)`, the standard normal quantile, by Wichura's AS241 (`PPND16`, Applied
+/// Statistics 37, 1988): relative error about `1e-16`. `-inf` at 0, `+inf` at 1, NaN outside
+/// `[0, 1]`.
+// The published coefficients, digit for digit, so a reader can check them against the paper.
+#[allow(clippy::excessive_precision)]
+pub fn normal_quantile(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    let q = p - 0.5;
+    if q.abs() <= 0.425 {
+        let r = 0.180625 - q * q;
+        return q * horner(
+            r,
+            &[
+                3.387_132_872_796_366_608,
+                1.331_416_678_917_843_774_5e2,
+                1.971_590_950_306_551_442_7e3,
+                1.373_169_376_550_946_112_5e4,
+                4.592_195_393_154_987_145_7e4,
+                6.726_577_092_700_870_085_3e4,
+                3.343_057_558_358_812_810_5e4,
+                2.509_080_928_730_122_672_7e3,
+            ],
+        ) / horner(
+            r,
+            &[
+                1.0,
+                4.231_333_070_160_091_125_2e1,
+                6.871_870_074_920_579_083e2,
+                5.394_196_021_424_751_107_7e3,
+                2.121_379_430_158_659_586_7e4,
+                3.930_789_580_009_271_061e4,
+                2.872_908_573_572_194_267_4e4,
+                5.226_495_278_852_854_561e3,
+            ],
+        );
+    }
+    let r = (-(if q < 0.0 { p } else { 1.0 - p }).ln()).sqrt();
+    let v = if r <= 5.0 {
+        let r = r - 1.6;
+        horner(
+            r,
+            &[
+                1.423_437_110_749_683_577_34,
+                4.630_337_846_156_545_295_9,
+                5.769_497_221_460_691_405_5,
+                3.647_848_324_763_204_605_04,
+                1.270_458_252_452_368_382_58,
+                2.417_807_251_774_506_117_7e-1,
+                2.272_384_498_926_918_458_33e-2,
+                7.745_450_142_783_414_076_4e-4,
+            ],
+        ) / horner(
+            r,
+            &[
+                1.0,
+                2.053_191_626_637_758_821_87,
+                1.676_384_830_183_803_849_4,
+                6.897_673_349_851_000_045_5e-1,
+                1.481_039_764_274_800_745_9e-1,
+                1.519_866_656_361_645_719_66e-2,
+                5.475_938_084_995_344_946e-4,
+                1.050_750_071_644_416_843_24e-9,
+            ],
+        )
+    } else {
+        let r = r - 5.0;
+        horner(
+            r,
+            &[
+                6.657_904_643_501_103_777_2,
+                5.463_784_911_164_114_369_9,
+                1.784_826_539_917_291_335_8,
+                2.965_605_718_285_048_912_3e-1,
+                2.653_218_952_657_612_309_3e-2,
+                1.242_660_947_388_078_438_6e-3,
+                2.711_555_568_743_487_578_15e-5,
+                2.010_334_399_292_288_132_65e-7,
+            ],
+        ) / horner(
+            r,
+            &[
+                1.0,
+                5.998_322_065_558_879_376_9e-1,
+                1.369_298_809_227_358_053_1e-1,
+                1.487_536_129_085_061_485_25e-2,
+                7.868_691_311_456_132_591e-4,
+                1.846_318_317_510_054_681_8e-5,
+                1.421_511_758_316_445_888_7e-7,
+                2.044_263_103_389_939_785_64e-15,
+            ],
+        )
+    };
+    if q < 0.0 { -v } else { v }
+}
+
+/// `sum_i c_i x^i`.
+fn horner(x: f64, c: &[f64]) -> f64 {
+    c.iter().rev().fold(0.0, |acc, &c| acc * x + c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_the_textbook_kernels_relative_to_their_peak() {
+        for kind in KernelKind::ALL {
+            for i in -30..=30 {
+                let u = f64::from(i) / 20.0;
+                let want = (kind.ln_k(u) - kind.ln_k(0.0)).exp();
+                let got = profile(kind, u);
+                assert!(
+                    (got - want).abs() <= 1e-14,
+                    "{kind:?} at {u}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
