@@ -271,7 +271,7 @@ impl NadarayaWatson {
                         }
                         vec![residual_variance; self.data.n]
                     }
-                    Variance::Heteroscedastic => smooth_squares(self, &residuals),
+                    Variance::Heteroscedastic => smooth_squares(self, &residuals)?,
                 };
                 let rows = by_block(blocks, self.par, |b| {
                     asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
@@ -357,76 +357,19 @@ impl NadarayaWatson {
 
 /// The model's fit at its training rows (degree `p`) and the leverages `H_ii = l_i(x_i)`, in
 /// the training rows' order and the targets' shifted units (NaN where a row's fit has no
-/// estimate). In f64, O(n x keys in reach).
+/// estimate), from the fused passes ([`super::local::training_fit`]).
 pub(crate) fn training_fit(model: &NadarayaWatson) -> Result<(Vec<f64>, Vec<f64>)> {
-    let s = Smoother::new(model, model.degree);
-    let n = model.data.n;
-    let dim = s.dim;
-    let mut position = vec![0; n];
-    for (p, &i) in s.ids.iter().enumerate() {
-        position[i] = p;
-    }
-    let x = &model.data.x;
-    let y = &model.data.y;
-    let one = |i: usize| -> (f64, f64) {
-        let q: Vec<f64> = x[i * dim..(i + 1) * dim]
-            .iter()
-            .map(|&v| f64::from(v))
-            .collect();
-        let Some(row) = s.row(&q) else {
-            return (f64::NAN, f64::NAN);
-        };
-        let mut fit = 0.0;
-        let mut own = 0.0;
-        let mut basis = vec![0.0; s.basis_len()];
-        for p in row.lo..row.hi {
-            let l = s.l(&row, p, &mut basis);
-            fit += l * f64::from(y[s.ids[p]]);
-            if p == position[i] {
-                own = l;
-            }
-        }
-        (fit, own)
-    };
-    let rows: Vec<(f64, f64)> = if model.par.is_parallel() {
-        (0..n).into_par_iter().map(one).collect()
-    } else {
-        (0..n).map(one).collect()
-    };
-    Ok(rows.into_iter().unzip())
+    let h = model.kernel_bandwidths();
+    let fit = super::local::training_fit(model.kernel, model.degree, &h, &model.data, model.par)?;
+    Ok((fit.fit, fit.leverage))
 }
 
 /// `sigma^2(k_i)`: the Nadaraya-Watson smooth of the squared residuals (those that exist) at
-/// each training row, in the training rows' order.
-fn smooth_squares(model: &NadarayaWatson, residuals: &[f64]) -> Vec<f64> {
-    let s = Smoother::new(model, 0);
-    let dim = s.dim;
-    let x = &model.data.x;
-    let one = |i: usize| -> f64 {
-        let q: Vec<f64> = x[i * dim..(i + 1) * dim]
-            .iter()
-            .map(|&v| f64::from(v))
-            .collect();
-        let Some((lo, hi, shift)) = s.reach(&q) else {
-            return f64::NAN;
-        };
-        let mut basis = vec![0.0; s.basis_len()];
-        let (mut num, mut den) = (0.0, 0.0);
-        for p in lo..hi {
-            let r = residuals[s.ids[p]];
-            if r.is_finite() {
-                let w = s.weight(&q, p, shift, &mut basis);
-                num += w * r * r;
-                den += w;
-            }
-        }
-        if den > 0.0 { num / den } else { f64::NAN }
-    };
-    if model.par.is_parallel() {
-        (0..model.data.n).into_par_iter().map(one).collect()
-    } else {
-        (0..model.data.n).map(one).collect()
-    }
+/// each training row, in the training rows' order, by the fused pooling: a row without a
+/// residual has no weight (its square is left out of every sum, as if it were not a key).
+fn smooth_squares(model: &NadarayaWatson, residuals: &[f64]) -> Result<Vec<f64>> {
+    let h = model.kernel_bandwidths();
+    super::local::smooth_at_rows(model.kernel, &h, &model.data, residuals, model.par)
 }
 
 /// `f(b)` for every block `b`, in order, on `par`.

@@ -160,6 +160,58 @@ pub(super) fn training_fit(
     })
 }
 
+/// The Nadaraya-Watson smooth of `r^2` at every training row (input order), over the rows
+/// whose `r` is finite, at kernel bandwidths `h`; NaN where no such row is in reach.
+pub(super) fn smooth_at_rows(
+    kind: KernelKind,
+    h: &[f32],
+    data: &Data,
+    r: &[f64],
+    par: Par,
+) -> Result<Vec<f64>> {
+    let d = data.dim;
+    let kept: Vec<usize> = (0..data.n).filter(|&i| r[i].is_finite()).collect();
+    if kept.is_empty() {
+        return Ok(vec![f64::NAN; data.n]);
+    }
+    let keys: Vec<f32> = kept
+        .iter()
+        .flat_map(|&i| data.x[i * d..(i + 1) * d].iter().copied())
+        .collect();
+    let squares: Vec<f32> = kept.iter().map(|&i| (r[i] * r[i]) as f32).collect();
+    let y = match &data.keys {
+        Keys::One(_) => {
+            let h = h[0];
+            let run = |h: f32, queries: &[f32], keys: &[f32]| -> Result<Vec<f32>> {
+                let sorted = SortedKeys::new(keys, &squares)?;
+                Ok(kind
+                    .visit(
+                        h,
+                        Constant {
+                            queries,
+                            keys: &sorted,
+                            par,
+                        },
+                    )
+                    .y)
+            };
+            match unit::unit_for(f64::from(h)) {
+                None => run(h, &data.x, &keys)?,
+                Some(s) => run(
+                    unit::to_unit(h, s),
+                    &unit::divide(&data.x, s, "inputs", h)?,
+                    &unit::divide(&keys, s, "keys", h)?,
+                )?,
+            }
+        }
+        Keys::Many(all) => {
+            let sorted = nw_tensor::ops::pool_nd::KeysNd::new(&keys, d, &squares, all.sort_dim())?;
+            nw_tensor::ops::pool_nd::pool_nd(kind, h, &data.x, &sorted, false, par)?.y
+        }
+    };
+    Ok(y.iter().map(|&v| f64::from(v)).collect())
+}
+
 /// One input's sorted keys measured in `unit`.
 fn in_unit(sorted: &SortedKeys, unit: f64, h: f32) -> Result<SortedKeys> {
     let (keys, values) = sorted_columns(sorted);
