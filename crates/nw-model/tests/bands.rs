@@ -243,10 +243,13 @@ fn asymptotic_se_matches_the_explicit_smoother_matrix() {
                 if bias == Bias::Correct && dim > 1 {
                     assert_eq!(bands.warnings, [BandWarning::BiasNotCorrected { dim }]);
                 }
+                // The residuals come from the fused f32 fit at the training rows (within ~1e-7
+                // of the targets' scale), the smoothed squares from the fused f32 pooling: what
+                // depends on them holds to 1e-5; the center, from the f64 smoother, to 1e-9.
                 close(
                     bands.residual_variance,
                     refs.homo,
-                    1e-9,
+                    1e-5,
                     "residual variance",
                 );
                 let l = matrix(&model, band_degree, &q);
@@ -267,11 +270,11 @@ fn asymptotic_se_matches_the_explicit_smoother_matrix() {
                         })
                         .sum();
                     close(bands.center[i], center, 1e-9, &format!("{what} center {i}"));
-                    close(bands.se[i], var.sqrt(), 1e-9, &format!("{what} se {i}"));
+                    close(bands.se[i], var.sqrt(), 1e-5, &format!("{what} se {i}"));
                     let z = 1.959963984540054;
                     close(bands.critical, z, 1e-15, "z");
-                    close(bands.hi[i] - bands.center[i], z * var.sqrt(), 1e-9, "hi");
-                    close(bands.center[i] - bands.lo[i], z * var.sqrt(), 1e-9, "lo");
+                    close(bands.hi[i] - bands.center[i], z * var.sqrt(), 1e-5, "hi");
+                    close(bands.center[i] - bands.lo[i], z * var.sqrt(), 1e-5, "lo");
                 }
                 assert!(bands.no_estimate.is_empty());
             }
@@ -405,7 +408,7 @@ fn bootstrap_matches_a_straight_f64_reference_of_the_same_draws() {
                 let mag: f64 = c.iter().map(|c| c.abs()).sum();
                 let center: f64 = row.iter().zip(ys).map(|(l, &y)| l * f64::from(y)).sum();
                 close(bands.center[i], center, 1e-9, "center");
-                close(bands.se[i], se, 1e-6, "bootstrap sd");
+                close(bands.se[i], se, 1e-5, "bootstrap sd");
                 let t: Vec<f64> = (0..replicates)
                     .map(|b| {
                         c.iter()

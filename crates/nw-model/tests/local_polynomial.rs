@@ -4,6 +4,8 @@
 //! `mcycle` and Boston housing (recorded in `data/statsmodels_ll.json` by
 //! `benches/peers/statsmodels_ll.py`).
 
+#![allow(clippy::print_stderr)]
+
 use nw_data::{ColumnRef, ReadOptions, Select};
 use nw_model::{Bandwidth, Far, Inputs, KernelKind, ModelError, NadarayaWatson, PredictOptions};
 use serde_json::Value;
@@ -41,7 +43,9 @@ fn wls(
     let p = if d == 1 { degree + 1 } else { d + 1 };
     let design = |row: &[f64]| -> Vec<f64> {
         if d == 1 {
-            (0..=degree).map(|k| (row[0] - q[0]).powi(k as i32)).collect()
+            (0..=degree)
+                .map(|k| (row[0] - q[0]).powi(k as i32))
+                .collect()
         } else {
             std::iter::once(1.0)
                 .chain(row.iter().zip(q).map(|(a, b)| a - b))
@@ -138,7 +142,8 @@ fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
 }
 
 fn statsmodels() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/statsmodels_ll.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/statsmodels_ll.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -196,16 +201,25 @@ fn local_linear_with_two_inputs_matches_f64_least_squares() {
     let (x, y) = read("../../data/boston.csv", &["lstat", "rm"], "medv");
     let h = [3.0, 0.5];
     let m = model(KernelKind::Gaussian, 1, &h, &x, &y);
-    let queries = [5.0, 6.0, 10.0, 6.5, 20.0, 5.5, 2.0, 8.0, 30.0, 5.0, 37.0, 3.6];
+    let queries = [
+        5.0, 6.0, 10.0, 6.5, 20.0, 5.5, 2.0, 8.0, 30.0, 5.0, 37.0, 3.6,
+    ];
     let options = PredictOptions {
         slopes: true,
         ..Default::default()
     };
-    let out = m.predict_with(Inputs::new(&queries, 2).unwrap(), &options).unwrap();
+    let out = m
+        .predict_with(Inputs::new(&queries, 2).unwrap(), &options)
+        .unwrap();
     let slopes = out.slopes.unwrap();
     for (i, q) in queries.chunks_exact(2).enumerate() {
         let (coef, _) = wls(KernelKind::Gaussian, 1, &h, &x, &y, q, None).unwrap();
-        assert!(close(out.y[i], coef[0], 1e-4, 50.0), "{} vs {}", out.y[i], coef[0]);
+        assert!(
+            close(out.y[i], coef[0], 1e-4, 50.0),
+            "{} vs {}",
+            out.y[i],
+            coef[0]
+        );
         for j in 0..2 {
             assert!(
                 close(slopes[2 * i + j], coef[1 + j], 1e-4, 50.0 / h[j]),
@@ -242,7 +256,10 @@ fn slopes_follow_finite_differences_of_the_fit() {
                 (slope - numeric).abs() < 0.01,
                 "degree {degree} at {q}: slope {slope}, finite difference {numeric}"
             );
-            assert!((slope - truth).abs() < 0.01, "degree {degree} at {q}: {slope} vs {truth}");
+            assert!(
+                (slope - truth).abs() < 0.01,
+                "degree {degree} at {q}: {slope} vs {truth}"
+            );
         }
     }
 }
@@ -258,12 +275,17 @@ fn leave_one_out_cv_aic_and_r_squared_match_brute_force_refits() {
         let loo = m.cross_validate(&h).unwrap();
         let cv: f64 = (0..n)
             .map(|i| {
-                let (coef, _) = wls(KernelKind::Gaussian, degree, &h, &x, &y, &[x[i]], Some(i)).unwrap();
+                let (coef, _) =
+                    wls(KernelKind::Gaussian, degree, &h, &x, &y, &[x[i]], Some(i)).unwrap();
                 (coef[0] - y[i]).powi(2)
             })
             .sum::<f64>()
             / n as f64;
-        assert!(close(loo.cv, cv, 1e-5, 0.0), "degree {degree}: CV {} vs {cv}", loo.cv);
+        assert!(
+            close(loo.cv, cv, 1e-5, 0.0),
+            "degree {degree}: CV {} vs {cv}",
+            loo.cv
+        );
         // AIC and R^2 from the full fit and its smoother's diagonal.
         let (mut rss, mut trace) = (0.0, 0.0);
         for i in 0..n {
@@ -276,7 +298,11 @@ fn leave_one_out_cv_aic_and_r_squared_match_brute_force_refits() {
         let mean = y.iter().sum::<f64>() / nf;
         let tss: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
         let stats = m.fit_stats().unwrap();
-        assert!(close(stats.trace, trace, 1e-5, 0.0), "{} vs {trace}", stats.trace);
+        assert!(
+            close(stats.trace, trace, 1e-5, 0.0),
+            "{} vs {trace}",
+            stats.trace
+        );
         assert!(close(stats.aic, aic, 1e-5, 1.0), "{} vs {aic}", stats.aic);
         assert!(close(stats.r_squared, 1.0 - rss / tss, 1e-5, 1.0));
         assert_eq!(stats.no_fit, 0);
@@ -299,7 +325,12 @@ fn two_input_cv_and_aic_match_brute_force_refits() {
         rss += (coef[0] - y[i]).powi(2);
         trace += l[i];
     }
-    assert!(close(loo.cv, sse / n as f64, 1e-5, 0.0), "{} vs {}", loo.cv, sse / n as f64);
+    assert!(
+        close(loo.cv, sse / n as f64, 1e-5, 0.0),
+        "{} vs {}",
+        loo.cv,
+        sse / n as f64
+    );
     let stats = m.fit_stats().unwrap();
     let nf = n as f64;
     let aic = (rss / nf).ln() + (1.0 + trace / nf) / (1.0 - (trace + 2.0) / nf);
@@ -333,7 +364,9 @@ fn local_linear_matches_statsmodels_kernelreg_ll() {
             (&x, "fit_train", "slopes_train"),
             (&queries, "fit_queries", "slopes_queries"),
         ] {
-            let out = m.predict_with(Inputs::new(points, d).unwrap(), &options).unwrap();
+            let out = m
+                .predict_with(Inputs::new(points, d).unwrap(), &options)
+                .unwrap();
             for (ours, theirs) in out.y.iter().zip(numbers(&case[fit])) {
                 assert!(
                     close(*ours, theirs, 1e-4, 1e-2 * y_scale),
@@ -354,7 +387,10 @@ fn local_linear_matches_statsmodels_kernelreg_ll() {
         // CV at statsmodels' bandwidths is its own objective.
         let cv_theirs = case["cv_statsmodels"].as_f64().unwrap();
         let at_theirs = m.cross_validate(&h).unwrap().cv;
-        assert!(close(at_theirs, cv_theirs, 1e-5, 0.0), "{at_theirs} vs {cv_theirs}");
+        assert!(
+            close(at_theirs, cv_theirs, 1e-5, 0.0),
+            "{at_theirs} vs {cv_theirs}"
+        );
         // Our search finds a CV no larger than statsmodels' Nelder-Mead (to f32 rounding).
         let searched = NadarayaWatson::params()
             .degree(1)
@@ -366,7 +402,10 @@ fn local_linear_matches_statsmodels_kernelreg_ll() {
             case["name"],
             searched.bandwidths()
         );
-        assert!(cv <= cv_theirs * (1.0 + 1e-6), "{cv} > statsmodels' {cv_theirs}");
+        assert!(
+            cv <= cv_theirs * (1.0 + 1e-6),
+            "{cv} > statsmodels' {cv_theirs}"
+        );
     }
 }
 
@@ -401,7 +440,8 @@ fn weak_local_fits_say_so() {
         ..Default::default()
     };
     assert_eq!(
-        nw.predict_with(Inputs::column(&[1.0]), &options).unwrap_err(),
+        nw.predict_with(Inputs::column(&[1.0]), &options)
+            .unwrap_err(),
         ModelError::SlopesDegree
     );
 }

@@ -87,7 +87,11 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         let aic = method == Bandwidth::Aic;
         let title = format!(
             "{}, {} kernel{}",
-            if aic { "Corrected AIC" } else { "Leave-one-out CV" },
+            if aic {
+                "Corrected AIC"
+            } else {
+                "Leave-one-out CV"
+            },
             kind.name(),
             degree_text(model.degree()),
         );
@@ -121,10 +125,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         fields.insert("bandwidths".into(), bandwidths_json(&model));
         fields.insert("cv".into(), cv.map_or(json!(null), |c| cv_json(c.0)));
         fields.insert("isolated".into(), cv.map_or(json!(null), |c| json!(c.1)));
-        fields.insert(
-            "aic".into(),
-            chosen.aic.map_or(json!(null), |a| cv_json(a)),
-        );
+        fields.insert("aic".into(), chosen.aic.map_or(json!(null), cv_json));
         fields.insert("fit".into(), super::fit_stats_json(&stats));
         fields.insert("evaluations".into(), json!(chosen.evaluations));
         // The same fields for every method: a rule of thumb searched nothing.

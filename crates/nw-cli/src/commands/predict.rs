@@ -180,6 +180,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         diagnostics: out.diagnostics,
         weights: out.weights,
         n_train: train.len(),
+        extra: Vec::new(),
     };
     write(&args, report)
 }
@@ -483,26 +484,23 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         slopes: args.slopes,
     };
     let query_inputs = nw_model::Inputs::new(&queries, dim)?;
-    let out = model
-        .predict_with(query_inputs, &options)
-        .map_err(|e| {
-            let at = match e {
-                ModelError::FarRows { index, .. } => format!(
-                    " ({}) of {}",
-                    query_text(&table.names, &queries[index * dim..(index + 1) * dim]),
-                    input_name(&args.query)
-                ),
-                _ => String::new(),
-            };
-            match e {
-                ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
-                    "{e}{at}; widen --bandwidth, or choose what such queries get with \
+    let out = model.predict_with(query_inputs, &options).map_err(|e| {
+        let at = match e {
+            ModelError::FarRows { index, .. } => format!(
+                " ({}) of {}",
+                query_text(&table.names, &queries[index * dim..(index + 1) * dim]),
+                input_name(&args.query)
+            ),
+            _ => String::new(),
+        };
+        match e {
+            ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
+                "{e}{at}; widen --bandwidth, or choose what such queries get with \
                      --far nan|nearest|mean"
-                ),
-                other => other.into(),
-            }
-        })?;
-    progress.finish();
+            ),
+            other => other.into(),
+        }
+    })?;
     warnings.extend(far_warning(out.far.len(), n_query, kind, model.far()));
     // How far the f32 queries the kernels see are from the file's, per input.
     let query_rounding: Vec<f64> = model
@@ -544,6 +542,7 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         extra.push(("lo".into(), band.lo));
         extra.push(("hi".into(), band.hi));
     }
+    progress.finish();
     params.insert("far_queries".into(), json!(out.far.len()));
     params.insert("warnings".into(), json!(warnings));
     // The kernels' f32 where nothing was shifted, so the chapter's numbers print as before.
@@ -601,7 +600,9 @@ fn bands(
         None => Bias::Ignore,
     };
     if args.simultaneous && kind == BandsArg::Asymptotic {
-        bail!("--simultaneous takes the sup-t quantile of the bootstrap: it needs --bands bootstrap");
+        bail!(
+            "--simultaneous takes the sup-t quantile of the bootstrap: it needs --bands bootstrap"
+        );
     }
     let options = BandOptions {
         kind: match kind {
@@ -625,6 +626,18 @@ fn bands(
     };
     let band = model.bands(queries, &options)?;
     let mut warnings = Vec::new();
+    for w in &band.warnings {
+        match w {
+            nw_model::BandWarning::BiasNotCorrected { dim } => warnings.push(super::warn(
+                "bias_not_corrected",
+                &format!(
+                    "--bias correct centers the band on a local quadratic fit, which exists for \
+                     one input only; with {dim} the band uses the model's own fit and covers \
+                     its expectation, not the regression function"
+                ),
+            )),
+        }
+    }
     if !band.no_estimate.is_empty() {
         warnings.push(super::warn(
             "no_band",
@@ -636,7 +649,7 @@ fn bands(
             ),
         ));
     }
-    if bias == Bias::Ignore {
+    if bias == Bias::Ignore && band.warnings.is_empty() {
         warnings.push(super::warn(
             "band_covers_expectation",
             "the band ignores the smoothing bias: it covers the expectation of the fit, not \

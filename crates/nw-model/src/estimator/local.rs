@@ -143,9 +143,7 @@ pub(super) fn training_fit(
                 ),
             }
         }
-        Keys::Many(keys) => {
-            nw_tensor::ops::pool_nd::pool_nd(kind, h, &data.x, keys, false, par)?
-        }
+        Keys::Many(keys) => nw_tensor::ops::pool_nd::pool_nd(kind, h, &data.x, keys, false, par)?,
     };
     // The log normalizers are those of the textbook (product) kernel, whose value at
     // distance 0 is the row's own weight.

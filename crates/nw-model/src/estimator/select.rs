@@ -420,7 +420,15 @@ fn search(
         match lower {
             Some((x, score)) if restarts < 3 => {
                 restarts += 1;
-                (log_h, cv) = descend(kind, smooth, &params.lbfgs, &x, score, &bounds, &mut evaluate)?;
+                (log_h, cv) = descend(
+                    kind,
+                    smooth,
+                    &params.lbfgs,
+                    &x,
+                    score,
+                    &bounds,
+                    &mut evaluate,
+                )?;
             }
             _ => break,
         }
