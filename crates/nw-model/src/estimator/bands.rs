@@ -215,16 +215,16 @@ impl NadarayaWatson {
             }
             Bias::Ignore => self.degree,
         };
-        let (fit, leverage) = training_fit(self)?;
+        let (fit, leverage) = self.training_fit()?;
         let residuals: Vec<f64> = self
             .data
             .y
             .iter()
-            .zip(&fit)
+            .zip(fit)
             .map(|(&y, &f)| f64::from(y) - f)
             .collect();
         let (mut rss, mut used, mut trace) = (0.0, 0.0, 0.0);
-        for (r, h) in residuals.iter().zip(&leverage) {
+        for (r, h) in residuals.iter().zip(leverage) {
             if r.is_finite() {
                 rss += r * r;
                 used += 1.0;
@@ -271,7 +271,7 @@ impl NadarayaWatson {
                         }
                         vec![residual_variance; self.data.n]
                     }
-                    Variance::Heteroscedastic => smooth_squares(self, &residuals)?,
+                    Variance::Heteroscedastic => self.smoothed_squares(&residuals)?.clone(),
                 };
                 let rows = by_block(blocks, self.par, |b| {
                     asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
@@ -353,23 +353,6 @@ impl NadarayaWatson {
         }
         Ok(out)
     }
-}
-
-/// The model's fit at its training rows (degree `p`) and the leverages `H_ii = l_i(x_i)`, in
-/// the training rows' order and the targets' shifted units (NaN where a row's fit has no
-/// estimate), from the fused passes ([`super::local::training_fit`]).
-pub(crate) fn training_fit(model: &NadarayaWatson) -> Result<(Vec<f64>, Vec<f64>)> {
-    let h = model.kernel_bandwidths();
-    let fit = super::local::training_fit(model.kernel, model.degree, &h, &model.data, model.par)?;
-    Ok((fit.fit, fit.leverage))
-}
-
-/// `sigma^2(k_i)`: the Nadaraya-Watson smooth of the squared residuals (those that exist) at
-/// each training row, in the training rows' order, by the fused pooling: a row without a
-/// residual has no weight (its square is left out of every sum, as if it were not a key).
-fn smooth_squares(model: &NadarayaWatson, residuals: &[f64]) -> Result<Vec<f64>> {
-    let h = model.kernel_bandwidths();
-    super::local::smooth_at_rows(model.kernel, &h, &model.data, residuals, model.par)
 }
 
 /// `f(b)` for every block `b`, in order, on `par`.

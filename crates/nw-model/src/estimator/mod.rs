@@ -275,6 +275,8 @@ impl Params {
             data,
             bandwidths,
             chosen,
+            training: std::sync::OnceLock::new(),
+            squares: std::sync::OnceLock::new(),
         })
     }
 }
@@ -315,6 +317,11 @@ pub struct NadarayaWatson {
     /// In the inputs' units.
     bandwidths: Vec<f64>,
     chosen: Chosen,
+    /// The fit at the training rows and its leverages, computed once when first needed (a
+    /// pass over every training pair in reach: bands and fit statistics share it).
+    training: std::sync::OnceLock<(Vec<f64>, Vec<f64>)>,
+    /// The squared residuals smoothed at the training rows, for heteroscedastic bands: once.
+    squares: std::sync::OnceLock<Vec<f64>>,
 }
 
 /// What [`NadarayaWatson::predict_with`] returns besides the predictions.
@@ -626,12 +633,10 @@ impl NadarayaWatson {
     /// How the model fits its own training rows: R^2, the corrected AIC and the trace of the
     /// smoother matrix, from one pass at the rows (see [`FitStats`]).
     pub fn fit_stats(&self) -> Result<FitStats> {
-        let h = self.kernel_bandwidths();
-        let fit = local::training_fit(self.kernel, self.degree, &h, &self.data, self.par)?;
-        let a = local::aic(&fit.fit, &fit.leverage, &self.data.y);
+        let (fit, leverage) = self.training_fit()?;
+        let a = local::aic(fit, leverage, &self.data.y);
         let rows = || {
-            fit.fit
-                .iter()
+            fit.iter()
                 .zip(&self.data.y)
                 .filter(|(f, _)| !f.is_nan())
                 .map(|(&f, &y)| (f, f64::from(y)))
@@ -648,6 +653,29 @@ impl NadarayaWatson {
             scored: a.scored,
             no_fit: self.data.n - a.scored,
         })
+    }
+
+    /// The fit at the training rows (targets measured from their origin) and each row's own
+    /// weight in it, computed on first use and kept.
+    pub(crate) fn training_fit(&self) -> Result<&(Vec<f64>, Vec<f64>)> {
+        if let Some(done) = self.training.get() {
+            return Ok(done);
+        }
+        let h = self.kernel_bandwidths();
+        let fit = local::training_fit(self.kernel, self.degree, &h, &self.data, self.par)?;
+        Ok(self.training.get_or_init(|| (fit.fit, fit.leverage)))
+    }
+
+    /// `sigma^2(k_i)`: the Nadaraya-Watson smooth of the squared `residuals` (those that
+    /// exist) at each training row, by the fused pooling (a row without a residual is not a
+    /// key), computed on first use and kept (the residuals are the model's own).
+    pub(crate) fn smoothed_squares(&self, residuals: &[f64]) -> Result<&Vec<f64>> {
+        if let Some(done) = self.squares.get() {
+            return Ok(done);
+        }
+        let h = self.kernel_bandwidths();
+        let s = local::smooth_at_rows(self.kernel, &h, &self.data, residuals, self.par)?;
+        Ok(self.squares.get_or_init(|| s))
     }
 
     /// The bandwidths as the kernels take them: f32, in the units the kernels measure each
