@@ -158,6 +158,8 @@ fn reference(model: &NadarayaWatson) -> Reference {
         r[i] = f64::from(ys[i]) - fit;
         rss += r[i] * r[i];
         trace += row[i];
+        // The bands perturb and smooth the leverage-adjusted residual (HC2).
+        r[i] /= (1.0 - row[i]).sqrt();
     }
     let nw = matrix_nw(model, &train, dim);
     let hetero = nw

@@ -21,8 +21,13 @@
 //! in the bootstrap). [`Variance::Homoscedastic`]: `sigma^2 = RSS / (n - tr H)` over the rows
 //! with a residual (the simpler of the two usual corrections: it needs only the leverages
 //! [`training_fit`] returns, not `tr(H'H)`). [`Variance::Heteroscedastic`]: `sigma^2(k_i)` is
-//! the Nadaraya-Watson smooth of the squared residuals at the training rows, with the model's
-//! kernel and bandwidths (no leverage correction: slightly small where the fit interpolates).
+//! the Nadaraya-Watson smooth of the squared leverage-adjusted residuals
+//! `r_i / sqrt(1 - H_ii)` at the training rows, with the model's kernel and bandwidths; the
+//! bootstrap perturbs the same adjusted residuals. A raw residual understates its row's noise
+//! by `sqrt(1 - H_ii)` (the fit is pulled toward the row): at the edge of the data, where the
+//! local fit leans on a few rows, raw residuals shrank the bootstrap's band on `mcycle`'s last
+//! point twentyfold (HC2; Davidson and Flachaire 2008 recommend it for the wild bootstrap).
+//! A row the fit interpolates (`H_ii >= 1`) has no residual.
 //! Then `se(q)^2 = sum_i l_i(q)^2 sigma^2(k_i)`.
 //!
 //! # Bias
@@ -233,6 +238,21 @@ impl NadarayaWatson {
         }
         let dof = used - trace;
         let residual_variance = if dof > 0.0 { rss / dof } else { f64::NAN };
+        // Each residual over `sqrt(1 - H_ii)`, for the heteroscedastic variance and the
+        // bootstrap: a row with a large leverage pulls the fit toward itself, and its raw
+        // residual understates its noise by that factor (HC2; Davidson and Flachaire 2008 for
+        // the wild bootstrap). A row the fit interpolates (`H_ii >= 1`) has no residual.
+        let residuals: Vec<f64> = residuals
+            .iter()
+            .zip(leverage)
+            .map(|(&r, &h)| {
+                if h < 1.0 {
+                    r / (1.0 - h).sqrt()
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
         let smoother = Smoother::new(self, degree);
         let q: Vec<f64> = self
             .data
