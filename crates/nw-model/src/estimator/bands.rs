@@ -24,9 +24,10 @@
 //! the Nadaraya-Watson smooth of the squared leverage-adjusted residuals
 //! `r_i / sqrt(1 - H_ii)` at the training rows, with the model's kernel and bandwidths; the
 //! bootstrap perturbs the same adjusted residuals. A raw residual understates its row's noise
-//! by `sqrt(1 - H_ii)` (the fit is pulled toward the row): at the edge of the data, where the
-//! local fit leans on a few rows, raw residuals shrank the bootstrap's band on `mcycle`'s last
-//! point twentyfold (HC2; Davidson and Flachaire 2008 recommend it for the wild bootstrap).
+//! by `sqrt(1 - H_ii)` (the fit is pulled toward the row). At the edge of the data, where the
+//! local fit leans on a few rows, that matters: on `mcycle`'s last point (local linear, CV
+//! bandwidth) the bootstrap's `se` is 1.68 with the adjustment and was 0.21 without (HC2;
+//! Davidson and Flachaire 2008 recommend it for the wild bootstrap).
 //! A row the fit interpolates (`H_ii >= 1`) has no residual.
 //! Then `se(q)^2 = sum_i l_i(q)^2 sigma^2(k_i)`.
 //!
