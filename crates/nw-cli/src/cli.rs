@@ -343,12 +343,13 @@ pub struct PredictArgs {
     /// The wild bootstrap's multipliers.
     #[arg(long, value_enum, default_value_t = MultipliersArg::Rademacher, requires = "bands")]
     pub multipliers: MultipliersArg,
-    /// A simultaneous band over all the queries (sup-t, --bands bootstrap), instead of one
-    /// pointwise at each.
+    /// A simultaneous band over all the queries, instead of one pointwise at each: the
+    /// bootstrap's sup-t, or Bonferroni's (conservative) for --bands asymptotic.
     #[arg(long, requires = "bands")]
     pub simultaneous: bool,
-    /// The noise variance the band assumes: one for all (homoscedastic), or varying with
-    /// the inputs (the squared residuals smoothed by the same kernel).
+    /// The noise variance the band assumes: one for all (homoscedastic), varying with the
+    /// inputs (the squared residuals smoothed by the same kernel), or each training row's own
+    /// squared residual (the sandwich; with --bands bootstrap, the classical wild bootstrap).
     #[arg(long, value_enum, default_value_t = VarianceArg::Heteroscedastic, requires = "bands")]
     pub variance: VarianceArg,
     /// The smoothing bias: `correct` centers the band on the local quadratic fit at the same
@@ -397,6 +398,8 @@ pub enum VarianceArg {
     Homoscedastic,
     /// The squared residuals smoothed by the model's kernel.
     Heteroscedastic,
+    /// Each row's own squared residual.
+    Residuals,
 }
 
 /// `--bias`.

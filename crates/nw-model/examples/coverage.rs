@@ -100,10 +100,7 @@ impl Config {
                     "asymptotic"
                 },
                 "-",
-                match self.variance {
-                    Variance::Heteroscedastic => "hetero",
-                    Variance::Homoscedastic => "homo",
-                },
+                variance_name(self.variance),
             ),
             Kind::Bootstrap(m) => (
                 if self.simultaneous {
@@ -115,7 +112,7 @@ impl Config {
                     Multipliers::Rademacher => "Rademacher",
                     Multipliers::Mammen => "Mammen",
                 },
-                "-",
+                variance_name(self.variance),
             ),
         };
         [
@@ -135,6 +132,15 @@ impl Config {
             variance.to_string(),
             multipliers.to_string(),
         ]
+    }
+}
+
+/// A variance model's short name in the table.
+fn variance_name(v: Variance) -> &'static str {
+    match v {
+        Variance::Heteroscedastic => "hetero",
+        Variance::Homoscedastic => "homo",
+        Variance::Residuals => "residuals",
     }
 }
 
@@ -173,6 +179,16 @@ fn configs() -> Vec<Config> {
                         simultaneous,
                     });
                 }
+            }
+            // The classical wild bootstrap of the residuals themselves, bias-corrected.
+            for simultaneous in [false, true] {
+                out.push(Config {
+                    degree,
+                    kind: Kind::Bootstrap(multipliers),
+                    bias: Bias::Correct,
+                    variance: Variance::Residuals,
+                    simultaneous,
+                });
             }
         }
     }

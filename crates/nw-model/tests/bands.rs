@@ -221,7 +221,11 @@ fn asymptotic_se_matches_the_explicit_smoother_matrix() {
         let q = queries(dim);
         let refs = reference(&model);
         for bias in [Bias::Ignore, Bias::Correct] {
-            for variance in [Variance::Homoscedastic, Variance::Heteroscedastic] {
+            for variance in [
+                Variance::Homoscedastic,
+                Variance::Heteroscedastic,
+                Variance::Residuals,
+            ] {
                 let options = BandOptions {
                     bias,
                     variance,
@@ -268,6 +272,7 @@ fn asymptotic_se_matches_the_explicit_smoother_matrix() {
                                 * match variance {
                                     Variance::Homoscedastic => refs.homo,
                                     Variance::Heteroscedastic => refs.hetero[j],
+                                    Variance::Residuals => refs.r[j] * refs.r[j],
                                 }
                         })
                         .sum();
@@ -391,9 +396,12 @@ fn bootstrap_matches_a_straight_f64_reference_of_the_same_draws() {
         let refs = reference(&model);
         let (_, ys) = model.training_coordinates();
         for simultaneous in [false, true] {
+            // The classical wild bootstrap of the residuals themselves, which the reference
+            // below perturbs.
             let options = BandOptions {
                 kind: boot(replicates, 77, m),
                 simultaneous,
+                variance: Variance::Residuals,
                 ..Default::default()
             };
             let bands = model
@@ -589,4 +597,48 @@ fn simultaneous_asymptotic_is_bonferroni_and_bad_options_are_refused() {
             .bands(Inputs::column(&[f64::NAN]), &BandOptions::default())
             .is_err()
     );
+}
+
+#[test]
+fn bootstrap_with_a_variance_model_has_the_asymptotic_se() {
+    // Multipliers on sigma(k_i) instead of each row's residual: the bootstrap's sd at each
+    // query is the asymptotic band's se, for either variance model.
+    let (x, y) = data(300, 1);
+    let model = fit(KernelKind::Gaussian, 1, &x, 1, &y, &[0.6]);
+    let q = queries(1);
+    for variance in [Variance::Heteroscedastic, Variance::Homoscedastic] {
+        let asymptotic = model
+            .bands(
+                Inputs::column(&q),
+                &BandOptions {
+                    variance,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let bootstrap = model
+            .bands(
+                Inputs::column(&q),
+                &BandOptions {
+                    kind: boot(999, 5, Multipliers::Rademacher),
+                    variance,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        for i in 0..q.len() {
+            close(bootstrap.se[i], asymptotic.se[i], 1e-9, "se");
+            close(bootstrap.center[i], asymptotic.center[i], 1e-12, "center");
+            // With 999 replicates the percentile band is the normal band to a few percent.
+            let (wa, wb) = (
+                asymptotic.hi[i] - asymptotic.lo[i],
+                bootstrap.hi[i] - bootstrap.lo[i],
+            );
+            assert!(
+                (wb / wa - 1.0).abs() < 0.1,
+                "{variance:?} at {}: {wb} vs {wa}",
+                q[i]
+            );
+        }
+    }
 }

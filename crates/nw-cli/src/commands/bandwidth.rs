@@ -69,8 +69,6 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         }
         (_, false) => None,
     };
-    // R^2 and AIC: one pass at the training rows, the size of one CV evaluation.
-    let stats = model.fit_stats()?;
     let mut warnings = report_fit_warnings(&model, &names);
     warnings.extend(model_resolution_warnings(&model, &h, &names, &[]));
     let curve: &[CvPoint] = &chosen.curve;
@@ -126,6 +124,8 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         fields.insert("cv".into(), cv.map_or(json!(null), |c| cv_json(c.0)));
         fields.insert("isolated".into(), cv.map_or(json!(null), |c| json!(c.1)));
         fields.insert("aic".into(), chosen.aic.map_or(json!(null), cv_json));
+        // R^2, AIC and tr(H): one pass at the training rows, the size of one CV evaluation.
+        let stats = model.fit_stats()?;
         fields.insert("fit".into(), super::fit_stats_json(&stats));
         fields.insert("evaluations".into(), json!(chosen.evaluations));
         // The same fields for every method: a rule of thumb searched nothing.
@@ -213,10 +213,6 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             }
             None => text += "leave-one-out CV not computed (add --cv)\n",
         }
-        text += &format!(
-            "R^2 {:.6} (1 - RSS/TSS), {:.2} effective parameters (trace of the smoother)\n",
-            stats.r_squared, stats.trace
-        );
         outputs.stage_stdout(text.as_bytes());
     }
     outputs.commit()?;

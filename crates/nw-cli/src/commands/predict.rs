@@ -599,11 +599,6 @@ fn bands(
         None if model.dim() == 1 => Bias::Correct,
         None => Bias::Ignore,
     };
-    if args.simultaneous && kind == BandsArg::Asymptotic {
-        bail!(
-            "--simultaneous takes the sup-t quantile of the bootstrap: it needs --bands bootstrap"
-        );
-    }
     let options = BandOptions {
         kind: match kind {
             BandsArg::Asymptotic => BandKind::Asymptotic,
@@ -621,6 +616,7 @@ fn bands(
         variance: match args.variance {
             VarianceArg::Homoscedastic => Variance::Homoscedastic,
             VarianceArg::Heteroscedastic => Variance::Heteroscedastic,
+            VarianceArg::Residuals => Variance::Residuals,
         },
         bias,
     };
@@ -664,6 +660,7 @@ fn bands(
         "variance": match args.variance {
             VarianceArg::Homoscedastic => "homoscedastic",
             VarianceArg::Heteroscedastic => "heteroscedastic",
+            VarianceArg::Residuals => "residuals",
         },
         "bias": if bias == Bias::Correct { "correct" } else { "ignore" },
         "degree": band.degree,

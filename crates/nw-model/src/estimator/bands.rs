@@ -22,13 +22,14 @@
 //! with a residual (the simpler of the two usual corrections: it needs only the leverages
 //! [`training_fit`] returns, not `tr(H'H)`). [`Variance::Heteroscedastic`]: `sigma^2(k_i)` is
 //! the Nadaraya-Watson smooth of the squared leverage-adjusted residuals
-//! `r_i / sqrt(1 - H_ii)` at the training rows, with the model's kernel and bandwidths; the
-//! bootstrap perturbs the same adjusted residuals. A raw residual understates its row's noise
+//! `r_i / sqrt(1 - H_ii)` at the training rows, with the model's kernel and bandwidths.
+//! [`Variance::Residuals`]: each row's own squared adjusted residual (the sandwich, HC2).
+//! A raw residual understates its row's noise
 //! by `sqrt(1 - H_ii)` (the fit is pulled toward the row). At the edge of the data, where the
 //! local fit leans on a few rows, that matters: on `mcycle`'s last point (local linear, CV
 //! bandwidth) the bootstrap's `se` is 1.68 with the adjustment and was 0.21 without (HC2;
-//! Davidson and Flachaire 2008 recommend it for the wild bootstrap).
-//! A row the fit interpolates (`H_ii >= 1`) has no residual.
+//! Davidson and Flachaire 2008 recommend it for the wild bootstrap). A row the fit
+//! interpolates (`H_ii >= 1`) has no residual.
 //! Then `se(q)^2 = sum_i l_i(q)^2 sigma^2(k_i)`.
 //!
 //! # Bias
@@ -58,9 +59,17 @@
 //! `ceil(p B)`-th smallest of the `B` replicates (the inverse empirical CDF); `se` is the
 //! exact bootstrap sd `sqrt(sum_i l_i^2 r_i^2)` and `critical` is NaN. Simultaneous (sup-t):
 //! `c` = the `level` quantile over `b` of `max_q |T_b(q)| / se(q)` (queries with `se = 0`
-//! left out of the max), band `center -/+ c se`. [`Variance`] applies to the asymptotic band
-//! only. The replicate sums run in f32 with f64 tiles (accuracy in
-//! `nw_tensor::ops::multiplier`); the coefficients `l_i r_i` are rounded to f32.
+//! left out of the max), band `center -/+ c se`. The replicate sums run in f32 with f64 tiles
+//! (accuracy in `nw_tensor::ops::multiplier`); the coefficients `l_i r_i` are rounded to f32.
+//!
+//! What `r_i` is follows [`Variance`]: each row's own adjusted residual with
+//! [`Variance::Residuals`] (the classical wild bootstrap), and `sigma(k_i)` of the
+//! heteroscedastic (the default) or homoscedastic model otherwise, so the bootstrap's `se` is
+//! the asymptotic band's. The studentized maximum of the sup-t band needs that: with raw
+//! residuals, `se(q)` carries the noise of the few squared residuals near `q`, which the
+//! bootstrap's own `T_b(q) / se(q)` (exactly unit variance) does not see, and on the
+//! chapter's data its simultaneous band held the whole curve in 0.76 of the data sets, not
+//! 0.95 (`docs/coverage.md`); with the smoothed variance, 0.88.
 
 use nw_tensor::Par;
 use nw_tensor::ops::local_linear::EPS;
@@ -89,14 +98,17 @@ pub enum BandKind {
     },
 }
 
-/// How the residuals' variance is modelled (asymptotic bands).
+/// How the noise's variance at each training row is modelled, for both kinds of band.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Variance {
     /// One variance for every row: `RSS / (n - tr H)`.
     Homoscedastic,
-    /// A variance per row: the kernel smooth of the squared residuals.
+    /// A variance per row: the kernel smooth of the squared (leverage-adjusted) residuals.
     #[default]
     Heteroscedastic,
+    /// Each row's own squared (leverage-adjusted) residual: the sandwich (HC2) variance, and
+    /// for the bootstrap the classical wild bootstrap of the residuals themselves.
+    Residuals,
 }
 
 /// Whether the band corrects the estimator's smoothing bias.
@@ -119,7 +131,7 @@ pub struct BandOptions {
     pub level: f64,
     /// Cover every query at once (sup-t for the bootstrap, Bonferroni for the asymptotic).
     pub simultaneous: bool,
-    /// The residuals' variance model (asymptotic bands).
+    /// The noise's variance model.
     pub variance: Variance,
     /// Bias correction.
     pub bias: Bias,
@@ -277,23 +289,25 @@ impl NadarayaWatson {
             warnings,
         };
         let queries_of = |b: usize| &q[b * BLOCK * dim..((b + 1) * BLOCK * dim).min(q.len())];
+        // sigma^2(k_i) per training row: the same model for both kinds of band.
+        let sigma2: Vec<f64> = match options.variance {
+            Variance::Homoscedastic => {
+                if dof.is_nan() || dof <= 0.0 {
+                    return Err(ModelError::Parameter {
+                        name: "residual degrees of freedom n - tr(H)",
+                        expected: "positive for a homoscedastic variance (the fit \
+                                   interpolates: use the heteroscedastic variance or a \
+                                   wider bandwidth)",
+                        value: dof,
+                    });
+                }
+                vec![residual_variance; self.data.n]
+            }
+            Variance::Heteroscedastic => self.smoothed_squares(&residuals)?.clone(),
+            Variance::Residuals => residuals.iter().map(|r| r * r).collect(),
+        };
         match options.kind {
             BandKind::Asymptotic => {
-                let sigma2 = match options.variance {
-                    Variance::Homoscedastic => {
-                        if dof.is_nan() || dof <= 0.0 {
-                            return Err(ModelError::Parameter {
-                                name: "residual degrees of freedom n - tr(H)",
-                                expected: "positive for a homoscedastic variance (the fit \
-                                           interpolates: use the heteroscedastic variance or a \
-                                           wider bandwidth)",
-                                value: dof,
-                            });
-                        }
-                        vec![residual_variance; self.data.n]
-                    }
-                    Variance::Heteroscedastic => self.smoothed_squares(&residuals)?.clone(),
-                };
                 let rows = by_block(blocks, self.par, |b| {
                     asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
                 });
@@ -322,10 +336,16 @@ impl NadarayaWatson {
             } => {
                 let ids: Vec<u64> = smoother.ids.iter().map(|&i| i as u64).collect();
                 let bits = MultiplierBits::new(multipliers, seed, &ids, replicates, self.par);
-                let r: Vec<f64> = residuals
-                    .iter()
-                    .map(|&r| if r.is_finite() { r } else { 0.0 })
-                    .collect();
+                // Each row's multiplier scales its noise's sd: its own adjusted residual for
+                // `Variance::Residuals` (the classical wild bootstrap), the smoothed or the
+                // common sd otherwise, so the bootstrap's `se` is the asymptotic one.
+                let r: Vec<f64> = match options.variance {
+                    Variance::Residuals => residuals.clone(),
+                    _ => sigma2.iter().map(|s| s.sqrt()).collect(),
+                }
+                .into_iter()
+                .map(|r| if r.is_finite() { r } else { 0.0 })
+                .collect();
                 let a = 1.0 - options.level;
                 let blocks_out = by_block(blocks, self.par, |b| {
                     bootstrap_block(
