@@ -186,6 +186,49 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "mcycle: adaptive pooling",
         &img.join("mcycle_adaptive.png"),
     )?;
+    // Local linear against Nadaraya-Watson on mcycle, each at its own CV bandwidth with its
+    // 95% asymptotic band: they part at the edges, where Nadaraya-Watson's bias is.
+    nw.run_os(&[
+        "plot".as_ref(),
+        "regression".as_ref(),
+        "--train".as_ref(),
+        mcycle.as_os_str(),
+        "--degree".as_ref(),
+        "1".as_ref(),
+        "--compare-degree".as_ref(),
+        "0".as_ref(),
+        "--bands".as_ref(),
+        "asymptotic".as_ref(),
+        "--xlabel".as_ref(),
+        MCYCLE_LABELS[0].as_ref(),
+        "--ylabel".as_ref(),
+        MCYCLE_LABELS[1].as_ref(),
+        "--title".as_ref(),
+        "mcycle: local linear and Nadaraya-Watson, 95% bands".as_ref(),
+        "--out".as_ref(),
+        img.join("mcycle_local_linear.png").as_os_str(),
+    ])?;
+    // The chapter's data: local linear with its 95% wild bootstrap band and the truth.
+    nw.run_os(&[
+        "plot".as_ref(),
+        "regression".as_ref(),
+        "--train".as_ref(),
+        train.as_os_str(),
+        "--truth".as_ref(),
+        test.as_os_str(),
+        "--degree".as_ref(),
+        "1".as_ref(),
+        "--bands".as_ref(),
+        "bootstrap".as_ref(),
+        "--replicates".as_ref(),
+        "999".as_ref(),
+        "--seed".as_ref(),
+        SEED.as_ref(),
+        "--title".as_ref(),
+        "Local linear, CV bandwidth, 95% wild bootstrap band".as_ref(),
+        "--out".as_ref(),
+        img.join("chapter_bootstrap_band.png").as_os_str(),
+    ])?;
     // Your own data: a time series in Unix seconds, columns chosen by name (README).
     let text =
         fs::read_to_string(root.join(WEATHER)).with_context(|| format!("cannot read {WEATHER}"))?;

@@ -328,7 +328,21 @@ pub struct PredictArgs {
     /// Add the local fit's slope in each input, `dy_d<input>` (degree 1 or 2).
     #[arg(long)]
     pub slopes: bool,
-    /// Add a confidence band: columns `se`, `lo`, `hi` (and JSON fields).
+    /// The confidence band: --bands and its options.
+    #[command(flatten)]
+    pub band: BandArgs,
+    /// Also report the fit's R^2, corrected AIC and effective number of parameters (one
+    /// more pass over the training rows).
+    #[arg(long)]
+    pub fit_stats: bool,
+}
+
+/// A confidence band's flags, shared by `nw predict` and `nw plot regression` so both build
+/// the same band from the same words.
+#[derive(Clone, Debug, Args)]
+pub struct BandArgs {
+    /// Add a confidence band (`nw predict`: columns `se`, `lo`, `hi` and JSON fields; `nw
+    /// plot regression`: a shaded area).
     #[arg(long, value_enum)]
     pub bands: Option<BandsArg>,
     /// The band's confidence level.
@@ -358,10 +372,6 @@ pub struct PredictArgs {
     /// [default: correct with one input, ignore with several].
     #[arg(long, value_enum, requires = "bands")]
     pub bias: Option<BiasArg>,
-    /// Also report the fit's R^2, corrected AIC and effective number of parameters (one
-    /// more pass over the training rows).
-    #[arg(long)]
-    pub fit_stats: bool,
 }
 
 /// The criterion of `--bandwidth auto`.
@@ -571,12 +581,21 @@ pub struct PlotArgs {
 /// The figures `nw plot` draws.
 #[derive(Debug, Subcommand)]
 pub enum Figure {
-    /// Truth and prediction curves over the training points, as in the chapter.
+    /// Truth and prediction curves over the training points, as in the chapter; or a fit
+    /// nw makes itself, with a confidence band and a second fit to compare.
+    ///
+    /// With --pred, the file's predictions are drawn as they are. Without it, nw fits the
+    /// local polynomial of --degree on --train (bandwidth --bandwidth, cross-validated by
+    /// default) and draws it at --truth's inputs, or at 400 points across the training
+    /// inputs; --bands shades its confidence band, and --compare-degree draws a second local
+    /// polynomial on the same data, with its own bandwidth and its own band, beside it
+    /// (`--degree 1 --compare-degree 0`: local linear against Nadaraya-Watson).
     ///
     /// The axes are the chapter's (x from 0 to 5, y from -1 to 5) when every point fits in
     /// them, so its data give its figures; otherwise both follow the data (training points,
-    /// predictions and truth) with a 5% margin. Tick labels of a narrow range far from zero
-    /// (Unix seconds) are written relative to an offset the axis label names (`x − 1.7e9`).
+    /// predictions, bands and truth) with a 5% margin. Tick labels of a narrow range far from
+    /// zero (Unix seconds) are written relative to an offset the axis label names
+    /// (`x − 1.7e9`).
     Regression {
         /// Training points: CSV with columns `x` and `y` (or see --x, --y; `-`: standard
         /// input).
@@ -586,9 +605,28 @@ pub enum Figure {
         #[command(flatten)]
         read: ReadArgs,
         /// Predictions: CSV with columns `x` and `y_hat` (as `nw predict --out` writes; `-`:
-        /// standard input).
+        /// standard input). Without it, nw fits the model itself (--degree, --bandwidth).
         #[arg(long, value_name = "FILE")]
-        pred: PathBuf,
+        pred: Option<PathBuf>,
+        /// Without --pred: bandwidth `h` of the fit, or `auto` for the leave-one-out
+        /// cross-validated choice, made for each fit on its own [default: auto].
+        #[arg(long, value_name = "H|auto", value_parser = bandwidth, allow_hyphen_values = true, conflicts_with = "pred")]
+        bandwidth: Option<BandwidthArg>,
+        /// Without --pred: the kernel.
+        #[arg(long, value_enum, default_value_t = KernelArg::Gaussian, conflicts_with = "pred")]
+        kernel: KernelArg,
+        /// Without --pred: the local polynomial fitted, 0 (Nadaraya-Watson), 1 (local linear)
+        /// or 2 (local quadratic).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2), conflicts_with = "pred")]
+        degree: u8,
+        /// Without --pred: also fit the local polynomial of this degree and draw it (solid
+        /// green) beside the --degree fit (dashed magenta), at its own bandwidth (with
+        /// --bandwidth auto its own CV choice) and, with --bands, with its own band.
+        #[arg(long, value_name = "DEGREE", value_parser = clap::value_parser!(u8).range(0..=2), conflicts_with = "pred")]
+        compare_degree: Option<u8>,
+        /// Without --pred: the confidence band of each fit, shaded in its colour.
+        #[command(flatten)]
+        band: BandArgs,
         /// The true curve: CSV with the training file's columns (as `nw generate --test-out`
         /// writes; `-`: standard input).
         #[arg(long, value_name = "FILE")]

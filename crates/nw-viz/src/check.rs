@@ -48,6 +48,18 @@ pub(crate) fn finite<T: Copy + Into<f64>>(what: &str, values: &[T]) -> Result<()
     }
 }
 
+/// No value is infinite (NaN is allowed: a gap, where the caller draws nothing).
+pub(crate) fn not_infinite(what: &str, values: &[f64]) -> Result<()> {
+    match values.iter().position(|v| v.is_infinite()) {
+        Some(index) => Err(VizError::NonFinite {
+            what: what.to_string(),
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Every value is finite and, for a log axis, positive.
 pub(crate) fn drawable(what: &str, values: &[f32], log: bool) -> Result<()> {
     finite(what, values)?;

@@ -1,7 +1,8 @@
 //! `nw-viz`: the pictures of `nw`, the Nadaraya-Watson attention-pooling workspace.
 //!
 //! Five figures, each a small builder over plain slices (no models): the chapter's regression
-//! plot ([`RegressionPlot`]: truth, prediction, training points), its attention heatmap
+//! plot ([`RegressionPlot`]: truth, prediction, training points, optionally a second fit and
+//! shaded confidence bands with NaN gaps), its attention heatmap
 //! ([`Heatmap`]: a `rows x cols` weight matrix with a viridis colour bar), its training-loss
 //! curve ([`LossCurve`]), a general plot of named series with optional log axes and marker
 //! lines ([`SeriesPlot`]), and a fit over two inputs seen from above ([`SurfacePlot`]:

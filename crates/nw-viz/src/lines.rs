@@ -1,15 +1,20 @@
 //! The line-chart engine behind the regression plot, the loss curve and the series plot: axes
-//! with a light grid, curves (solid or dashed lines, optional dots), vertical marker lines and
-//! a legend placed in the emptiest corner.
+//! with a light grid, shaded bands, curves (solid or dashed lines, optional dots), vertical
+//! marker lines and a legend placed in the emptiest corner.
 //!
 //! Each public figure checks its data, picks its axes and colours, and hands a [`LineChart`]
 //! of owned f64 points to [`draw`]. Keeping the drawing in one place keeps the figures alike.
 
 use std::iter::once;
 
+use plotters::chart::ChartContext;
 use plotters::coord::Shift;
-use plotters::element::{Circle, ComposedElement, DashedPathElement, EmptyElement, PathElement};
-use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend, SeriesLabelPosition};
+use plotters::element::{
+    Circle, ComposedElement, DashedPathElement, EmptyElement, PathElement, Polygon,
+};
+use plotters::prelude::{
+    Cartesian2d, ChartBuilder, DrawingArea, DrawingBackend, SeriesLabelPosition,
+};
 use plotters::style::{Color, RGBColor, TRANSPARENT, WHITE};
 
 use crate::axis::Scale;
@@ -22,6 +27,11 @@ pub(crate) const TICK_MARK: u32 = 5;
 const LINE_WIDTH: u32 = 2;
 /// Dash and gap of dashed lines, in pixels.
 const DASH: (u32, u32) = (7, 4);
+/// Opacity of a band's fill: light enough that two overlapping bands, the lines and the points
+/// all stay visible through it.
+const BAND_OPACITY: f64 = 0.2;
+/// Width of a band's legend sample (a thick translucent stroke), in pixels.
+const BAND_SAMPLE_WIDTH: u32 = 12;
 /// Length of a legend's line sample, in pixels.
 const SAMPLE: i32 = 26;
 /// Approximate pixels per character of tick-label text (DejaVu Sans digits at [`TICK_SIZE`]).
@@ -64,6 +74,21 @@ pub(crate) struct Curve {
     pub(crate) dots: Option<Dots>,
 }
 
+/// A shaded area between a lower and an upper curve (a confidence band), drawn under every
+/// curve.
+#[derive(Clone, Debug)]
+pub(crate) struct Band {
+    /// Legend text; `None` keeps the band out of the legend.
+    pub(crate) name: Option<String>,
+    /// The gap-free runs of `(x, lo, hi)`, each at least two long and drawn as one polygon.
+    pub(crate) runs: Vec<Vec<(f64, f64, f64)>>,
+    /// Fill colour, drawn at [`BAND_OPACITY`].
+    pub(crate) color: RGBColor,
+    /// The legend lists the band right after the curve of this index (past the last curve:
+    /// after all of them), so a band reads as its curve's.
+    pub(crate) legend_after: usize,
+}
+
 /// A vertical dashed line across the whole plot, e.g. the chosen bandwidth.
 #[derive(Clone, Debug)]
 pub(crate) struct VLine {
@@ -88,13 +113,15 @@ pub(crate) struct LineChart<'a> {
     pub(crate) x: Scale,
     /// The y axis.
     pub(crate) y: Scale,
+    /// Bands, drawn first (under the curves) in this order.
+    pub(crate) bands: Vec<Band>,
     /// Curves, drawn and listed in the legend in this order.
     pub(crate) curves: Vec<Curve>,
     /// Marker lines, drawn over the curves and listed after them.
     pub(crate) vlines: Vec<VLine>,
 }
 
-/// Draws `chart` on `root` (white background, grid, curves, marker lines, legend).
+/// Draws `chart` on `root` (white background, grid, bands, curves, marker lines, legend).
 pub(crate) fn draw<DB: DrawingBackend>(
     chart: &LineChart<'_>,
     root: &DrawingArea<DB, Shift>,
@@ -125,8 +152,21 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .y_labels(20)
         .draw()?;
 
+    // Bands first, under everything; their legend entries come with their curves below.
+    for band in &chart.bands {
+        let fill = band.color.mix(BAND_OPACITY).filled();
+        for run in &band.runs {
+            // Along the upper edge, then back along the lower one.
+            let outline: Vec<(f64, f64)> = run
+                .iter()
+                .map(|&(x, _, hi)| (x, hi))
+                .chain(run.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                .collect();
+            plot.draw_series(once(Polygon::new(outline, fill)))?;
+        }
+    }
     let mut legend_names = Vec::new();
-    for curve in &chart.curves {
+    for (index, curve) in chart.curves.iter().enumerate() {
         let points = curve.points.iter().copied();
         let color = curve.color;
         let line_style = curve.color.stroke_width(LINE_WIDTH);
@@ -162,7 +202,10 @@ pub(crate) fn draw<DB: DrawingBackend>(
                     .legend(move |p| legend_sample(p, color, None, Some(dots)));
             }
         }
+        list_bands(&mut plot, chart, |after| after == index, &mut legend_names)?;
     }
+    let last = chart.curves.len();
+    list_bands(&mut plot, chart, |after| after >= last, &mut legend_names)?;
 
     let (y_lo, y_hi) = (chart.y.lo(), chart.y.hi());
     for vline in &chart.vlines {
@@ -199,6 +242,30 @@ pub(crate) fn draw<DB: DrawingBackend>(
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .draw()?;
+    }
+    Ok(())
+}
+
+/// Lists the drawn bands whose `legend_after` passes `at` in the legend, each as an empty
+/// series: plotters lists entries in the order series are drawn, and the bands were drawn
+/// before every curve.
+fn list_bands<'a, DB: DrawingBackend + 'a>(
+    plot: &mut ChartContext<'a, DB, Cartesian2d<Scale, Scale>>,
+    chart: &LineChart<'_>,
+    at: impl Fn(usize) -> bool,
+    names: &mut Vec<String>,
+) -> Result<()> {
+    for band in &chart.bands {
+        if !at(band.legend_after) || band.runs.is_empty() {
+            continue;
+        }
+        if let Some(name) = legend_name(band.name.as_deref()) {
+            names.push(name.to_string());
+            let color = band.color;
+            plot.draw_series(std::iter::empty::<Polygon<(f64, f64)>>())?
+                .label(name)
+                .legend(move |p| band_sample(p, color));
+        }
     }
     Ok(())
 }
@@ -243,6 +310,15 @@ fn legend_sample<DB: DrawingBackend>(
         + Circle::new((SAMPLE / 2, 0), radius, fill)
 }
 
+/// A band's legend sample at `(x, y)`: a thick stroke in the band's translucent fill (the
+/// same element type as [`legend_sample`]'s, so both fit plotters' one legend type).
+fn band_sample<DB: DrawingBackend>((x, y): (i32, i32), color: RGBColor) -> Sample<DB> {
+    let style = color.mix(BAND_OPACITY).stroke_width(BAND_SAMPLE_WIDTH);
+    EmptyElement::at((x, y - 1))
+        + DashedPathElement::new([(0, 0), (SAMPLE, 0)], 2 * SAMPLE as u32, 1, style)
+        + Circle::new((SAMPLE / 2, 0), 0, TRANSPARENT.filled())
+}
+
 /// The corner whose legend-sized box (`box_frac`, as fractions of the plot's width and
 /// height) covers the fewest curve points, sampling along lines, like matplotlib's "best".
 fn emptiest_corner(chart: &LineChart<'_>, box_frac: (f64, f64)) -> SeriesLabelPosition {
@@ -260,6 +336,13 @@ fn emptiest_corner(chart: &LineChart<'_>, box_frac: (f64, f64)) -> SeriesLabelPo
                     samples.push((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t));
                 }
             }
+        }
+    }
+    for band in &chart.bands {
+        // The area too, not only its edges: a legend there would hide the band.
+        for &(x, lo, hi) in band.runs.iter().flatten() {
+            let (fx, flo, fhi) = (chart.x.frac(x), chart.y.frac(lo), chart.y.frac(hi));
+            samples.extend([(fx, flo), (fx, (flo + fhi) / 2.0), (fx, fhi)]);
         }
     }
     let (w, h) = box_frac;
@@ -294,6 +377,7 @@ mod tests {
             y_label: "y",
             x: Scale::linear(0.0, 1.0, false),
             y: Scale::linear(0.0, 1.0, false),
+            bands: Vec::new(),
             curves: vec![Curve {
                 name: Some("a".into()),
                 points,

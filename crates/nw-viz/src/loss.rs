@@ -89,6 +89,7 @@ impl<'a> LossCurve<'a> {
             // The margin keeps the first and last dots whole.
             x: Scale::linear_around(1.0, epochs, true),
             y: Scale::linear_around(min, max, false),
+            bands: Vec::new(),
             curves: vec![Curve {
                 name: None,
                 points,

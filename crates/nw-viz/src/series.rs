@@ -174,6 +174,7 @@ impl<'a> SeriesPlot<'a> {
             y_label: self.y_label,
             x: data_scale(xs, self.log_x),
             y: data_scale(ys, self.log_y),
+            bands: Vec::new(),
             curves,
             vlines,
         }

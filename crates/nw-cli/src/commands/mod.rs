@@ -1,5 +1,6 @@
 //! One module per subcommand, and the few helpers they share.
 
+mod band;
 mod bandwidth;
 mod demo;
 mod generate;

@@ -6,8 +6,8 @@ use anyhow::{Result, bail};
 use nw_data::{ColumnRef, ReadOptions, Select, input_name, read_dataset, read_frame, read_table};
 use nw_viz::{Figure as _, Heatmap, LossCurve, RegressionPlot, SurfacePlot};
 
-use super::{check_figure_path, check_paths, check_stdin_inputs};
-use crate::cli::{Figure, PlotArgs, ReadArgs};
+use super::{band, check_figure_path, check_paths, check_stdin_inputs};
+use crate::cli::{BandArgs, BandwidthArg, Figure, PlotArgs, ReadArgs};
 
 /// Reads the files, checks that they fit together, and saves the figure.
 pub fn run(args: PlotArgs) -> Result<()> {
@@ -25,6 +25,11 @@ fn draw(args: PlotArgs) -> Result<()> {
             train,
             read,
             pred,
+            bandwidth,
+            kernel,
+            degree,
+            compare_degree,
+            band,
             truth,
             xlabel,
             ylabel,
@@ -35,58 +40,48 @@ fn draw(args: PlotArgs) -> Result<()> {
                 &[("--out", Some(&out))],
                 &[
                     ("--train", Some(&train)),
-                    ("--pred", Some(&pred)),
+                    ("--pred", pred.as_deref()),
                     ("--truth", truth.as_deref()),
                 ],
             )?;
             check_figure_path(&out)?;
             check_stdin_inputs(&[
                 ("--train", Some(&train)),
-                ("--pred", Some(&pred)),
+                ("--pred", pred.as_deref()),
                 ("--truth", truth.as_deref()),
             ])?;
-            // In f64, as in the files: figures have no f32 kernels to feed.
-            let ([train_x, train_y], columns, _) = super::read_xy(&train, &read)?;
-            // The axes are named after the training file's chosen columns, unless the flags
-            // say otherwise.
-            let labels = (
-                xlabel.as_deref().unwrap_or(&columns[0]),
-                ylabel.as_deref().unwrap_or(&columns[1]),
-            );
-            // `NaN` in y_hat is `nw predict --far nan`'s mark of a query without an estimate:
-            // nothing to draw there.
-            let pred_frame = read_frame(
-                &pred,
-                &Select::columns(vec![ColumnRef::name("x"), ColumnRef::name("y_hat")]),
-                &ReadOptions {
-                    missing: nw_data::Missing::Drop,
-                    ..ReadOptions::default()
-                },
-            )?;
-            if pred_frame.dropped > 0 {
-                say!(
-                    "note: {} of {} predictions in {} have no value (NaN): not drawn",
-                    pred_frame.dropped,
-                    pred_frame.dropped + pred_frame.rows(),
-                    input_name(&pred)
-                );
-            }
-            let [x, y_hat] = two(pred_frame);
-            let truth = match &truth {
-                Some(path) => Some(truth_at(path, &read, &pred, &x)?),
-                None => None,
+            let labels = Labels {
+                x: xlabel.as_deref(),
+                y: ylabel.as_deref(),
+                title: title.as_deref(),
             };
-            let mut plot = RegressionPlot::new(&x, &y_hat)
-                .points(&train_x, &train_y)
-                .labels(labels.0, labels.1);
-            if let Some(truth) = &truth {
-                plot = plot.truth(truth);
+            match pred {
+                Some(pred) => {
+                    if band.bands.is_some() {
+                        bail!(
+                            "--bands shades the band of a fit nw makes: drop --pred (nw fits --train \
+                             itself), or write the band to a file with nw predict --bands"
+                        );
+                    }
+                    regression_of_file(&train, &read, &pred, truth.as_deref(), &labels, &out)?;
+                }
+                None => {
+                    if compare_degree == Some(degree) {
+                        bail!(
+                            "--compare-degree {degree} is --degree's too: compare a different local \
+                             polynomial (0, 1 or 2)"
+                        );
+                    }
+                    let fits = FitRequest {
+                        bandwidth: bandwidth.as_ref(),
+                        kernel: kernel.kind(),
+                        degree,
+                        compare_degree,
+                        band: &band,
+                    };
+                    regression_of_fit(&train, &read, truth.as_deref(), &fits, &labels, &out)?;
+                }
             }
-            if let Some(title) = &title {
-                plot = plot.title(title);
-            }
-            plot.save(&out)?;
-            note!("wrote the regression plot to {}", out.display());
         }
         Figure::Surface {
             train,
@@ -107,7 +102,7 @@ fn draw(args: PlotArgs) -> Result<()> {
                     table.dim
                 );
             }
-            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind())?;
+            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind(), 0)?;
             let n = grid as usize;
             let g1 = span_grid(&input(&table, 0), n);
             let g2 = span_grid(&input(&table, 1), n);
@@ -174,7 +169,7 @@ fn draw(args: PlotArgs) -> Result<()> {
                     table.dim
                 ),
             };
-            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind())?;
+            let model = fit_for_plot(&table, bandwidth.as_ref(), kernel.kind(), 0)?;
             let medians: Vec<f64> = (0..table.dim).map(|i| median(&input(&table, i))).collect();
             let xs = span_grid(&input(&table, j), 400);
             let queries: Vec<f64> = xs
@@ -342,6 +337,218 @@ fn draw(args: PlotArgs) -> Result<()> {
     Ok(())
 }
 
+/// The text flags of `nw plot regression`.
+struct Labels<'a> {
+    /// `--xlabel`.
+    x: Option<&'a str>,
+    /// `--ylabel`.
+    y: Option<&'a str>,
+    /// `--title`.
+    title: Option<&'a str>,
+}
+
+/// What `nw plot regression` fits when there is no `--pred`.
+struct FitRequest<'a> {
+    /// `--bandwidth` (auto when not given).
+    bandwidth: Option<&'a BandwidthArg>,
+    /// `--kernel`.
+    kernel: nw_model::KernelKind,
+    /// `--degree`.
+    degree: u8,
+    /// `--compare-degree`.
+    compare_degree: Option<u8>,
+    /// `--bands` and its options.
+    band: &'a BandArgs,
+}
+
+/// Inputs at which a fit is drawn when there is no truth file: enough that a curve of the
+/// widest useful bandwidth range looks smooth at the default size.
+const FIT_POINTS: usize = 400;
+
+/// `nw plot regression --pred`: the predictions of a file over the training points.
+fn regression_of_file(
+    train: &Path,
+    read: &ReadArgs,
+    pred: &Path,
+    truth: Option<&Path>,
+    labels: &Labels<'_>,
+    out: &Path,
+) -> Result<()> {
+    // In f64, as in the files: figures have no f32 kernels to feed.
+    let ([train_x, train_y], columns, _) = super::read_xy(train, read)?;
+    // `NaN` in y_hat is `nw predict --far nan`'s mark of a query without an estimate:
+    // nothing to draw there.
+    let pred_frame = read_frame(
+        pred,
+        &Select::columns(vec![ColumnRef::name("x"), ColumnRef::name("y_hat")]),
+        &ReadOptions {
+            missing: nw_data::Missing::Drop,
+            ..ReadOptions::default()
+        },
+    )?;
+    if pred_frame.dropped > 0 {
+        say!(
+            "note: {} of {} predictions in {} have no value (NaN): not drawn",
+            pred_frame.dropped,
+            pred_frame.dropped + pred_frame.rows(),
+            input_name(pred)
+        );
+    }
+    let [x, y_hat] = two(pred_frame);
+    let truth = match truth {
+        Some(path) => Some(truth_at(path, read, pred, &x)?),
+        None => None,
+    };
+    let plot = RegressionPlot::new(&x, &y_hat).points(&train_x, &train_y);
+    finish(plot, truth.as_deref(), &columns, labels, out)?;
+    note!("wrote the regression plot to {}", out.display());
+    Ok(())
+}
+
+/// One fitted curve of `nw plot regression` without `--pred`: where it is drawn, its band,
+/// and its legend text.
+struct Fitted {
+    /// Inputs with an estimate.
+    x: Vec<f64>,
+    /// The estimates there.
+    y: Vec<f64>,
+    /// The band at every drawn input (NaN where it has none), if asked for.
+    band: Option<(Vec<f64>, Vec<f64>)>,
+    /// `Local linear, h = 1.25`.
+    label: String,
+}
+
+/// `nw plot regression` without `--pred`: fits the local polynomial(s) to `--train` and draws
+/// them, with their bands, at the truth's inputs or across the training inputs.
+fn regression_of_fit(
+    train: &Path,
+    read: &ReadArgs,
+    truth: Option<&Path>,
+    request: &FitRequest<'_>,
+    labels: &Labels<'_>,
+    out: &Path,
+) -> Result<()> {
+    let table = super::read_table(train, read)?;
+    if table.dim != 1 {
+        bail!(
+            "nw plot regression draws a fit over one input, and --x names {}: draw one input \
+             at a time with nw plot partial, or the fit over two with nw plot surface",
+            table.dim
+        );
+    }
+    let (grid, truth_y) = match truth {
+        Some(path) => {
+            let ([x, y], _, _) = super::read_xy(path, read)?;
+            (x, Some(y))
+        }
+        None => (span_grid(&table.x, FIT_POINTS), None),
+    };
+    let main = fit_curve(&table, &grid, request, request.degree)?;
+    let compare = request
+        .compare_degree
+        .map(|d| fit_curve(&table, &grid, request, d))
+        .transpose()?;
+    let band_label = band::label(request.band);
+    let mut plot = RegressionPlot::new(&main.x, &main.y)
+        .pred_label(&main.label)
+        .points(&table.x, &table.y);
+    if let Some((lo, hi)) = &main.band {
+        plot = plot.band(&grid, lo, hi, &band_label);
+    }
+    if let Some(c) = &compare {
+        plot = plot.compare(&c.x, &c.y, &c.label);
+        if let Some((lo, hi)) = &c.band {
+            plot = plot.compare_band(&grid, lo, hi, &band_label);
+        }
+    }
+    let columns = [table.names[0].clone(), table.y_name.clone()];
+    finish(plot, truth_y.as_deref(), &columns, labels, out)?;
+    let fits: Vec<&str> = std::iter::once(&main)
+        .chain(compare.as_ref())
+        .map(|f| f.label.as_str())
+        .collect();
+    note!(
+        "wrote the regression plot to {} ({})",
+        out.display(),
+        fits.join("; ")
+    );
+    Ok(())
+}
+
+/// Fits the local polynomial of `degree` and evaluates it (and its band) at `grid`.
+fn fit_curve(
+    table: &super::Table,
+    grid: &[f64],
+    request: &FitRequest<'_>,
+    degree: u8,
+) -> Result<Fitted> {
+    let model = fit_for_plot(table, request.bandwidth, request.kernel, degree)?;
+    let queries = nw_model::Inputs::new(grid, 1)?;
+    let y = model.predict(queries)?.y;
+    let (x, y): (Vec<f64>, Vec<f64>) = grid
+        .iter()
+        .zip(&y)
+        .filter(|(_, v)| v.is_finite())
+        .map(|(&a, &b)| (a, b))
+        .unzip();
+    let name = match degree {
+        0 => "Nadaraya-Watson",
+        1 => "Local linear",
+        _ => "Local quadratic",
+    };
+    if x.is_empty() {
+        bail!(
+            "{name} has no estimate at any of the {} inputs drawn (no training input within \
+             the kernel's reach): widen --bandwidth",
+            grid.len()
+        );
+    }
+    if x.len() < grid.len() {
+        say!(
+            "note: {name} has no estimate at {} of {} inputs drawn: not drawn there",
+            grid.len() - x.len(),
+            grid.len()
+        );
+    }
+    let band = match request.band.bands {
+        Some(kind) => {
+            let (b, _, _) = band::compute(request.band, &model, queries, kind)?;
+            Some((b.lo, b.hi))
+        }
+        None => None,
+    };
+    let h = four_digits(model.bandwidths()[0]);
+    Ok(Fitted {
+        x,
+        y,
+        band,
+        label: format!("{name}, h = {h}"),
+    })
+}
+
+/// Adds the truth and the text flags (the axes named after `columns` unless the flags say
+/// otherwise) and saves the figure.
+fn finish<'a>(
+    mut plot: RegressionPlot<'a>,
+    truth: Option<&'a [f64]>,
+    columns: &'a [String; 2],
+    labels: &Labels<'a>,
+    out: &Path,
+) -> Result<()> {
+    plot = plot.labels(
+        labels.x.unwrap_or(&columns[0]),
+        labels.y.unwrap_or(&columns[1]),
+    );
+    if let Some(truth) = truth {
+        plot = plot.truth(truth);
+    }
+    if let Some(title) = labels.title {
+        plot = plot.title(title);
+    }
+    plot.save(out)?;
+    Ok(())
+}
+
 /// True if no value is below the one before it.
 fn non_decreasing(values: &[f32]) -> bool {
     values.windows(2).all(|w| w[0] <= w[1])
@@ -379,16 +586,19 @@ fn truth_at(path: &Path, read: &ReadArgs, pred: &Path, x: &[f64]) -> Result<Vec<
     Ok(truth_y)
 }
 
-/// The model a fit figure draws: `--bandwidth` (cross-validated by default), queries with
+/// The model a fit figure draws: the local polynomial of `degree`, `--bandwidth`
+/// (cross-validated by default), queries with
 /// no estimate left as NaN (drawn as gaps), the search's warnings on stderr.
 fn fit_for_plot(
     table: &super::Table,
-    bandwidth: Option<&crate::cli::BandwidthArg>,
+    bandwidth: Option<&BandwidthArg>,
     kernel: nw_model::KernelKind,
+    degree: u8,
 ) -> Result<nw_model::NadarayaWatson> {
     let choice = super::bandwidth_choice(bandwidth, nw_model::Bandwidth::Cv, table.dim)?;
     let settings = nw_model::NadarayaWatson::params()
         .kernel(kernel)
+        .degree(usize::from(degree))
         .bandwidth(choice)
         .far(nw_model::Far::Nan);
     let model = super::fit_model(table, &settings)?;

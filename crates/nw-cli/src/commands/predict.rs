@@ -40,7 +40,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if args.pooling == PoolingKind::Nonparametric && args.path == PathKind::Fused {
         return run_model(&args);
     }
-    if args.degree > 0 || args.slopes || args.bands.is_some() || args.fit_stats {
+    if args.degree > 0 || args.slopes || args.band.bands.is_some() || args.fit_stats {
         bail!(
             "--degree, --slopes, --bands and --fit-stats are the estimator's: nonparametric \
              pooling on the fused path (the default --pooling and --path)"
@@ -533,9 +533,10 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         }
         params.insert("slopes".into(), Value::Object(json_slopes));
     }
-    if let Some(kind) = args.bands {
+    if let Some(kind) = args.band.bands {
         progress.set_with(0, "computing the band".to_string());
-        let (band, band_json, band_warnings) = bands(args, &model, query_inputs, kind)?;
+        let (band, band_json, band_warnings) =
+            super::band::compute(&args.band, &model, query_inputs, kind)?;
         warnings.extend(band_warnings);
         params.insert("band".into(), band_json);
         extra.push(("se".into(), band.se));
@@ -582,98 +583,6 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         extra,
     };
     write(args, report)
-}
-
-/// The band `--bands` asks for: the band, its JSON report, and its warnings.
-fn bands(
-    args: &PredictArgs,
-    model: &NadarayaWatson,
-    queries: nw_model::Inputs<'_>,
-    kind: crate::cli::BandsArg,
-) -> Result<(nw_model::Bands, Value, Vec<Value>)> {
-    use crate::cli::{BandsArg, BiasArg, MultipliersArg, VarianceArg};
-    use nw_model::{BandKind, BandOptions, Bias, Multipliers, Variance};
-    let bias = match args.bias {
-        Some(BiasArg::Correct) => Bias::Correct,
-        Some(BiasArg::Ignore) => Bias::Ignore,
-        None if model.dim() == 1 => Bias::Correct,
-        None => Bias::Ignore,
-    };
-    let options = BandOptions {
-        kind: match kind {
-            BandsArg::Asymptotic => BandKind::Asymptotic,
-            BandsArg::Bootstrap => BandKind::Bootstrap {
-                replicates: args.replicates as usize,
-                seed: args.seed,
-                multipliers: match args.multipliers {
-                    MultipliersArg::Rademacher => Multipliers::Rademacher,
-                    MultipliersArg::Mammen => Multipliers::Mammen,
-                },
-            },
-        },
-        level: args.level,
-        simultaneous: args.simultaneous,
-        variance: match args.variance {
-            VarianceArg::Homoscedastic => Variance::Homoscedastic,
-            VarianceArg::Heteroscedastic => Variance::Heteroscedastic,
-            VarianceArg::Residuals => Variance::Residuals,
-        },
-        bias,
-    };
-    let band = model.bands(queries, &options)?;
-    let mut warnings = Vec::new();
-    for w in &band.warnings {
-        match w {
-            nw_model::BandWarning::BiasNotCorrected { dim } => warnings.push(super::warn(
-                "bias_not_corrected",
-                &format!(
-                    "--bias correct centers the band on a local quadratic fit, which exists for \
-                     one input only; with {dim} the band uses the model's own fit and covers \
-                     its expectation, not the regression function"
-                ),
-            )),
-        }
-    }
-    if !band.no_estimate.is_empty() {
-        warnings.push(super::warn(
-            "no_band",
-            &format!(
-                "{} of {} queries have no band (no estimate there: too few training inputs \
-                 within the kernel's reach, or all on one side); their se, lo and hi are NaN",
-                band.no_estimate.len(),
-                band.se.len()
-            ),
-        ));
-    }
-    if bias == Bias::Ignore && band.warnings.is_empty() {
-        warnings.push(super::warn(
-            "band_covers_expectation",
-            "the band ignores the smoothing bias: it covers the expectation of the fit, not \
-             the regression function (with one input, --bias correct centers it on a local \
-             quadratic fit)",
-        ));
-    }
-    let report = json!({
-        "kind": match kind { BandsArg::Asymptotic => "asymptotic", BandsArg::Bootstrap => "bootstrap" },
-        "level": args.level,
-        "simultaneous": args.simultaneous,
-        "variance": match args.variance {
-            VarianceArg::Homoscedastic => "homoscedastic",
-            VarianceArg::Heteroscedastic => "heteroscedastic",
-            VarianceArg::Residuals => "residuals",
-        },
-        "bias": if bias == Bias::Correct { "correct" } else { "ignore" },
-        "degree": band.degree,
-        "replicates": (kind == BandsArg::Bootstrap).then_some(args.replicates),
-        "seed": (kind == BandsArg::Bootstrap).then_some(args.seed),
-        "critical": if band.critical.is_finite() { json!(band.critical) } else { Value::Null },
-        "residual_variance": band.residual_variance,
-        "center": band.center,
-        "se": band.se,
-        "lo": band.lo,
-        "hi": band.hi,
-    });
-    Ok((band, report, warnings))
 }
 
 /// A model's bandwidths as text: the one number, or each with its input's name.
