@@ -7,7 +7,8 @@
 //! `ours` result with each peer's and with its bound, so adding a shape to an existing group
 //! is one entry here. [`DATA_FITS`] names the data files the `bandwidth_nd` cases fit. [`SPLITS`] lists commands whose wall time is
 //! split into steps timed on their own (`nw predict`: reading, then pooling), which the report
-//! shows as shares of their sum.
+//! shows as shares of their sum. [`GOALS`] names what issue 12 asks of the local fits and
+//! the bands against their baselines (Nadaraya-Watson, the plain prediction).
 //!
 //! The inputs are deterministic: [`uniform`] for the numeric kernels, and
 //! [`two_column_csv`] and [`ten_column_csv`] for the reader, files whose sizes the table
@@ -288,6 +289,175 @@ pub const BANDWIDTH_ND: Group = Group {
             `data/diamonds_10k.csv` (carat, depth, table -> price; 10,000 rows); work is one \
             whole fit (preparing and sorting the data included)",
 };
+
+/// Local linear regression in the fused 1-D pass, Gaussian kernel (issue 12).
+pub const LOCAL_LINEAR: Group = Group {
+    name: "local_linear",
+    dims: "queries x keys",
+    unit: Unit::Pair,
+    about: "local linear regression with the Gaussian kernel (`w = 1`, the `pool` rows' \
+            inputs: queries and keys uniform on [0, 5), values in [0, 1)), every query \
+            against every key; ours is the fused pass `ops::local_linear::pool_linear` (fits \
+            and slopes), on keys sorted once outside the timing; work is queries x keys pairs",
+};
+
+/// Local linear regression in the fused 1-D pass, Epanechnikov kernel (issue 12).
+pub const LOCAL_LINEAR_EPA: Group = Group {
+    name: "local_linear_epa",
+    dims: "queries x keys",
+    unit: Unit::Pair,
+    about: "`local_linear` with the compact Epanechnikov kernel of bandwidth `h = 1` on the \
+            same inputs: a query reaches the keys within 1 of it, about 2/5 of them, and the \
+            fused passes visit only those; work is still counted as queries x keys pairs, on \
+            both sides, so the ratio is that of the times",
+};
+
+/// Local quadratic regression in the fused 1-D pass, Gaussian kernel (issue 12).
+pub const LOCAL_QUADRATIC: Group = Group {
+    name: "local_quadratic",
+    dims: "queries x keys",
+    unit: Unit::Pair,
+    about: "local quadratic regression with the Gaussian kernel on the `local_linear` inputs; \
+            ours is the fused pass `ops::local_quadratic::pool_quadratic` (fits and slopes), \
+            on keys sorted once outside the timing; work is queries x keys pairs",
+};
+
+/// Local linear regression in `d` dimensions (issue 12).
+pub const LOCAL_LINEAR_ND: Group = Group {
+    name: "local_linear_nd",
+    dims: "d x queries x keys",
+    unit: Unit::Pair,
+    about: "local linear regression in d dimensions with the Gaussian product kernel on the \
+            `pool_nd` rows' inputs (bandwidth 0.5 in every dimension, queries and keys uniform \
+            on [0, 1)^d, values `2 + mean_l sin(2 pi x_l)`); ours is the fused pass \
+            `ops::local_linear_nd::pool_linear_nd` (fits and slopes) on a `KeysNd` built once \
+            outside the timing; work is queries x keys pairs",
+};
+
+/// Nadaraya-Watson on the same inputs: what the local fits are set against.
+pub const NW: Peer = Peer {
+    name: "nw",
+    about: "Nadaraya-Watson (local constant) on the same queries, keys, kernel and bandwidth \
+            in the same run, its fused pass on the same sorted keys: `ops::pool::pool` in one \
+            dimension, `ops::pool_nd::pool_nd` (predictions only) in d; the ratio ours/nw is \
+            the local fit's pair rate as a share of Nadaraya-Watson's (issue 12 asks for at \
+            least 1/3)",
+};
+
+/// The bandwidth of the `bands_*` cases: about the asymptotically optimal (AMISE) local
+/// linear bandwidth for their data, `[R(K) int sigma^2 / (mu_2^2 n int m''^2 f)]^(1/5)` =
+/// `[0.282 x 0.417 / (2.2 x 200,000)]^(1/5)` = 0.048, where cross-validation lands too.
+pub const BANDS_H: f64 = 0.05;
+
+/// Wild-bootstrap bands of a fitted local linear model (issue 12).
+pub const BANDS_BOOTSTRAP: Group = Group {
+    name: "bands_bootstrap",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "`model.bands(queries, BandOptions { kind: Bootstrap { replicates: 999, seed: 0, \
+            multipliers: Rademacher }, ..Default::default() })` (pointwise 95%, bias-corrected: \
+            the band's smoother is the local quadratic one) on a model fitted with \
+            `NadarayaWatson::params().degree(1).bandwidth(Bandwidth::Fixed(0.05))` (Gaussian) \
+            to `keys` rows of x uniform on [0, 5), y = 2 sin x + x^0.8 plus noise uniform on \
+            [-1/2, 1/2) (the `bandwidth` rows' data); queries an even grid over [0, 5) in \
+            order, as a band is drawn. h = 0.05 is about the asymptotically optimal local \
+            linear bandwidth for these data (0.048, `nw_bench::BANDS_H`): a query reaches the \
+            keys within 9.42 h (2^-64 of the nearest key's weight), about 38,000 of the \
+            200,000 inside the span. The model is warmed first (its training fit and \
+            residuals are cached after the first band, see `bands_residuals`), so this is the \
+            query pass alone",
+};
+
+/// Asymptotic bands of the same model (issue 12).
+pub const BANDS_ASYMPTOTIC: Group = Group {
+    name: "bands_asymptotic",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "`model.bands(queries, &BandOptions::default())` (asymptotic, pointwise 95%, \
+            heteroscedastic, bias-corrected) on the `bands_bootstrap` model and queries, \
+            warmed (training fit and smoothed squared residuals cached): the query pass alone",
+};
+
+/// The one-time training pass of the same model's first band (issue 12).
+pub const BANDS_RESIDUALS: Group = Group {
+    name: "bands_residuals",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "the one-time cost of a model's first band: on a freshly fitted `bands_bootstrap` \
+            model (the fit, with its fixed bandwidth, outside the timing), the bootstrap band \
+            of one query, which first computes and caches the training fit at every key (the \
+            fused leave-one-out local linear pass: fits and leverages) and the residuals; the \
+            one query's band itself is negligible. Paid once per model, whatever the queries",
+};
+
+/// The plain prediction of the banded model: what a band's time is set against.
+pub const PREDICT_PEER: Peer = Peer {
+    name: "predict",
+    about: "`model.predict(queries)` on the same model and queries in the same run (the \
+            fused local linear pass, `ops::local_linear::pool_linear`); ours/predict is the \
+            inverse of how many times the prediction's time the band takes (issue 12 asks \
+            for at most 5 times)",
+};
+
+/// What issue 12 asks of a group's ratio to its peer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Target {
+    /// Ours at least this share of the peer's rate.
+    RateShare(f64),
+    /// Ours at most this multiple of the peer's time.
+    TimeMultiple(f64),
+}
+
+/// A goal set on a group's rows against one peer.
+#[derive(Debug, PartialEq)]
+pub struct Goal {
+    /// The group whose rows the goal is about.
+    pub group: &'static Group,
+    /// The peer ours is set against.
+    pub peer: &'static Peer,
+    /// What is asked (`None`: shown beside the others, nothing asked).
+    pub target: Option<Target>,
+}
+
+/// Issue 12's goals: local fits at a third of Nadaraya-Watson's pair rate, bootstrap bands
+/// within 5 times the plain prediction.
+pub const GOALS: &[Goal] = &[
+    Goal {
+        group: &LOCAL_LINEAR,
+        peer: &NW,
+        target: Some(Target::RateShare(1.0 / 3.0)),
+    },
+    Goal {
+        group: &LOCAL_LINEAR_EPA,
+        peer: &NW,
+        target: Some(Target::RateShare(1.0 / 3.0)),
+    },
+    Goal {
+        group: &LOCAL_LINEAR_ND,
+        peer: &NW,
+        target: Some(Target::RateShare(1.0 / 3.0)),
+    },
+    Goal {
+        group: &LOCAL_QUADRATIC,
+        peer: &NW,
+        target: None,
+    },
+    Goal {
+        group: &BANDS_BOOTSTRAP,
+        peer: &PREDICT_PEER,
+        target: Some(Target::TimeMultiple(5.0)),
+    },
+    Goal {
+        group: &BANDS_ASYMPTOTIC,
+        peer: &PREDICT_PEER,
+        target: None,
+    },
+    Goal {
+        group: &BANDS_RESIDUALS,
+        peer: &PREDICT_PEER,
+        target: None,
+    },
+];
 
 /// A `bandwidth_nd` case's data: which file, which columns.
 #[derive(Debug, PartialEq, Eq)]
@@ -645,6 +815,78 @@ pub const CASES: &[Case] = &[
         threads: &[1, 2],
         bound: None,
     },
+    Case {
+        group: &LOCAL_LINEAR,
+        dims: &[4096, 4096],
+        work: pairs(4096, 4096),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &LOCAL_LINEAR,
+        dims: &[2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &LOCAL_LINEAR_EPA,
+        dims: &[2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &LOCAL_QUADRATIC,
+        dims: &[2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &LOCAL_LINEAR_ND,
+        dims: &[2, 4096, 4096],
+        work: pairs(4096, 4096),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &LOCAL_LINEAR_ND,
+        dims: &[2, 2000, 200_000],
+        work: pairs(2000, 200_000),
+        peers: &[&NW],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &BANDS_BOOTSTRAP,
+        dims: &[2000, 200_000],
+        work: 1,
+        peers: &[&PREDICT_PEER],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &BANDS_ASYMPTOTIC,
+        dims: &[2000, 200_000],
+        work: 1,
+        peers: &[&PREDICT_PEER],
+        threads: &[1, 2],
+        bound: None,
+    },
+    Case {
+        group: &BANDS_RESIDUALS,
+        dims: &[2000, 200_000],
+        work: 1,
+        peers: &[&PREDICT_PEER],
+        threads: &[1, 2],
+        bound: None,
+    },
 ];
 
 /// [`POOL_ND_BOUND`] in 2 dimensions: the bound of the `pool_nd` cases of d = 2.
@@ -903,6 +1145,26 @@ mod tests {
         };
         assert!(bound(2) && bound(4) && bound(8));
         assert_eq!(pairs(ND_BOUND_QUERIES, ND_BOUND_KEYS), 1 << 22);
+    }
+
+    /// Every goal's group is measured, and against the goal's peer.
+    #[test]
+    fn goals_name_measured_groups_and_their_peers() {
+        for goal in GOALS {
+            let cases: Vec<&Case> = cases_in(goal.group.name).collect();
+            assert!(!cases.is_empty(), "{} is not measured", goal.group.name);
+            assert!(
+                cases.iter().all(|c| c.peers.contains(&goal.peer)),
+                "{} is not measured beside {}",
+                goal.group.name,
+                goal.peer.name
+            );
+        }
+        let counted = |g: &Group| {
+            cases_in(g.name)
+                .all(|c| c.work == pairs(c.dims[c.dims.len() - 2], c.dims[c.dims.len() - 1]))
+        };
+        assert!(counted(&LOCAL_LINEAR) && counted(&LOCAL_LINEAR_ND) && counted(&LOCAL_QUADRATIC));
     }
 
     /// Each `bandwidth_nd` case names a file of the workspace with as many rows as the case

@@ -19,7 +19,10 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use nw_bench::{BANDWIDTH_ND, CASES, Case, DATA_FITS, Group, OURS, Peer, SPLITS, Split, Unit};
+use nw_bench::{
+    BANDWIDTH_ND, CASES, Case, DATA_FITS, GOALS, Goal, Group, OURS, Peer, SPLITS, Split, Target,
+    Unit,
+};
 use serde_json::Value;
 
 /// Criterion flags and values that `--quick` adds: short warm-up and measurement, the fewest
@@ -108,6 +111,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         report.reading_markdown(),
         report.split_markdown(),
         report.bound_markdown(),
+        report.goal_markdown(GOALS),
         report.statsmodels_markdown(),
     ] {
         if !section.is_empty() {
@@ -475,6 +479,65 @@ impl Report {
         out
     }
 
+    /// The rows of every goal's group against its peer: ours as a share of the peer's rate
+    /// (pairs) or as a multiple of its time (whole runs), beside what the goal asks. Empty
+    /// when the run measured none of them.
+    fn goal_markdown(&self, goals: &[Goal]) -> String {
+        let mut out = String::new();
+        for goal in goals {
+            for r in self
+                .rows
+                .iter()
+                .filter(|r| r.group == goal.group.name && r.peer_name == goal.peer.name)
+            {
+                if out.is_empty() {
+                    out.push_str(
+                        "| bench | shape | threads | ours | baseline | ours against it | asked | met |\n\
+                         |---|---|---:|---:|---:|---:|---:|---|\n",
+                    );
+                }
+                let shown = |x: f64| match r.unit {
+                    Unit::Run => duration(1.0 / x),
+                    unit => format!("{} {}", rate(x * unit.scale()), unit.rate_label()),
+                };
+                let (against, asked, met) = match (r.unit, goal.target) {
+                    (Unit::Run, target) => {
+                        let times = r.peer / r.ours;
+                        let asked = match target {
+                            Some(Target::TimeMultiple(t)) => (format!("at most {t}x"), times <= t),
+                            _ => ("—".to_owned(), true),
+                        };
+                        (format!("{times:.1}x the time"), asked.0, asked.1)
+                    }
+                    (_, target) => {
+                        let share = r.ours / r.peer;
+                        let asked = match target {
+                            Some(Target::RateShare(t)) => (format!("at least {t:.2}"), share >= t),
+                            _ => ("—".to_owned(), true),
+                        };
+                        (format!("{share:.2} of the rate"), asked.0, asked.1)
+                    }
+                };
+                let met = match (goal.target, met) {
+                    (None, _) => "—",
+                    (Some(_), true) => "yes",
+                    (Some(_), false) => "no",
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} `{}` | {against} | {asked} | {met} |",
+                    r.group,
+                    r.shape,
+                    r.threads,
+                    shown(r.ours),
+                    shown(r.peer),
+                    r.peer_name,
+                );
+            }
+        }
+        out
+    }
+
     /// Our `bandwidth_nd` times beside statsmodels' recorded time of the same search on the
     /// same data (file, rows and inputs all match), a line per thread count. Empty when no
     /// row has a recorded counterpart.
@@ -672,6 +735,21 @@ impl Report {
                  close the kernels come, thread count for thread count.\n"
             );
             doc.push_str(&bound);
+        }
+        let goals = self.goal_markdown(GOALS);
+        if !goals.is_empty() {
+            let _ = writeln!(doc, "\n## Local fits and bands (issue 12)\n");
+            let _ = writeln!(
+                doc,
+                "Each local fit against Nadaraya-Watson on the same queries, keys, kernel and \
+                 bandwidth (its share of that pair rate), and each band against the plain \
+                 prediction of the same model (how many times its time), from the table \
+                 above. The bands are timed on a warmed model: the one-time pass of a model's \
+                 first band (the training fit and residuals at every key, cached after it) is \
+                 its own row, `bands_residuals`. `cargo bench -p nw-bench --bench local` and \
+                 `--bench bands` run these alone.\n"
+            );
+            doc.push_str(&goals);
         }
         let statsmodels = self.statsmodels_markdown();
         if !statsmodels.is_empty() {
@@ -1190,6 +1268,44 @@ mod tests {
             "{doc}"
         );
         assert!(doc.contains("`peer.py` recorded"), "{doc}");
+    }
+
+    #[test]
+    fn goals_set_rates_as_shares_and_runs_as_multiples() {
+        let ll = CASES
+            .iter()
+            .find(|c| c.group.name == "local_linear" && c.dims == [2000, 200_000])
+            .expect("a local linear case");
+        let boot = CASES
+            .iter()
+            .find(|c| c.group.name == "bands_bootstrap")
+            .expect("a bootstrap band case");
+        let mut results = Results::new();
+        // Local linear at 1 pair per ns, Nadaraya-Watson at 4: a share of 0.25, short of 1/3.
+        results.insert(ll.full_id(OURS, 1), fresh(ll.work as f64, ll.work));
+        results.insert(ll.full_id("nw", 1), fresh(ll.work as f64 / 4.0, ll.work));
+        // The band in 2 s, the prediction in 50 ms: 40 times.
+        results.insert(boot.full_id(OURS, 2), fresh(2e9, 1));
+        results.insert(boot.full_id("predict", 2), fresh(50e6, 1));
+        let report = Report::build(CASES, &[], &results);
+        let md = report.goal_markdown(GOALS);
+        assert_eq!(md.lines().count(), 4, "{md}");
+        assert!(
+            md.contains(
+                "| local_linear | 2000x200000 | 1 | 1.00 G pairs/s | 4.00 G pairs/s `nw` | \
+                 0.25 of the rate | at least 0.33 | no |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| bands_bootstrap | 2000x200000 | 2 | 2.00 s | 50.0 ms `predict` | \
+                 40.0x the time | at most 5x | no |"
+            ),
+            "{md}"
+        );
+        let doc = report.document(&test_machine(), "cargo xtask bench", false);
+        assert!(doc.contains("## Local fits and bands (issue 12)"), "{doc}");
     }
 
     #[test]
