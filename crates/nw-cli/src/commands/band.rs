@@ -33,7 +33,6 @@ pub(super) fn compute(
         None if model.dim() == 1 => Bias::Correct,
         None => Bias::Ignore,
     };
-    check(args)?;
     let options = BandOptions {
         kind: match kind {
             BandsArg::Asymptotic => BandKind::Asymptotic,
