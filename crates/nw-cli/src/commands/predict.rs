@@ -244,7 +244,7 @@ struct Report<'a> {
     /// Keys: columns of the weights.
     n_train: usize,
     /// More columns after the predictions (slopes, a band), by name.
-    extra: Vec<(String, Vec<f64>)>,
+    extra: Vec<(String, Estimates)>,
 }
 
 /// Writes the predictions (the table, the weights, the JSON report), all or none.
@@ -283,7 +283,7 @@ fn write(args: &PredictArgs, report: Report<'_>) -> Result<()> {
     columns.push(y_hat.column());
     for (name, values) in &extra {
         names.push(name);
-        columns.push(Column::F64(values));
+        columns.push(values.column());
     }
     if let Some(d) = &diagnostics {
         names.extend(["log_weight_sum", "effective_keys", "nearest_distance"]);
@@ -523,13 +523,20 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     } else {
         table.names.clone()
     };
-    let mut extra: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut extra: Vec<(String, Estimates)> = Vec::new();
     if let Some(slopes) = &out.slopes {
+        // Each slope is the kernels' f32 over a power of two: an f32 exactly, so printed at
+        // its shortest digits.
         let mut json_slopes = serde_json::Map::new();
         for (j, name) in column_names.iter().enumerate() {
-            let column: Vec<f64> = slopes.iter().skip(j).step_by(dim).copied().collect();
-            json_slopes.insert(name.clone(), json!(column));
-            extra.push((format!("dy_d{name}"), column));
+            let column: Vec<f32> = slopes
+                .iter()
+                .skip(j)
+                .step_by(dim)
+                .map(|&b| b as f32)
+                .collect();
+            json_slopes.insert(name.clone(), f32s_json(&column));
+            extra.push((format!("dy_d{name}"), Estimates::F32(column)));
         }
         params.insert("slopes".into(), Value::Object(json_slopes));
     }
@@ -539,9 +546,19 @@ fn run_model(args: &PredictArgs) -> Result<()> {
             super::band::compute(&args.band, &model, query_inputs, kind)?;
         warnings.extend(band_warnings);
         params.insert("band".into(), band_json);
-        extra.push(("se".into(), band.se));
-        extra.push(("lo".into(), band.lo));
-        extra.push(("hi".into(), band.hi));
+        // The band holds about f32's digits (it is made from the f32 fit's residuals): the
+        // table prints them so, and in f64 only where the targets were shifted, as `y_hat`.
+        let digits = |v: Vec<f64>, shifted: bool| {
+            if shifted {
+                Estimates::F64(v)
+            } else {
+                Estimates::F32(v.iter().map(|&x| x as f32).collect())
+            }
+        };
+        let shifted = !model.target_origin().is_zero();
+        extra.push(("se".into(), digits(band.se, false)));
+        extra.push(("lo".into(), digits(band.lo, shifted)));
+        extra.push(("hi".into(), digits(band.hi, shifted)));
     }
     progress.finish();
     params.insert("far_queries".into(), json!(out.far.len()));
