@@ -261,11 +261,6 @@ fn local_fit_flags_refuse_what_they_cannot_do() {
     assert!(err.contains("--degree 1 or 2"), "{err}");
     let err = fails_with(&mut predict(&["--method", "aic", "--bandwidth", "2"]), 1);
     assert!(err.contains("--bandwidth auto"), "{err}");
-    let err = fails_with(
-        &mut predict(&["--degree", "1", "--bands", "asymptotic", "--simultaneous"]),
-        1,
-    );
-    assert!(err.contains("--bands bootstrap"), "{err}");
     let err = fails_with(&mut predict(&["--degree", "1", "--weights", "w.csv"]), 1);
     assert!(err.contains("--degree 0"), "{err}");
     let err = fails_with(&mut predict(&["--degree", "1", "--pooling", "average"]), 1);
