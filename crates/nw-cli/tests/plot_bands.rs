@@ -265,7 +265,10 @@ fn flags_that_do_not_fit_together_fail_before_anything_is_written() {
         "regression",
         "--bands",
         "asymptotic",
-        "--simultaneous",
+        "--degree",
+        "1",
+        "--compare-degree",
+        "1",
     ])
     .arg("--train")
     .arg(&train)
