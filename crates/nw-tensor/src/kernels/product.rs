@@ -35,6 +35,11 @@ use super::simd::{self, Vector};
 
 /// The number of dimensions, as the loops see it.
 pub trait Dims: Copy + Send + Sync {
+    /// `d` when it is known at compile time, 0 when it is not: a `match` on it picks a kernel
+    /// whose registers are sized for `d` (see [`simd::linear_sums_nd`]) and compiles only that
+    /// arm.
+    const FIXED: usize;
+
     /// `d`.
     fn get(self) -> usize;
 }
@@ -44,6 +49,8 @@ pub trait Dims: Copy + Send + Sync {
 pub struct Fixed<const D: usize>;
 
 impl<const D: usize> Dims for Fixed<D> {
+    const FIXED: usize = D;
+
     #[inline(always)]
     fn get(self) -> usize {
         D
@@ -55,6 +62,8 @@ impl<const D: usize> Dims for Fixed<D> {
 pub struct Dyn(pub usize);
 
 impl Dims for Dyn {
+    const FIXED: usize = 0;
+
     #[inline(always)]
     fn get(self) -> usize {
         self.0

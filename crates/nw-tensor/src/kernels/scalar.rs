@@ -20,6 +20,16 @@ pub fn fma(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
+/// [`fma`] in f64: `a * b + c`, fused exactly when `wide`'s f64 `mul_add` is on this build.
+#[inline(always)]
+pub fn fma64(a: f64, b: f64, c: f64) -> f64 {
+    if cfg!(target_feature = "fma") {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
 /// Below this, `exp(x)` is under `f32::MIN_POSITIVE` (2^-126): the result is flushed to 0.
 ///
 /// Denormal results take microcode assists that slow a kernel down by an order of magnitude,
@@ -329,7 +339,9 @@ pub const fn linear_nd_len(d: usize) -> usize {
 
 /// One key's regressors `x = (1, t_1, .., t_d)` and `ex = e x` into `xs` (`2 (d + 1)` numbers:
 /// `x`, then `ex`), then its terms added to the moments `m` ([`linear_nd_len`]): `M_ab +=
-/// ex_a x_b` for `a <= b`, `T_a += ex_a v`. The vector twin takes the same products.
+/// ex_a x_b` for `a <= b`, `T_a += ex_a v`, each product fused into its sum by [`fma64`] (one
+/// rounding fewer, and on Zen 4 it moves the adds off the busier add pipes of the vector
+/// twin, which adds the same terms the same way; `ex_a` itself is exact, 24 x 24 bits).
 #[inline(always)]
 fn add_linear_nd(c: &[f32], q: &[f32], e: f32, v: f32, xs: &mut [f64], m: &mut [f64]) {
     let p = c.len() + 1;
@@ -344,12 +356,12 @@ fn add_linear_nd(c: &[f32], q: &[f32], e: f32, v: f32, xs: &mut [f64], m: &mut [
     let mut idx = 0;
     for (a, &ea) in ex.iter().enumerate() {
         for &xb in &x[a..] {
-            m[idx] += ea * xb;
+            m[idx] = fma64(ea, xb, m[idx]);
             idx += 1;
         }
     }
     for (mt, &ea) in m[idx..idx + p].iter_mut().zip(ex.iter()) {
-        *mt += ea * f64::from(v);
+        *mt = fma64(ea, f64::from(v), *mt);
     }
 }
 
