@@ -70,6 +70,14 @@
 //! bootstrap's own `T_b(q) / se(q)` (exactly unit variance) does not see, and on the
 //! chapter's data its simultaneous band held the whole curve in 0.76 of the data sets, not
 //! 0.95 (`docs/coverage.md`); with the smoothed variance, 0.88.
+//!
+//! # Cost and order
+//! The queries go through in blocks of [`BLOCK`], each one pass over the keys in reach of
+//! any of its queries. They are sorted by coordinate (stable, lexicographic for several
+//! inputs) before they are grouped and the results put back in the caller's order: a block's
+//! keys are then about one query's reach (in the caller's order they could span all keys),
+//! and every result's bits depend only on the set of queries (the replicate sums' f32
+//! grouping starts at the block's first key), not on their order or the thread count.
 
 use nw_tensor::Par;
 use nw_tensor::ops::local_linear::EPS;
@@ -273,6 +281,15 @@ impl NadarayaWatson {
             .into_iter()
             .map(f64::from)
             .collect();
+        // Blocks of BLOCK queries share one pass over the keys in reach of any of them: sorted
+        // by coordinate, a block's keys are about one query's reach; in the caller's order they
+        // can span every key. The blocks (and so every result's bits, which depend on where a
+        // block's replicate sums start) then depend only on the set of queries, not its order.
+        let order = sorted_order(&q, dim);
+        let q: Vec<f64> = order
+            .iter()
+            .flat_map(|&i| q[i * dim..(i + 1) * dim].iter().copied())
+            .collect();
         let m = queries.len();
         let origin = self.data.y_origin.value();
         let targets: Vec<f64> = self.data.y.iter().map(|&v| f64::from(v)).collect();
@@ -311,7 +328,7 @@ impl NadarayaWatson {
                 let rows = by_block(blocks, self.par, |b| {
                     asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
                 });
-                for (i, row) in rows.into_iter().flatten().enumerate() {
+                for (&i, row) in order.iter().zip(rows.into_iter().flatten()) {
                     if let Some((c, s)) = row {
                         out.center[i] = c;
                         out.se[i] = s;
@@ -359,19 +376,19 @@ impl NadarayaWatson {
                     )
                 });
                 let mut sup = vec![0.0f64; if options.simultaneous { replicates } else { 0 }];
-                let mut i = 0;
+                let mut at = order.iter();
                 for block in blocks_out {
                     for (s, &v) in sup.iter_mut().zip(&block.sup) {
                         *s = s.max(v);
                     }
-                    for row in block.rows {
+                    // Rows first: a zip pulls its left side before finding the right empty.
+                    for (row, &i) in block.rows.into_iter().zip(at.by_ref()) {
                         if let Some((c, s, upper, lower)) = row {
                             out.center[i] = c;
                             out.se[i] = s;
                             out.lo[i] = c - upper;
                             out.hi[i] = c - lower;
                         }
-                        i += 1;
                     }
                 }
                 if options.simultaneous {
@@ -394,6 +411,23 @@ impl NadarayaWatson {
         }
         Ok(out)
     }
+}
+
+/// The positions of the queries (`dim` coordinates each) in increasing lexicographic order of
+/// their coordinates (a stable sort, ties in the caller's order: tied queries are the same
+/// query, so their results are too).
+fn sorted_order(q: &[f64], dim: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..q.len() / dim.max(1)).collect();
+    let at = |i: usize| &q[i * dim..(i + 1) * dim];
+    order.sort_by(|&a, &b| {
+        at(a)
+            .iter()
+            .zip(at(b))
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
 }
 
 /// `f(b)` for every block `b`, in order, on `par`.
