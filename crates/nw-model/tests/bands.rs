@@ -642,3 +642,77 @@ fn bootstrap_with_a_variance_model_has_the_asymptotic_se() {
         }
     }
 }
+
+#[test]
+fn query_order_changes_no_bit_of_any_query_band() {
+    // The band sorts its queries into blocks by coordinate and scatters the results back: a
+    // shuffled query set gets, query by query, the bits of the sorted one, out-of-reach
+    // queries included (one input), and ties in the first input (two).
+    let cases = [
+        (KernelKind::Gaussian, 1, 1, 0.4),
+        (KernelKind::Epanechnikov, 1, 0, 0.8),
+        (KernelKind::Gaussian, 2, 1, 1.0),
+    ];
+    for (kind, dim, degree, h) in cases {
+        let (x, y) = data(2500, dim);
+        let model = fit(kind, degree, &x, dim, &y, &vec![h; dim]);
+        // 75 sorted queries (lexicographically, for two inputs), two beyond the keys.
+        let sorted: Vec<f64> = (0..75)
+            .flat_map(|i| {
+                let a = if i == 0 {
+                    -11.0
+                } else if i == 74 {
+                    30.0
+                } else {
+                    i as f64 / 7.0
+                };
+                if dim == 1 {
+                    vec![a]
+                } else {
+                    vec![(a * 2.0).floor() / 2.0, a % 0.5 * 8.0]
+                }
+            })
+            .collect();
+        // A fixed shuffle: position i holds sorted query (37 i mod 75).
+        let perm: Vec<usize> = (0..75).map(|i| i * 37 % 75).collect();
+        let shuffled: Vec<f64> = perm
+            .iter()
+            .flat_map(|&j| sorted[j * dim..(j + 1) * dim].to_vec())
+            .collect();
+        for kind_of_band in [BandKind::Asymptotic, boot(199, 9, Multipliers::Mammen)] {
+            for simultaneous in [false, true] {
+                let options = BandOptions {
+                    kind: kind_of_band,
+                    simultaneous,
+                    ..Default::default()
+                };
+                let a = model
+                    .bands(Inputs::new(&sorted, dim).unwrap(), &options)
+                    .unwrap();
+                let b = model
+                    .bands(Inputs::new(&shuffled, dim).unwrap(), &options)
+                    .unwrap();
+                let what = format!("{kind:?} d{dim} {kind_of_band:?} {simultaneous}");
+                assert_eq!(a.critical.to_bits(), b.critical.to_bits(), "{what}");
+                for (i, &j) in perm.iter().enumerate() {
+                    for (va, vb) in [
+                        (&a.center, &b.center),
+                        (&a.se, &b.se),
+                        (&a.lo, &b.lo),
+                        (&a.hi, &b.hi),
+                    ] {
+                        assert_eq!(va[j].to_bits(), vb[i].to_bits(), "{what} query {j}");
+                    }
+                }
+                let mut back: Vec<usize> = b.no_estimate.iter().map(|&i| perm[i]).collect();
+                back.sort_unstable();
+                assert_eq!(a.no_estimate, back, "{what}");
+                if dim == 1 && kind == KernelKind::Epanechnikov {
+                    // Out of reach, at least (the local quadratic may fail nearer too).
+                    assert!(a.no_estimate.starts_with(&[0]), "{what}");
+                    assert!(a.no_estimate.ends_with(&[74]), "{what}");
+                }
+            }
+        }
+    }
+}

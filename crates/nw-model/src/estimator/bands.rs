@@ -70,10 +70,24 @@
 //! bootstrap's own `T_b(q) / se(q)` (exactly unit variance) does not see, and on the
 //! chapter's data its simultaneous band held the whole curve in 0.76 of the data sets, not
 //! 0.95 (`docs/coverage.md`); with the smoothed variance, 0.88.
+//!
+//! # Cost and order
+//! The queries go through in blocks of [`BLOCK`], each one pass over the keys in reach of
+//! any of its queries. They are sorted by coordinate (stable, lexicographic for several
+//! inputs) before they are grouped and the results put back in the caller's order: a block's
+//! keys are then about one query's reach (in the caller's order they could span all keys),
+//! and every result's bits depend only on the set of queries (the replicate sums' f32
+//! grouping starts at the block's first key), not on their order or the thread count.
+//! Each (query, key) pair is weighed once: building `M(q)` leaves the weights in a per-thread
+//! buffer (one query's reach; the bootstrap's coefficients `l_i r_i` in another, the block's
+//! reach by [`BLOCK`] lanes, 64 bytes a key) for the coefficients' pass. The kernel is a
+//! type parameter of those loops (one `match` per call, not per key), and the basis' length
+//! a constant up to 3, so the moments' loops unroll. Both keep every operation, and so every
+//! bit, of the straightforward formulas above.
 
 use nw_tensor::Par;
 use nw_tensor::ops::local_linear::EPS;
-use nw_tensor::ops::multiplier::{self, BLOCK, GROUP, MultiplierBits, TILE};
+use nw_tensor::ops::multiplier::{self, BLOCK, GROUP, MultiplierBits};
 use rayon::prelude::*;
 
 use super::{Inputs, Keys, NadarayaWatson};
@@ -205,6 +219,134 @@ impl BandOptions {
     }
 }
 
+/// A kernel's relative weight, one type per [`KernelKind`] so that the smoother's loops are
+/// compiled for each kernel: a `match` on the kind inside them costs 20-40%.
+trait Profile {
+    /// Weighs by `exp` of a log-weight relative to the heaviest key (Gaussian, Laplace)
+    /// rather than by a product of compact profiles.
+    const WHOLE_LINE: bool;
+    /// `K(u) / K(0)`: 0 outside a compact kernel's support.
+    fn k(u: f64) -> f64;
+    /// `ln(K(u) / K(0))`, what the whole-line kernels sum.
+    fn ln(u: f64) -> f64 {
+        Self::k(u).ln()
+    }
+}
+
+/// Declares a compact kernel's [`Profile`] on `|u| <= 1`.
+macro_rules! compact {
+    ($name:ident, $doc:literal, |$u:ident, $a:ident| $k:expr) => {
+        #[doc = $doc]
+        struct $name;
+        impl Profile for $name {
+            const WHOLE_LINE: bool = false;
+            #[inline(always)]
+            fn k($u: f64) -> f64 {
+                let $a = $u.abs();
+                if $a > 1.0 { 0.0 } else { $k }
+            }
+        }
+    };
+}
+
+compact!(Epanechnikov, "`1 - u^2`.", |u, _a| 1.0 - u * u);
+compact!(Uniform, "`1`.", |_u, _a| 1.0);
+compact!(Triangular, "`1 - |u|`.", |_u, a| 1.0 - a);
+compact!(Biweight, "`(1 - u^2)^2`.", |u, _a| {
+    let t = 1.0 - u * u;
+    t * t
+});
+compact!(Triweight, "`(1 - u^2)^3`.", |u, _a| {
+    let t = 1.0 - u * u;
+    t * t * t
+});
+compact!(Tricube, "`(1 - |u|^3)^3`.", |_u, a| {
+    let t = 1.0 - a * a * a;
+    t * t * t
+});
+compact!(Cosine, "`cos(pi u / 2)`.", |u, _a| {
+    (std::f64::consts::FRAC_PI_2 * u).cos()
+});
+
+/// `exp(-u^2 / 2)`.
+struct Gaussian;
+impl Profile for Gaussian {
+    const WHOLE_LINE: bool = true;
+    #[inline(always)]
+    fn k(u: f64) -> f64 {
+        Self::ln(u).exp()
+    }
+    #[inline(always)]
+    fn ln(u: f64) -> f64 {
+        -u * u / 2.0
+    }
+}
+
+/// `exp(-|u|)`.
+struct Laplace;
+impl Profile for Laplace {
+    const WHOLE_LINE: bool = true;
+    #[inline(always)]
+    fn k(u: f64) -> f64 {
+        Self::ln(u).exp()
+    }
+    #[inline(always)]
+    fn ln(u: f64) -> f64 {
+        -u.abs()
+    }
+}
+
+/// `$body` with the type `$k` standing for `$kind`'s [`Profile`]: the one `match` on the
+/// kernel, outside every loop.
+macro_rules! with_profile {
+    ($kind:expr, $k:ident => $body:expr) => {
+        match $kind {
+            KernelKind::Gaussian => {
+                type $k = Gaussian;
+                $body
+            }
+            KernelKind::Laplace => {
+                type $k = Laplace;
+                $body
+            }
+            KernelKind::Epanechnikov => {
+                type $k = Epanechnikov;
+                $body
+            }
+            KernelKind::Uniform => {
+                type $k = Uniform;
+                $body
+            }
+            KernelKind::Triangular => {
+                type $k = Triangular;
+                $body
+            }
+            KernelKind::Biweight => {
+                type $k = Biweight;
+                $body
+            }
+            KernelKind::Triweight => {
+                type $k = Triweight;
+                $body
+            }
+            KernelKind::Tricube => {
+                type $k = Tricube;
+                $body
+            }
+            KernelKind::Cosine => {
+                type $k = Cosine;
+                $body
+            }
+        }
+    };
+}
+
+/// `K(u) / K(0)`: 0 outside a compact kernel's support.
+#[cfg(test)]
+fn profile(kind: KernelKind, u: f64) -> f64 {
+    with_profile!(kind, K => K::k(u))
+}
+
 impl NadarayaWatson {
     /// Confidence bands at `queries` (see the module docs for what they cover).
     pub fn bands(&self, queries: Inputs<'_>, options: &BandOptions) -> Result<Bands> {
@@ -273,6 +415,15 @@ impl NadarayaWatson {
             .into_iter()
             .map(f64::from)
             .collect();
+        // Blocks of BLOCK queries share one pass over the keys in reach of any of them: sorted
+        // by coordinate, a block's keys are about one query's reach; in the caller's order they
+        // can span every key. The blocks (and so every result's bits, which depend on where a
+        // block's replicate sums start) then depend only on the set of queries, not its order.
+        let order = sorted_order(&q, dim);
+        let q: Vec<f64> = order
+            .iter()
+            .flat_map(|&i| q[i * dim..(i + 1) * dim].iter().copied())
+            .collect();
         let m = queries.len();
         let origin = self.data.y_origin.value();
         let targets: Vec<f64> = self.data.y.iter().map(|&v| f64::from(v)).collect();
@@ -308,10 +459,10 @@ impl NadarayaWatson {
         };
         match options.kind {
             BandKind::Asymptotic => {
-                let rows = by_block(blocks, self.par, |b| {
-                    asymptotic_block(&smoother, queries_of(b), &targets, &sigma2)
-                });
-                for (i, row) in rows.into_iter().flatten().enumerate() {
+                let rows = with_profile!(self.kernel, K => by_block(blocks, self.par, |b, s| {
+                    asymptotic_block::<K>(&smoother, queries_of(b), &targets, &sigma2, s)
+                }));
+                for (&i, row) in order.iter().zip(rows.into_iter().flatten()) {
                     if let Some((c, s)) = row {
                         out.center[i] = c;
                         out.se[i] = s;
@@ -347,8 +498,8 @@ impl NadarayaWatson {
                 .map(|r| if r.is_finite() { r } else { 0.0 })
                 .collect();
                 let a = 1.0 - options.level;
-                let blocks_out = by_block(blocks, self.par, |b| {
-                    bootstrap_block(
+                let blocks_out = with_profile!(self.kernel, K => by_block(blocks, self.par, |b, s| {
+                    bootstrap_block::<K>(
                         &smoother,
                         queries_of(b),
                         &targets,
@@ -356,22 +507,23 @@ impl NadarayaWatson {
                         &bits,
                         a,
                         options.simultaneous,
+                        s,
                     )
-                });
+                }));
                 let mut sup = vec![0.0f64; if options.simultaneous { replicates } else { 0 }];
-                let mut i = 0;
+                let mut at = order.iter();
                 for block in blocks_out {
                     for (s, &v) in sup.iter_mut().zip(&block.sup) {
                         *s = s.max(v);
                     }
-                    for row in block.rows {
+                    // Rows first: a zip pulls its left side before finding the right empty.
+                    for (row, &i) in block.rows.into_iter().zip(at.by_ref()) {
                         if let Some((c, s, upper, lower)) = row {
                             out.center[i] = c;
                             out.se[i] = s;
                             out.lo[i] = c - upper;
                             out.hi[i] = c - lower;
                         }
-                        i += 1;
                     }
                 }
                 if options.simultaneous {
@@ -396,34 +548,68 @@ impl NadarayaWatson {
     }
 }
 
-/// `f(b)` for every block `b`, in order, on `par`.
-fn by_block<T: Send>(blocks: usize, par: Par, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+/// The positions of the queries (`dim` coordinates each) in increasing lexicographic order of
+/// their coordinates (a stable sort, ties in the caller's order: tied queries are the same
+/// query, so their results are too).
+fn sorted_order(q: &[f64], dim: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..q.len() / dim.max(1)).collect();
+    let at = |i: usize| &q[i * dim..(i + 1) * dim];
+    order.sort_by(|&a, &b| {
+        at(a)
+            .iter()
+            .zip(at(b))
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
+/// A thread's buffers, grown to the largest block it meets and reused for the next.
+#[derive(Default)]
+struct Scratch {
+    /// One query's weights over its reach, kept from building `M` for its coefficients.
+    w: Vec<f64>,
+    /// A block's bootstrap coefficients `l_i r_i`, position by position from the block's first
+    /// group.
+    coef: Vec<[f32; BLOCK]>,
+}
+
+/// `f(b, scratch)` for every block `b`, in order, on `par` (one scratch per rayon job).
+fn by_block<T: Send>(
+    blocks: usize,
+    par: Par,
+    f: impl Fn(usize, &mut Scratch) -> T + Sync + Send,
+) -> Vec<T> {
     if par.is_parallel() {
-        (0..blocks).into_par_iter().map(f).collect()
+        (0..blocks)
+            .into_par_iter()
+            .map_init(Scratch::default, |s, b| f(b, s))
+            .collect()
     } else {
-        (0..blocks).map(f).collect()
+        let mut s = Scratch::default();
+        (0..blocks).map(|b| f(b, &mut s)).collect()
     }
 }
 
 /// A block of queries' `(center, se)` in the shifted units, `None` without an estimate.
-fn asymptotic_block(
+fn asymptotic_block<K: Profile>(
     s: &Smoother,
     queries: &[f64],
     targets: &[f64],
     sigma2: &[f64],
+    scratch: &mut Scratch,
 ) -> Vec<Option<(f64, f64)>> {
-    let mut basis = vec![0.0; s.basis_len()];
     queries
         .chunks_exact(s.dim)
         .map(|q| {
-            let row = s.row(q)?;
+            let row = s.row::<K>(q, s.reach::<K>(q)?, &mut scratch.w)?;
             let (mut center, mut var) = (0.0, 0.0);
-            for p in row.lo..row.hi {
-                let l = s.l(&row, p, &mut basis);
+            s.each_l(&row, &scratch.w, |p, l| {
                 let i = s.ids[p];
                 center += l * targets[i];
                 var += l * l * sigma2[i];
-            }
+            });
             Some((center, var.sqrt()))
         })
         .collect()
@@ -437,9 +623,12 @@ struct BootBlock {
     sup: Vec<f64>,
 }
 
-/// A block of at most [`BLOCK`] queries: centre, bootstrap sd and replicate sums in one pass
-/// over the keys in reach of any of them, tile by tile.
-fn bootstrap_block(
+/// A block of at most [`BLOCK`] queries: centre, bootstrap sd and the coefficients `l_i r_i`
+/// query by query (each weight computed once), then the replicate sums of all of them in one
+/// pass over the keys in reach of any of them, from the group holding the first such key.
+// The bands' arguments, as its other blocks take them.
+#[allow(clippy::too_many_arguments)]
+fn bootstrap_block<K: Profile>(
     s: &Smoother,
     queries: &[f64],
     targets: &[f64],
@@ -447,35 +636,44 @@ fn bootstrap_block(
     bits: &MultiplierBits,
     a: f64,
     simultaneous: bool,
+    scratch: &mut Scratch,
 ) -> BootBlock {
     let b_count = bits.replicates();
-    let rows: Vec<Option<Row>> = queries.chunks_exact(s.dim).map(|q| s.row(q)).collect();
-    let lo = rows.iter().flatten().map(|r| r.lo).min().unwrap_or(0);
-    let hi = rows.iter().flatten().map(|r| r.hi).max().unwrap_or(0);
+    let reach: Vec<_> = queries
+        .chunks_exact(s.dim)
+        .map(|q| s.reach::<K>(q))
+        .collect();
+    // Every row lies within the lanes' reach: the coefficients' positions start at its group.
+    let base = reach.iter().flatten().map(|r| r.0).min().unwrap_or(0) / GROUP * GROUP;
+    let top = reach.iter().flatten().map(|r| r.1).max().unwrap_or(0);
+    scratch.coef.clear();
+    scratch.coef.resize(top.saturating_sub(base), [0.0; BLOCK]);
     let mut center = [0f64; BLOCK];
     let mut var = [0f64; BLOCK];
-    let mut acc = vec![0f64; b_count * BLOCK];
-    let mut basis = vec![0.0; s.basis_len()];
-    let mut coef: Vec<[f32; BLOCK]> = Vec::with_capacity(TILE);
-    // Tiles from the group holding `lo`, then at multiples of TILE.
-    let mut start = lo / GROUP * GROUP;
-    while start < hi {
-        let end = ((start / TILE + 1) * TILE).min(hi);
-        coef.clear();
-        coef.resize(end - start, [0.0; BLOCK]);
-        for (lane, row) in rows.iter().enumerate() {
-            let Some(row) = row else { continue };
-            for p in row.lo.max(start)..row.hi.min(end) {
-                let l = s.l(row, p, &mut basis);
+    let rows: Vec<Option<Row>> = queries
+        .chunks_exact(s.dim)
+        .zip(&reach)
+        .enumerate()
+        .map(|(lane, (q, &reach))| {
+            let row = s.row::<K>(q, reach?, &mut scratch.w)?;
+            let coef = &mut scratch.coef;
+            s.each_l(&row, &scratch.w, |p, l| {
                 let i = s.ids[p];
                 center[lane] += l * targets[i];
                 let c = l * residuals[i];
                 var[lane] += c * c;
-                coef[p - start][lane] = c as f32;
-            }
-        }
-        multiplier::replicate_sums(&coef, start, bits, &mut acc);
-        start = end;
+                coef[p - base][lane] = c as f32;
+            });
+            Some(row)
+        })
+        .collect();
+    // The sums run from the group holding the first key of a row with an estimate: the
+    // groups' pairing, and so the sums' bits, depend on where they start.
+    let lo = rows.iter().flatten().map(|r| r.lo).min().unwrap_or(0) / GROUP * GROUP;
+    let hi = rows.iter().flatten().map(|r| r.hi).max().unwrap_or(0);
+    let mut acc = vec![0f64; b_count * BLOCK];
+    if lo < hi {
+        multiplier::replicate_sums(&scratch.coef[lo - base..hi - base], lo, bits, &mut acc);
     }
     let se: Vec<f64> = var.iter().map(|v| v.sqrt()).collect();
     let mut sup = vec![0.0; if simultaneous { b_count } else { 0 }];
@@ -531,12 +729,14 @@ struct Smoother {
 struct Row {
     lo: usize,
     hi: usize,
-    /// The log-weight of the heaviest key (whole-line kernels; 0 for compact ones).
-    shift: f64,
     /// `M^-1 e1`.
     a: Vec<f64>,
     q: Vec<f64>,
 }
+
+/// A query's positions `lo..hi` that may hold a weight, and the log-weight of the heaviest
+/// key (whole-line kernels; 0 for compact ones).
+type Reach = (usize, usize, f64);
 
 /// `ln(2^-64)`: relative weights below it count as out of reach.
 const CUT: f64 = -64.0 * std::f64::consts::LN_2;
@@ -579,14 +779,15 @@ impl Smoother {
 
     /// The positions that may hold a weight for query `q`, and the log-weight shift; `None`
     /// when no key is in reach.
-    fn reach(&self, q: &[f64]) -> Option<(usize, usize, f64)> {
+    fn reach<K: Profile>(&self, q: &[f64]) -> Option<Reach> {
         let n = self.ids.len();
         if self.dim > 1 {
-            let shift = match self.kind.support() {
-                Some(_) => 0.0,
-                None => (0..n)
-                    .map(|p| self.log_weight(q, p))
-                    .fold(f64::NEG_INFINITY, f64::max),
+            let shift = if K::WHOLE_LINE {
+                (0..n)
+                    .map(|p| self.log_weight::<K>(q, p))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            } else {
+                0.0
             };
             return Some((0, n, shift));
         }
@@ -616,32 +817,36 @@ impl Smoother {
     }
 
     /// `sum_j ln(K(u_j) / K(0))` of the key at `p` (whole-line kernels).
-    fn log_weight(&self, q: &[f64], p: usize) -> f64 {
+    #[inline(always)]
+    fn log_weight<K: Profile>(&self, q: &[f64], p: usize) -> f64 {
         let k = &self.keys[p * self.dim..(p + 1) * self.dim];
         let mut lw = 0.0;
         for j in 0..self.dim {
-            let u = (k[j] - q[j]) * self.inv_h[j];
-            lw += match self.kind {
-                KernelKind::Laplace => -u.abs(),
-                _ => -u * u / 2.0,
-            };
+            lw += K::ln((k[j] - q[j]) * self.inv_h[j]);
         }
         lw
     }
 
-    /// The relative weight of the key at `p`, with its basis `X_i` written to `basis`.
-    fn weight(&self, q: &[f64], p: usize, shift: f64, basis: &mut [f64]) -> f64 {
-        let k = &self.keys[p * self.dim..(p + 1) * self.dim];
-        let w = if self.kind.support().is_some() {
+    /// The relative weight of the key at `p`.
+    #[inline(always)]
+    fn weight<K: Profile>(&self, q: &[f64], p: usize, shift: f64) -> f64 {
+        if K::WHOLE_LINE {
+            let d = self.log_weight::<K>(q, p) - shift;
+            if d >= CUT { d.exp() } else { 0.0 }
+        } else {
+            let k = &self.keys[p * self.dim..(p + 1) * self.dim];
             let mut w = 1.0;
             for j in 0..self.dim {
-                w *= profile(self.kind, (k[j] - q[j]) * self.inv_h[j]);
+                w *= K::k((k[j] - q[j]) * self.inv_h[j]);
             }
             w
-        } else {
-            let d = self.log_weight(q, p) - shift;
-            if d >= CUT { d.exp() } else { 0.0 }
-        };
+        }
+    }
+
+    /// The basis `X_i` of the key at `p`, written to `basis`.
+    #[inline(always)]
+    fn basis(&self, q: &[f64], p: usize, basis: &mut [f64]) {
+        let k = &self.keys[p * self.dim..(p + 1) * self.dim];
         basis[0] = 1.0;
         match (self.degree, self.dim) {
             (0, _) => {}
@@ -656,42 +861,85 @@ impl Smoother {
                 basis[2] = u * u;
             }
         }
-        w
     }
 
-    /// Query `q`'s row, `None` without an estimate.
-    fn row(&self, q: &[f64]) -> Option<Row> {
-        let (lo, hi, shift) = self.reach(q)?;
+    /// Query `q`'s row over its `reach`, `None` without an estimate; the weights of positions
+    /// `lo..hi` are left in `w` for [`Smoother::each_l`], so each is computed once.
+    fn row<K: Profile>(&self, q: &[f64], reach: Reach, w: &mut Vec<f64>) -> Option<Row> {
+        let (lo, hi, _) = reach;
         let k = self.basis_len();
         let mut m = vec![0.0; k * k];
-        let mut basis = vec![0.0; k];
-        for p in lo..hi {
-            let w = self.weight(q, p, shift, &mut basis);
-            if w > 0.0 {
-                for r in 0..k {
-                    for c in 0..=r {
-                        m[r * k + c] += w * basis[r] * basis[c];
-                    }
-                }
-            }
+        w.clear();
+        w.resize(hi - lo, 0.0);
+        // The basis' length fixed at compile time where it is small, so the loops unroll.
+        match k {
+            1 => self.moments::<K, 1>(q, reach, w, &mut m),
+            2 => self.moments::<K, 2>(q, reach, w, &mut m),
+            3 => self.moments::<K, 3>(q, reach, w, &mut m),
+            _ => self.moments::<K, 0>(q, reach, w, &mut m),
         }
         let a = solve_e1(&mut m, k)?;
         Some(Row {
             lo,
             hi,
-            shift,
             a,
             q: q.to_vec(),
         })
     }
 
-    /// `l_i` of the key at `p` in `row`.
-    fn l(&self, row: &Row, p: usize, basis: &mut [f64]) -> f64 {
-        let w = self.weight(&row.q, p, row.shift, basis);
-        if w == 0.0 {
-            return 0.0;
+    /// The weights over the reach into `w` and `sum_i w_i X_i X_i'` (lower triangle) into
+    /// `m`, for a basis of `N` entries (0: any, [`Smoother::basis_len`]).
+    #[inline(always)]
+    fn moments<K: Profile, const N: usize>(
+        &self,
+        q: &[f64],
+        (lo, hi, shift): Reach,
+        w: &mut [f64],
+        m: &mut [f64],
+    ) {
+        let k = if N == 0 { self.basis_len() } else { N };
+        let mut basis = vec![0.0; k];
+        let m = &mut m[..k * k];
+        for (p, slot) in (lo..hi).zip(w.iter_mut()) {
+            let wt = self.weight::<K>(q, p, shift);
+            *slot = wt;
+            if wt > 0.0 {
+                self.basis(q, p, &mut basis);
+                for r in 0..k {
+                    for c in 0..=r {
+                        m[r * k + c] += wt * basis[r] * basis[c];
+                    }
+                }
+            }
         }
-        w * basis.iter().zip(&row.a).map(|(x, a)| x * a).sum::<f64>()
+    }
+
+    /// `f(p, l_p)` for each position `p` of `row`, in order, with `w` its weights.
+    #[inline(always)]
+    fn each_l(&self, row: &Row, w: &[f64], f: impl FnMut(usize, f64)) {
+        match row.a.len() {
+            1 => self.each_l_n::<1>(row, w, f),
+            2 => self.each_l_n::<2>(row, w, f),
+            3 => self.each_l_n::<3>(row, w, f),
+            _ => self.each_l_n::<0>(row, w, f),
+        }
+    }
+
+    /// [`Smoother::each_l`] for a basis of `N` entries (0: any).
+    #[inline(always)]
+    fn each_l_n<const N: usize>(&self, row: &Row, w: &[f64], mut f: impl FnMut(usize, f64)) {
+        let k = if N == 0 { row.a.len() } else { N };
+        let a = &row.a[..k];
+        let mut basis = vec![0.0; k];
+        for (p, &w) in (row.lo..row.hi).zip(w) {
+            let l = if w == 0.0 {
+                0.0
+            } else {
+                self.basis(&row.q, p, &mut basis);
+                w * basis.iter().zip(a).map(|(x, a)| x * a).sum::<f64>()
+            };
+            f(p, l);
+        }
     }
 }
 
@@ -736,25 +984,6 @@ fn solve_e1(m: &mut [f64], k: usize) -> Option<Vec<f64>> {
         y[r] = v / m[r * k + r];
     }
     Some(y.iter().zip(&d).map(|(y, d)| y * d).collect())
-}
-
-/// `K(u) / K(0)`: 0 outside a compact kernel's support.
-fn profile(kind: KernelKind, u: f64) -> f64 {
-    let a = u.abs();
-    if kind.support().is_some_and(|s| a > s) {
-        return 0.0;
-    }
-    match kind {
-        KernelKind::Epanechnikov => 1.0 - u * u,
-        KernelKind::Uniform => 1.0,
-        KernelKind::Triangular => 1.0 - a,
-        KernelKind::Biweight => (1.0 - u * u).powi(2),
-        KernelKind::Triweight => (1.0 - u * u).powi(3),
-        KernelKind::Tricube => (1.0 - a * a * a).powi(3),
-        KernelKind::Cosine => (std::f64::consts::FRAC_PI_2 * u).cos(),
-        KernelKind::Gaussian => (-u * u / 2.0).exp(),
-        KernelKind::Laplace => (-a).exp(),
-    }
 }
 
 /// `Phi^-1(p)`, the standard normal quantile, by Wichura's AS241 (`PPND16`, Applied
