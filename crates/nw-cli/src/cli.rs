@@ -332,7 +332,7 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub band: BandArgs,
     /// Also report the fit's R^2, corrected AIC and effective number of parameters (one
-    /// more pass over the training rows).
+    /// more pass over the training rows): in the JSON, or on stderr.
     #[arg(long)]
     pub fit_stats: bool,
 }
@@ -357,8 +357,9 @@ pub struct BandArgs {
     /// The wild bootstrap's multipliers.
     #[arg(long, value_enum, default_value_t = MultipliersArg::Rademacher, requires = "bands")]
     pub multipliers: MultipliersArg,
-    /// A simultaneous band over all the queries, instead of one pointwise at each: the
-    /// bootstrap's sup-t, or Bonferroni's (conservative) for --bands asymptotic.
+    /// A band simultaneous over the queries given (not the curve between them), instead of
+    /// one pointwise at each: the bootstrap's sup-t, or Bonferroni's (conservative) for
+    /// --bands asymptotic.
     #[arg(long, requires = "bands")]
     pub simultaneous: bool,
     /// The noise variance the band assumes: one for all (homoscedastic), varying with the
@@ -388,7 +389,8 @@ pub enum CriterionArg {
 pub enum BandsArg {
     /// Normal quantiles of the linear smoother's standard error.
     Asymptotic,
-    /// The wild bootstrap: every replicate a weighted sum of the residuals in the same pass.
+    /// The wild bootstrap: every replicate a weighted sum in the same pass, of multipliers
+    /// on the noise sd that --variance models (each row's own residual with residuals).
     Bootstrap,
 }
 

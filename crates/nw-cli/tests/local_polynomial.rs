@@ -192,14 +192,14 @@ fn bootstrap_bands_are_reproducible_from_the_seed() {
     let a = run("7", &[]);
     assert_eq!(a, run("7", &[]));
     assert_ne!(a, run("8", &[]));
-    assert!(a.starts_with("x,y_hat,se,lo,hi\n"), "{a}");
+    assert!(a.starts_with("x,y_hat,center,se,lo,hi\n"), "{a}");
     // A simultaneous band is wider than the pointwise one at every query.
     let width = |text: &str| -> Vec<f64> {
         text.lines()
             .skip(1)
             .map(|l| {
                 let v: Vec<f64> = l.split(',').map(|s| s.parse().unwrap()).collect();
-                v[4] - v[3]
+                v[5] - v[4]
             })
             .collect()
     };
@@ -272,6 +272,21 @@ fn local_fit_flags_refuse_what_they_cannot_do() {
         2,
     );
     fails_with(&mut predict(&["--replicates", "99"]), 2);
+    // Too few replicates to put one beyond a 99.9% band's ends.
+    let err = fails_with(
+        &mut predict(&[
+            "--degree",
+            "1",
+            "--bands",
+            "bootstrap",
+            "--level",
+            "0.999",
+            "--replicates",
+            "99",
+        ]),
+        1,
+    );
+    assert!(err.contains("at least 1999 replicates"), "{err}");
     assert!(!out.exists(), "a refused run wrote its output");
     // Local quadratic needs one input.
     let boston = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/boston.csv");

@@ -398,8 +398,9 @@ impl std::fmt::Display for Warning {
             Warning::UpperEnd { h } => write!(
                 f,
                 "CV is lowest at the largest bandwidth searched (h = {h}, wider than the data): \
-                 the best prediction is about the mean of y, so x says little about y here; \
-                 check the columns, or use average pooling"
+                 the best fit is the global one (the mean of y for Nadaraya-Watson, one line or \
+                 parabola for a local linear or quadratic fit), so the data show nothing local \
+                 in x beyond it; check the columns, or fit that global model"
             ),
             Warning::Flat { from, to } => write!(
                 f,

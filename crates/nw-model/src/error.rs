@@ -70,6 +70,31 @@ pub enum ModelError {
         "learning bandwidths by gradient descent needs the leave-one-out gradient, which only the local constant fit (degree 0) has; choose degree {0}'s bandwidths by cv or aic"
     )]
     GradientDegree(usize),
+    /// Too few bootstrap replicates to resolve the band's tail.
+    #[error(
+        "{replicates} bootstrap replicates cannot resolve a {level} band: its ends are order statistics, and at least {least} replicates put one beyond each"
+    )]
+    Replicates {
+        /// Replicates asked for.
+        replicates: usize,
+        /// The band's level.
+        level: f64,
+        /// The fewest that resolve it.
+        least: usize,
+    },
+    /// Queries with no local polynomial fit under the far-query policy `Error`.
+    #[error(
+        "{count} queries have no local polynomial fit (degree {degree}): too few distinct training inputs within the kernel's reach, or all on one side of the query; the first is query {}",
+        index + 1
+    )]
+    NoLocalFit {
+        /// How many.
+        count: usize,
+        /// The first, 0-based.
+        index: usize,
+        /// The fit's degree.
+        degree: usize,
+    },
     /// Queries with another number of inputs than the model was fitted on.
     #[error("the model was fitted on {expected} input(s) per row, the queries have {got}")]
     Dimension {

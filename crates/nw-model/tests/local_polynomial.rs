@@ -420,12 +420,16 @@ fn weak_local_fits_say_so() {
     assert!(out.y[0].is_finite());
     assert!(out.y[1].is_nan());
     assert_eq!(out.far, vec![1]);
-    // Far::Error names the query.
+    // Far::Error names the query and says why a local fit has none.
     let strict = m.clone().with_far(Far::Error);
-    assert!(matches!(
-        strict.predict(Inputs::column(&[5.0])),
-        Err(ModelError::FarQueries { count: 1, .. })
-    ));
+    assert_eq!(
+        strict.predict(Inputs::column(&[0.1, 5.0])).unwrap_err(),
+        ModelError::NoLocalFit {
+            count: 1,
+            index: 1,
+            degree: 1
+        }
+    );
     // Degrees the estimator does not offer, and slopes of a local constant.
     let two = [0.0, 1.0, 1.0, 0.0];
     let err = NadarayaWatson::params()

@@ -68,14 +68,35 @@ pub(super) fn compute(
             )),
         }
     }
-    if !band.no_estimate.is_empty() {
+    if !band.no_estimate.is_empty() || !band.no_variance.is_empty() {
+        let fit = if band.degree == 2 && model.degree() < 2 {
+            "the band's local quadratic fit (the bias correction; it needs three distinct \
+             training inputs within reach: try --bias ignore or a wider --bandwidth)"
+        } else {
+            "the band's fit (too few distinct training inputs within the kernel's reach, or all \
+             on one side)"
+        };
         warnings.push(super::warn(
             "no_band",
             &format!(
-                "{} of {} queries have no band (no estimate there: too few training inputs \
-                 within the kernel's reach, or all on one side); their se, lo and hi are NaN",
+                "{} of {} queries have no band; their center, se, lo and hi are NaN: {} without \
+                 {fit}, {} without a residual within reach to estimate the noise from (every \
+                 training row there is interpolated: try --variance homoscedastic or a wider \
+                 --bandwidth)",
+                band.no_estimate.len() + band.no_variance.len(),
+                band.se.len(),
                 band.no_estimate.len(),
-                band.se.len()
+                band.no_variance.len(),
+            ),
+        ));
+    }
+    if band.residual_dof < 2.0 {
+        warnings.push(super::warn(
+            "no_residual_freedom",
+            &format!(
+                "the fit leaves {:.2} degrees of freedom for the noise (n - tr H): it nearly \
+                 interpolates the training rows, so no band width means much; widen --bandwidth",
+                band.residual_dof
             ),
         ));
     }

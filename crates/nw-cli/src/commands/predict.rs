@@ -136,7 +136,13 @@ pub fn run(args: PredictArgs) -> Result<()> {
         Some(serde_json::Value::Array(list)) => list,
         _ => Vec::new(),
     };
-    warnings.extend(far_warning(out.far.len(), queries.len(), kind, options.far));
+    warnings.extend(far_warning(
+        out.far.len(),
+        queries.len(),
+        kind,
+        options.far,
+        0,
+    ));
     if let Some(w) = scale {
         let rounding = train.rounding.max(query_file.rounding);
         warnings.extend(resolution_warning(rounding, 1.0 / w.abs()));
@@ -346,7 +352,13 @@ fn write(args: &PredictArgs, report: Report<'_>) -> Result<()> {
 
 /// The warning of `count` queries of `n_query` without a kernel estimate (a weak answer,
 /// never silenced), if any.
-fn far_warning(count: usize, n_query: usize, kind: KernelKind, far: Far) -> Option<Value> {
+fn far_warning(
+    count: usize,
+    n_query: usize,
+    kind: KernelKind,
+    far: Far,
+    degree: usize,
+) -> Option<Value> {
     if count == 0 {
         return None;
     }
@@ -357,10 +369,20 @@ fn far_warning(count: usize, n_query: usize, kind: KernelKind, far: Far) -> Opti
         // Error never gets here: the pooling refused.
         Far::Error => "an error",
     };
+    let why = if degree == 0 {
+        format!(
+            "no kernel estimate (no training input within the {} kernel's reach)",
+            kind.name()
+        )
+    } else {
+        format!(
+            "no local polynomial fit (too few distinct training inputs within the {} kernel's \
+             reach, or all on one side of the query)",
+            kind.name()
+        )
+    };
     let message = format!(
-        "{count} of {n_query} queries had no kernel estimate (no training input within the {} \
-         kernel's reach); they got {what} (--far {})",
-        kind.name(),
+        "{count} of {n_query} queries had {why}; they got {what} (--far {})",
         far.name()
     );
     Some(super::warn("far_queries", &message))
@@ -468,6 +490,15 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     if args.fit_stats {
         progress.set_with(0, "fitting the training rows".to_string());
         let stats = model.fit_stats().map_err(|e| table.name_error(e))?;
+        if !args.json {
+            note!(
+                "fit to the training rows: R^2 {:.6} (1 - RSS/TSS), corrected AIC {:.6}, {:.2} \
+                 effective parameters (the smoother's trace)",
+                stats.r_squared,
+                stats.aic,
+                stats.trace
+            );
+        }
         params.insert("fit".into(), super::fit_stats_json(&stats));
     }
     if dim == 1 {
@@ -486,7 +517,7 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     let query_inputs = nw_model::Inputs::new(&queries, dim)?;
     let out = model.predict_with(query_inputs, &options).map_err(|e| {
         let at = match e {
-            ModelError::FarRows { index, .. } => format!(
+            ModelError::FarRows { index, .. } | ModelError::NoLocalFit { index, .. } => format!(
                 " ({}) of {}",
                 query_text(&table.names, &queries[index * dim..(index + 1) * dim]),
                 input_name(&args.query)
@@ -494,6 +525,10 @@ fn run_model(args: &PredictArgs) -> Result<()> {
             _ => String::new(),
         };
         match e {
+            ModelError::NoLocalFit { .. } => anyhow!(
+                "{e}{at}; widen --bandwidth, lower --degree, or choose what such queries get \
+                 with --far nan|nearest|mean"
+            ),
             ModelError::FarQueries { .. } | ModelError::FarRows { .. } => anyhow!(
                 "{e}{at}; widen --bandwidth, or choose what such queries get with \
                      --far nan|nearest|mean"
@@ -501,7 +536,13 @@ fn run_model(args: &PredictArgs) -> Result<()> {
             other => other.into(),
         }
     })?;
-    warnings.extend(far_warning(out.far.len(), n_query, kind, model.far()));
+    warnings.extend(far_warning(
+        out.far.len(),
+        n_query,
+        kind,
+        model.far(),
+        model.degree(),
+    ));
     // How far the f32 queries the kernels see are from the file's, per input.
     let query_rounding: Vec<f64> = model
         .origins()
@@ -556,6 +597,9 @@ fn run_model(args: &PredictArgs) -> Result<()> {
             }
         };
         let shifted = !model.target_origin().is_zero();
+        // The band's own centre: the local quadratic's fit when the bias is corrected, which
+        // can differ from y_hat (and put y_hat outside [lo, hi] where the fit is biased).
+        extra.push(("center".into(), digits(band.center, shifted)));
         extra.push(("se".into(), digits(band.se, false)));
         extra.push(("lo".into(), digits(band.lo, shifted)));
         extra.push(("hi".into(), digits(band.hi, shifted)));

@@ -194,6 +194,12 @@ pub struct Bands {
     pub degree: usize,
     /// The homoscedastic `sigma^2 = RSS / (n - tr H)` (NaN when `n <= tr H`), always reported.
     pub residual_variance: f64,
+    /// `n - tr H` over the rows with a residual: what is left of the data to estimate the
+    /// noise from (below about 2, every variance estimate is a guess).
+    pub residual_dof: f64,
+    /// Queries whose band's fit exists but whose noise has no estimate: every training row
+    /// within reach is interpolated by the model (`H_ii = 1`), so it has no residual.
+    pub no_variance: Vec<usize>,
     /// What the band did other than asked.
     pub warnings: Vec<BandWarning>,
 }
@@ -208,12 +214,22 @@ impl BandOptions {
                 value: self.level,
             });
         }
-        if let BandKind::Bootstrap { replicates: 0, .. } = self.kind {
-            return Err(ModelError::Parameter {
-                name: "bootstrap replicates",
-                expected: "at least 1",
-                value: 0.0,
-            });
+        if let BandKind::Bootstrap { replicates, .. } = self.kind {
+            // The band's ends are order statistics: at least one replicate must lie beyond
+            // each (pointwise: a tail of (1 - level) / 2; sup-t: one of 1 - level).
+            let tail = if self.simultaneous {
+                1.0 - self.level
+            } else {
+                (1.0 - self.level) / 2.0
+            };
+            let least = (1.0 / tail).ceil() - 1.0;
+            if (replicates as f64) < least {
+                return Err(ModelError::Replicates {
+                    replicates,
+                    level: self.level,
+                    least: least as usize,
+                });
+            }
         }
         Ok(())
     }
@@ -435,6 +451,8 @@ impl NadarayaWatson {
             hi: vec![f64::NAN; m],
             critical: f64::NAN,
             no_estimate: Vec::new(),
+            no_variance: Vec::new(),
+            residual_dof: dof,
             degree,
             residual_variance,
             warnings,
@@ -542,6 +560,11 @@ impl NadarayaWatson {
                 out.hi[i] += origin;
             } else {
                 out.no_estimate.push(i);
+            }
+            // A fit without a band: no residual in reach to estimate the noise from (every
+            // row there interpolated, `H_ii = 1`).
+            if out.center[i].is_finite() && !(out.lo[i].is_finite() && out.hi[i].is_finite()) {
+                out.no_variance.push(i);
             }
         }
         Ok(out)

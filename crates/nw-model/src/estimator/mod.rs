@@ -518,6 +518,15 @@ impl NadarayaWatson {
         }
         let fit = local::predict(self.kernel, self.degree, h, q, &self.data, self.par)?;
         let mut y = fit.y;
+        if self.far == Far::Error
+            && let Some(index) = y.iter().position(|v| v.is_nan())
+        {
+            return Err(ModelError::NoLocalFit {
+                count: y.iter().filter(|v| v.is_nan()).count(),
+                index,
+                degree: self.degree,
+            });
+        }
         let far = self.apply_far(q, h, &mut y)?;
         // The kernel's weights are the same whatever polynomial they fit.
         let diagnostics = if options.diagnostics {
