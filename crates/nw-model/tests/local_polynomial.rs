@@ -430,6 +430,25 @@ fn weak_local_fits_say_so() {
             degree: 1
         }
     );
+    // Nadaraya-Watson names a far query by the caller's value, not as measured from the
+    // inputs' origin (here their midpoint, 1e6 + 1).
+    let far_x = [1e6, 1e6 + 1.0, 1e6 + 2.0];
+    let nw_far = model(
+        KernelKind::Epanechnikov,
+        0,
+        &[0.5],
+        &far_x,
+        &[1.0, 2.0, 3.0],
+    )
+    .with_far(Far::Error);
+    assert_eq!(
+        nw_far.predict(Inputs::column(&[1e6 + 10.0])).unwrap_err(),
+        ModelError::FarQueries {
+            count: 1,
+            index: 0,
+            query: 1e6 + 10.0
+        }
+    );
     // Degrees the estimator does not offer, and slopes of a local constant.
     let two = [0.0, 1.0, 1.0, 0.0];
     let err = NadarayaWatson::params()

@@ -506,7 +506,17 @@ impl NadarayaWatson {
         if options.slopes {
             return Err(ModelError::SlopesDegree);
         }
+        // The one-input pooling names a far query by its value as the kernels saw it,
+        // measured from the inputs' origin: give the caller's value back.
         self.predict_kernel(&q, &h, options, self.far)
+            .map_err(|e| match e {
+                ModelError::FarQueries { count, index, .. } => ModelError::FarQueries {
+                    count,
+                    index,
+                    query: queries.values()[index] as f32,
+                },
+                e => e,
+            })
     }
 
     /// A local linear or quadratic fit at queries `q` (kernel coordinates, kernel bandwidths
