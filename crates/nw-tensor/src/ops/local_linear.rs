@@ -121,18 +121,92 @@ pub struct LooLocal {
 /// Fits a local line at every query over `keys` with `kernel`, in one streaming pass (see the
 /// module docs).
 pub fn pool_linear<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys, par: Par) -> Linear {
+    unzip(pool_local::<LineFit, K>(kernel, queries, keys, par))
+}
+
+/// The scalar twin of [`pool_linear`]: the same plan per query, then every key of the range
+/// in order, in f64 ([`scalar::linear_sums`]), with no tiles and no threads.
+pub fn pool_linear_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) -> Linear {
+    unzip(pool_local_scalar::<LineFit, K>(kernel, queries, keys))
+}
+
+/// Leave-one-out local linear fits of the training set `data` (keys are inputs, values are
+/// targets): example `i` is fitted on every row but its own (equal inputs stay in), in one
+/// fused pass, with the summed squared loss.
+///
+/// Needs at least 2 examples.
+pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooLocal> {
+    loo_local::<LineFit, K>(kernel, data, par)
+}
+
+/// The scalar twin of [`loo_linear`]: the same plans, every key in order in f64, sequential.
+pub fn loo_linear_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooLocal> {
+    loo_local_scalar::<LineFit, K>(kernel, data)
+}
+
+/// A local polynomial fit with one input on the 1-D fused pass: its moments (vector pass and
+/// scalar twin), its solve, and its leave-one-out row. The drivers below run the plans, query
+/// blocks, threads and leave-one-out bookkeeping that every such fit shares.
+pub(crate) trait Local1d {
+    /// One query's moments.
+    type Moments: Send;
+    /// The moments of a block of planned queries, tile by tile.
+    fn stream<K: Radial>(
+        kernel: &K,
+        plans: &[Option<Plan<K>>],
+        keys: &SortedKeys,
+        skip_base: usize,
+    ) -> Vec<Self::Moments>;
+    /// One query's moments in f64, key by key (the scalar twin).
+    fn scalar_moments<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        keys: &SortedKeys,
+        skip: usize,
+    ) -> Self::Moments;
+    /// `(y, slope)` in f64 at query `q`, values scaled back by `2^shift`; `None` without an
+    /// estimate.
+    fn fit<K: Radial>(
+        p: Option<&Plan<K>>,
+        m: &Self::Moments,
+        q: f32,
+        shift: i32,
+    ) -> Option<(f64, f64)>;
+    /// Example `i`'s (sorted position) leave-one-out row, with its full fit and leverage.
+    fn loo_row<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        m: &Self::Moments,
+        data: &SortedKeys,
+        i: usize,
+    ) -> LooRow;
+}
+
+/// A query's `(y, slope)` in f32 (NaN without an estimate).
+fn rounded(fit: Option<(f64, f64)>) -> (f32, f32) {
+    fit.map_or((f32::NAN, f32::NAN), |(a, b)| (a as f32, b as f32))
+}
+
+/// Fit `F` at every query in one streaming pass, in fixed blocks of queries (the same bits on
+/// any number of threads).
+pub(crate) fn pool_local<F: Local1d, K: Radial>(
+    kernel: &K,
+    queries: &[f32],
+    keys: &SortedKeys,
+    par: Par,
+) -> Vec<(f32, f32)> {
     let mut rows = vec![(f32::NAN, f32::NAN); queries.len()];
     if keys.is_empty() {
-        return unzip(rows);
+        return rows;
     }
     let block = |(q, out): (&[f32], &mut [(f32, f32)])| {
         let plans: Vec<Option<Plan<K>>> = q
             .iter()
             .map(|&qi| plan(kernel, qi, keys.keys(), NO_SKIP))
             .collect();
-        let moments = stream(kernel, &plans, keys, NO_SKIP);
+        let moments = F::stream(kernel, &plans, keys, NO_SKIP);
         for ((o, &qi), (p, m)) in out.iter_mut().zip(q).zip(plans.iter().zip(&moments)) {
-            *o = solve(p.as_ref(), m, qi, keys.value_shift());
+            *o = rounded(F::fit(p.as_ref(), m, qi, keys.value_shift()));
         }
     };
     if par.is_parallel() && queries.len() > QUERY_BLOCK {
@@ -146,32 +220,36 @@ pub fn pool_linear<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys, pa
             .zip(rows.chunks_mut(QUERY_BLOCK))
             .for_each(block);
     }
-    unzip(rows)
+    rows
 }
 
-/// The scalar twin of [`pool_linear`]: the same plan per query, then every key of the range
-/// in order, in f64 ([`scalar::linear_sums`]), with no tiles and no threads.
-pub fn pool_linear_scalar<K: Radial>(kernel: &K, queries: &[f32], keys: &SortedKeys) -> Linear {
+/// The scalar twin of [`pool_local`]: the same plan per query, every key of its range in
+/// order in f64, no tiles, no threads.
+pub(crate) fn pool_local_scalar<F: Local1d, K: Radial>(
+    kernel: &K,
+    queries: &[f32],
+    keys: &SortedKeys,
+) -> Vec<(f32, f32)> {
     if keys.is_empty() {
-        return unzip(vec![(f32::NAN, f32::NAN); queries.len()]);
+        return vec![(f32::NAN, f32::NAN); queries.len()];
     }
-    let rows = queries
+    queries
         .iter()
         .map(|&q| {
             let p = plan(kernel, q, keys.keys(), NO_SKIP);
-            let m = scalar_moments(kernel, p.as_ref(), keys, NO_SKIP);
-            solve(p.as_ref(), &m, q, keys.value_shift())
+            let m = F::scalar_moments(kernel, p.as_ref(), keys, NO_SKIP);
+            rounded(F::fit(p.as_ref(), &m, q, keys.value_shift()))
         })
-        .collect();
-    unzip(rows)
+        .collect()
 }
 
-/// Leave-one-out local linear fits of the training set `data` (keys are inputs, values are
-/// targets): example `i` is fitted on every row but its own (equal inputs stay in), in one
-/// fused pass, with the summed squared loss.
-///
-/// Needs at least 2 examples.
-pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooLocal> {
+/// Leave-one-out fits `F` of the training set `data`, in one fused pass with each example's
+/// own key skipped. Needs at least 2 examples.
+pub(crate) fn loo_local<F: Local1d, K: Radial>(
+    kernel: &K,
+    data: &SortedKeys,
+    par: Par,
+) -> Result<LooLocal> {
     check_loo(data)?;
     let n = data.len();
     let xs = data.keys();
@@ -181,9 +259,9 @@ pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<
         let plans: Vec<Option<Plan<K>>> = (0..out.len())
             .map(|i| plan(kernel, xs[start + i], xs, start + i))
             .collect();
-        let moments = stream(kernel, &plans, data, start);
+        let moments = F::stream(kernel, &plans, data, start);
         for (i, (p, m)) in plans.iter().zip(&moments).enumerate() {
-            out[i] = loo_row(kernel, p.as_ref(), m, data, start + i);
+            out[i] = F::loo_row(kernel, p.as_ref(), m, data, start + i);
         }
     };
     if par.is_parallel() && n > QUERY_BLOCK {
@@ -194,18 +272,60 @@ pub fn loo_linear<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<
     Ok(loo_fit(&rows, data.order()))
 }
 
-/// The scalar twin of [`loo_linear`]: the same plans, every key in order in f64, sequential.
-pub fn loo_linear_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooLocal> {
+/// The scalar twin of [`loo_local`]: the same plans, every key in order in f64, sequential.
+pub(crate) fn loo_local_scalar<F: Local1d, K: Radial>(
+    kernel: &K,
+    data: &SortedKeys,
+) -> Result<LooLocal> {
     check_loo(data)?;
     let xs = data.keys();
     let rows: Vec<LooRow> = (0..data.len())
         .map(|i| {
             let p = plan(kernel, xs[i], xs, i);
-            let m = scalar_moments(kernel, p.as_ref(), data, i);
-            loo_row(kernel, p.as_ref(), &m, data, i)
+            let m = F::scalar_moments(kernel, p.as_ref(), data, i);
+            F::loo_row(kernel, p.as_ref(), &m, data, i)
         })
         .collect();
     Ok(loo_fit(&rows, data.order()))
+}
+
+/// The local line, for the drivers.
+struct LineFit;
+
+impl Local1d for LineFit {
+    type Moments = Moments;
+
+    fn stream<K: Radial>(
+        kernel: &K,
+        plans: &[Option<Plan<K>>],
+        keys: &SortedKeys,
+        skip_base: usize,
+    ) -> Vec<Moments> {
+        stream(kernel, plans, keys, skip_base)
+    }
+
+    fn scalar_moments<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        keys: &SortedKeys,
+        skip: usize,
+    ) -> Moments {
+        scalar_moments(kernel, p, keys, skip)
+    }
+
+    fn fit<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> Option<(f64, f64)> {
+        line(p, m, q, shift)
+    }
+
+    fn loo_row<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        m: &Moments,
+        data: &SortedKeys,
+        i: usize,
+    ) -> LooRow {
+        loo_row(kernel, p, m, data, i)
+    }
 }
 
 /// The moments of a block of planned queries, tile by tile (see [`tiles`]).
@@ -268,11 +388,6 @@ fn line<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> Opti
     let c = f64::from(p.pivot) - f64::from(q);
     let scale = 2f64.powi(shift);
     Some(((a - c * b) * scale, b * scale))
-}
-
-/// A query's `(y, slope)` in f32 (NaN without an estimate).
-fn solve<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> (f32, f32) {
-    line(p, m, q, shift).map_or((f32::NAN, f32::NAN), |(a, b)| (a as f32, b as f32))
 }
 
 /// Example `i`'s (sorted position) leave-one-out fit and squared error, and its full fit and

@@ -31,13 +31,13 @@
 //! [`loo_quadratic`] as [`super::local_linear::loo_linear`]: each example without its row,
 //! and its full fit and leverage ([`LooLocal`]).
 
-use rayon::prelude::*;
-
 use crate::error::Result;
 use crate::kernels::radial::Radial;
 use crate::kernels::{scalar, simd};
-use crate::ops::local_linear::{LooLocal, LooRow, loo_fit};
-use crate::ops::pool::{NO_SKIP, Plan, QUERY_BLOCK, SortedKeys, check_loo, plan, tiles};
+use crate::ops::local_linear::{
+    Local1d, LooLocal, LooRow, loo_local, loo_local_scalar, pool_local, pool_local_scalar,
+};
+use crate::ops::pool::{Plan, SortedKeys, tiles};
 use crate::ops::wls::{self, Factor};
 use crate::par::Par;
 
@@ -61,33 +61,7 @@ pub fn pool_quadratic<K: Radial>(
     keys: &SortedKeys,
     par: Par,
 ) -> Quadratic {
-    let mut rows = vec![(f32::NAN, f32::NAN); queries.len()];
-    if keys.is_empty() {
-        return unzip(rows);
-    }
-    let block = |(q, out): (&[f32], &mut [(f32, f32)])| {
-        let plans: Vec<Option<Plan<K>>> = q
-            .iter()
-            .map(|&qi| plan(kernel, qi, keys.keys(), NO_SKIP))
-            .collect();
-        let moments = stream(kernel, &plans, keys, NO_SKIP);
-        for ((o, &qi), (p, m)) in out.iter_mut().zip(q).zip(plans.iter().zip(&moments)) {
-            *o = solve(p.as_ref(), m, qi, keys.value_shift())
-                .map_or((f32::NAN, f32::NAN), |(y, s)| (y as f32, s as f32));
-        }
-    };
-    if par.is_parallel() && queries.len() > QUERY_BLOCK {
-        queries
-            .par_chunks(QUERY_BLOCK)
-            .zip(rows.par_chunks_mut(QUERY_BLOCK))
-            .for_each(block);
-    } else {
-        queries
-            .chunks(QUERY_BLOCK)
-            .zip(rows.chunks_mut(QUERY_BLOCK))
-            .for_each(block);
-    }
-    unzip(rows)
+    unzip(pool_local::<ParabolaFit, K>(kernel, queries, keys, par))
 }
 
 /// The scalar twin of [`pool_quadratic`]: the same plans, every key of the range in order in
@@ -97,60 +71,59 @@ pub fn pool_quadratic_scalar<K: Radial>(
     queries: &[f32],
     keys: &SortedKeys,
 ) -> Quadratic {
-    if keys.is_empty() {
-        return unzip(vec![(f32::NAN, f32::NAN); queries.len()]);
-    }
-    let rows = queries
-        .iter()
-        .map(|&q| {
-            let p = plan(kernel, q, keys.keys(), NO_SKIP);
-            let m = scalar_moments(kernel, p.as_ref(), keys, NO_SKIP);
-            solve(p.as_ref(), &m, q, keys.value_shift())
-                .map_or((f32::NAN, f32::NAN), |(y, s)| (y as f32, s as f32))
-        })
-        .collect();
-    unzip(rows)
+    unzip(pool_local_scalar::<ParabolaFit, K>(kernel, queries, keys))
 }
 
 /// Leave-one-out local quadratic fits of the training set `data`: example `i` fitted on every
 /// row but its own (equal inputs stay in), with the summed squared loss and each example's
 /// full fit and leverage. Needs at least 2 examples.
 pub fn loo_quadratic<K: Radial>(kernel: &K, data: &SortedKeys, par: Par) -> Result<LooLocal> {
-    check_loo(data)?;
-    let n = data.len();
-    let xs = data.keys();
-    let mut rows = vec![LooRow::default(); n];
-    let block = |(b, out): (usize, &mut [LooRow])| {
-        let start = b * QUERY_BLOCK;
-        let plans: Vec<Option<Plan<K>>> = (0..out.len())
-            .map(|i| plan(kernel, xs[start + i], xs, start + i))
-            .collect();
-        let moments = stream(kernel, &plans, data, start);
-        for (i, (p, m)) in plans.iter().zip(&moments).enumerate() {
-            out[i] = loo_row(kernel, p.as_ref(), m, data, start + i);
-        }
-    };
-    if par.is_parallel() && n > QUERY_BLOCK {
-        rows.par_chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
-    } else {
-        rows.chunks_mut(QUERY_BLOCK).enumerate().for_each(block);
-    }
-    Ok(loo_fit(&rows, data.order()))
+    loo_local::<ParabolaFit, K>(kernel, data, par)
 }
 
 /// The scalar twin of [`loo_quadratic`]: the same plans, every key in order in f64,
 /// sequential.
 pub fn loo_quadratic_scalar<K: Radial>(kernel: &K, data: &SortedKeys) -> Result<LooLocal> {
-    check_loo(data)?;
-    let xs = data.keys();
-    let rows: Vec<LooRow> = (0..data.len())
-        .map(|i| {
-            let p = plan(kernel, xs[i], xs, i);
-            let m = scalar_moments(kernel, p.as_ref(), data, i);
-            loo_row(kernel, p.as_ref(), &m, data, i)
-        })
-        .collect();
-    Ok(loo_fit(&rows, data.order()))
+    loo_local_scalar::<ParabolaFit, K>(kernel, data)
+}
+
+/// The local parabola, for the shared drivers of [`super::local_linear`].
+struct ParabolaFit;
+
+impl Local1d for ParabolaFit {
+    type Moments = Moments;
+
+    fn stream<K: Radial>(
+        kernel: &K,
+        plans: &[Option<Plan<K>>],
+        keys: &SortedKeys,
+        skip_base: usize,
+    ) -> Vec<Moments> {
+        stream(kernel, plans, keys, skip_base)
+    }
+
+    fn scalar_moments<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        keys: &SortedKeys,
+        skip: usize,
+    ) -> Moments {
+        scalar_moments(kernel, p, keys, skip)
+    }
+
+    fn fit<K: Radial>(p: Option<&Plan<K>>, m: &Moments, q: f32, shift: i32) -> Option<(f64, f64)> {
+        solve(p, m, q, shift)
+    }
+
+    fn loo_row<K: Radial>(
+        kernel: &K,
+        p: Option<&Plan<K>>,
+        m: &Moments,
+        data: &SortedKeys,
+        i: usize,
+    ) -> LooRow {
+        loo_row(kernel, p, m, data, i)
+    }
 }
 
 /// The moments of a block of planned queries, tile by tile.
