@@ -13,6 +13,7 @@ pub mod compact;
 pub mod product;
 pub mod radial;
 pub mod scalar;
+pub mod separable;
 pub mod simd;
 
 pub use simd::{LANES, MR, NR};

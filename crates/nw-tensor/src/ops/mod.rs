@@ -8,4 +8,5 @@ pub mod multiplier;
 pub mod pool;
 pub mod pool_nd;
 pub mod softmax;
+pub mod sweep;
 pub(crate) mod wls;

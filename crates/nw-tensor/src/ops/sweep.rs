@@ -1,0 +1,634 @@
+//! Exact pooling of one input in near-linear time: sorted sweeps over prefix sums.
+//!
+//! The direct path ([`super::pool`]) visits every key within a query's reach, which at a
+//! million keys and a wide bandwidth is a million pairs per query. Here every kernel is a
+//! short sum of separable terms ([`Separable`]): a query's sums over any run of sorted keys
+//! are dot products of a few coefficients with differences of prefix sums, so a query costs
+//! two binary searches and a handful of segments, whatever the bandwidth.
+//!
+//! # How
+//! 1. **Ties** are grouped once ([`Groups`]): each distinct input with its count and the sum
+//!    of its values, so every later step costs in distinct inputs, not rows.
+//! 2. **Segments.** For a bandwidth `h`, the inputs are cut into segments of a fixed width
+//!    (one bandwidth; half one for the Gaussian) on a grid, and each input is measured from
+//!    its segment's centre: `b = (x - c) / h`, `|b| <= 1/2`. Features of `b` (powers,
+//!    exponentials) stay small, so sums of them lose nothing to cancellation, however far the
+//!    inputs lie from zero (`1e6 + small offsets` is as accurate as `small offsets`).
+//! 3. **Prefix sums** of count x feature and value-sum x feature restart at each segment and
+//!    are compensated (Neumaier), in f64.
+//! 4. **Queries.** A query's window (compact kernels: `|x - q| <= h`; whole-line kernels: the
+//!    keys that weigh at least `2^-64` of the nearest, as on the direct path) is cut by
+//!    segments (and at the query, for kernels that differ on its two sides) into pieces; each
+//!    piece is one difference of prefix sums per feature, times coefficients of
+//!    `a = (q - c) / h`.
+//!
+//! # Accuracy, bounded by construction
+//! Each query carries a bound on its rounding error, from the magnitudes of the prefix sums
+//! it differenced (a narrow window at the end of a crowded segment loses the digits the
+//! segment has over the window). A query whose bound exceeds [`TOLERANCE`] of its own
+//! normalizer, and a query too far from every key for the Gaussian's series
+//! ([`GAUSS_NEAREST`](crate::kernels::separable::GAUSS_NEAREST) bandwidths), is summed
+//! directly in f64 over its window instead. So every prediction is within about `1e-7` of its
+//! f64 value relative to the scale of the values it averages (the Gaussian adds its series'
+//! [`GAUSS_TRUNCATION`](crate::kernels::separable::GAUSS_TRUNCATION) per weight).
+//!
+//! # Leave-one-out
+//! Every input's full sums are computed once; row `i` then leaves only itself out:
+//! `z - K(0)`, `v - y_i` (equal inputs stay in, as statsmodels defines it). When the rest is
+//! small beside the row's own weight (an isolated example), the subtraction would cancel; the
+//! bound catches it and that example is summed directly without its row.
+//!
+//! # Determinism
+//! Each query is computed on its own from the same prefix sums, so results are the same bits
+//! on any number of threads.
+
+use rayon::prelude::*;
+
+use super::pool::{self, LooFit, Pooled, Row, SortedKeys};
+use crate::Par;
+use crate::error::Result;
+use crate::kernels::radial::KernelKind;
+use crate::kernels::scalar::EXP2_FLUSH_BELOW;
+use crate::kernels::separable::{
+    Functional, GAUSS_NEAREST, GAUSS_TRUNCATION, Separable, Side, profile,
+};
+
+/// A query is summed directly when its rounding bound exceeds this share of its normalizer
+/// (and of its weighted values' scale).
+pub const TOLERANCE: f64 = 1e-7;
+
+/// Queries per parallel task.
+const BLOCK: usize = 256;
+
+/// How many segment grid cells a sweep may index: beyond, the bandwidth is so small beside the
+/// inputs' span that the direct path is the right one anyway.
+const MAX_CELLS: f64 = 1e15;
+
+/// Which exact method pools one input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Algorithm {
+    /// The faster of the two for the data and bandwidth, by [`sweep_pays`]' cost model.
+    #[default]
+    Auto,
+    /// Every query-key pair within reach ([`super::pool`]).
+    Direct,
+    /// Sorted sweeps over prefix sums (this module).
+    Sweep,
+}
+
+impl Algorithm {
+    /// The lower-case name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Auto => "auto",
+            Algorithm::Direct => "direct",
+            Algorithm::Sweep => "sweep",
+        }
+    }
+
+    /// Whether to sweep `kind` at bandwidth `h` over `keys` for `queries` queries: `Sweep`
+    /// always, `Direct` never, `Auto` when [`sweep_pays`].
+    pub fn sweeps(self, kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -> bool {
+        match self {
+            Algorithm::Auto => sweep_pays(kind, h, keys, queries),
+            Algorithm::Direct => false,
+            Algorithm::Sweep => true,
+        }
+    }
+}
+
+/// The distinct inputs of a sorted training set, each with its count and the sum of its
+/// values: what every sweep runs over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Groups {
+    /// Distinct inputs, ascending.
+    x: Vec<f32>,
+    /// How many rows share each.
+    count: Vec<f64>,
+    /// The sum of their values, in f64.
+    sum: Vec<f64>,
+    /// The largest `|value|` among them.
+    vmax: Vec<f64>,
+    /// The group of each sorted row.
+    group_of: Vec<u32>,
+    /// The least and greatest value: every weighted mean lies between.
+    range: (f64, f64),
+}
+
+impl Groups {
+    /// Groups the equal inputs of `keys`.
+    pub fn new(keys: &SortedKeys) -> Groups {
+        let (xs, vs) = (keys.keys(), keys.values());
+        let mut g = Groups {
+            x: Vec::new(),
+            count: Vec::new(),
+            sum: Vec::new(),
+            vmax: Vec::new(),
+            group_of: Vec::with_capacity(xs.len()),
+            range: (f64::INFINITY, f64::NEG_INFINITY),
+        };
+        for (&x, &v) in xs.iter().zip(vs) {
+            let v = f64::from(v);
+            if g.x.last() != Some(&x) {
+                g.x.push(x);
+                g.count.push(0.0);
+                g.sum.push(0.0);
+                g.vmax.push(0.0);
+            }
+            let last = g.x.len() - 1;
+            g.count[last] += 1.0;
+            g.sum[last] += v;
+            g.vmax[last] = g.vmax[last].max(v.abs());
+            g.group_of.push(last as u32);
+            g.range = (g.range.0.min(v), g.range.1.max(v));
+        }
+        g
+    }
+
+    /// The number of distinct inputs.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// The distance from `q` to its nearest input, in f32 as the direct path measures it,
+    /// leaving out group `skip_one` when it holds a single row (`usize::MAX`: none).
+    fn nearest(&self, q: f32, skip: usize) -> f32 {
+        let p = self.x.partition_point(|&k| k < q);
+        let alone = |j: usize| j == skip && self.count[j] <= 1.0;
+        let below = (0..p).rev().find(|&j| !alone(j));
+        let above = (p..self.x.len()).find(|&j| !alone(j));
+        [below, above]
+            .into_iter()
+            .flatten()
+            .map(|j| (q - self.x[j]).abs())
+            .fold(f32::NAN, |m, d| if m.is_nan() || d < m { d } else { m })
+    }
+}
+
+/// The sorted sweep's cost model: true when sweeping `kind` at `h` over `keys` for `queries`
+/// queries should beat the direct path.
+///
+/// The direct path costs about one unit per query and key in reach; a sweep costs `n F` to
+/// build its prefix sums (F features) and, per query, two binary searches and a few pieces of
+/// `F` terms (the Gaussian: ~`43 F` for its ~43 segments in reach). Measured on this
+/// project's machine (see `docs/architecture.md`), a direct pair costs about a tenth of a
+/// sweep feature term, so the sweep pays once a query reaches more keys than ~10 times its
+/// own terms.
+pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -> bool {
+    let n = keys.len() as f64;
+    let (lo, hi) = match (keys.keys().first(), keys.keys().last()) {
+        (Some(&a), Some(&b)) => (f64::from(a), f64::from(b)),
+        _ => return false,
+    };
+    let span = hi - lo;
+    let h = f64::from(h);
+    if span.is_nan() || span <= 0.0 || h.is_nan() || h <= 0.0 || span / h > MAX_CELLS {
+        return false;
+    }
+    let f = Separable::new(kind, 0).features() as f64;
+    // Keys a query reaches directly: within h, or ~9.4 h (Gaussian) / 44 h (Laplace).
+    let (reach, pieces, pair_ns) = match kind {
+        KernelKind::Gaussian => (9.5, 44.0, 0.25),
+        KernelKind::Laplace => (45.0, 92.0, 0.25),
+        _ => (1.0, 4.0, 0.15),
+    };
+    let direct_per_query = n * (2.0 * reach * h / span).min(1.0);
+    let m = queries as f64;
+    let direct = m * direct_per_query * pair_ns;
+    let sweep =
+        n * 2.0 * f * SWEEP_TERM_NS + m * (SWEEP_QUERY_NS + pieces * 2.0 * f * SWEEP_TERM_NS);
+    sweep < direct
+}
+
+/// The sweep's cost of one feature term of a prefix sum or a piece, in ns (measured with
+/// `cargo run --release -p nw-tensor --example sweep_rate`).
+const SWEEP_TERM_NS: f64 = 1.0;
+/// ... and of a query's searches.
+const SWEEP_QUERY_NS: f64 = 150.0;
+
+/// The prefix sums of one bandwidth: segments, features and their in-segment sums.
+struct Prefix<'a> {
+    groups: &'a Groups,
+    kind: KernelKind,
+    sep: Separable,
+    h: f64,
+    /// Features per group.
+    f: usize,
+    /// Bounds of each feature's magnitude.
+    bounds: Vec<f64>,
+    /// The segment of each group.
+    seg_of: Vec<u32>,
+    /// The first group of each segment, then the number of groups.
+    seg_first: Vec<usize>,
+    /// Each segment's centre.
+    centre: Vec<f64>,
+    /// The largest `|value|` in each segment.
+    seg_vmax: Vec<f64>,
+    /// In-segment prefix sums (inclusive) of count x feature, `f` per group.
+    pz: Vec<f64>,
+    /// ... and of value-sum x feature.
+    pv: Vec<f64>,
+    /// In-segment prefix counts.
+    pc: Vec<f64>,
+}
+
+impl<'a> Prefix<'a> {
+    fn new(kind: KernelKind, h: f32, groups: &'a Groups) -> Prefix<'a> {
+        let sep = Separable::new(kind, 0);
+        let f = sep.features();
+        let mut bounds = vec![0.0; f];
+        sep.feature_bounds(&mut bounds);
+        let h = f64::from(h);
+        let width = sep.width() * h;
+        let n = groups.len();
+        let x0 = groups.x.first().map_or(0.0, |&x| f64::from(x));
+        let mut p = Prefix {
+            groups,
+            kind,
+            sep,
+            h,
+            f,
+            bounds,
+            seg_of: Vec::with_capacity(n),
+            seg_first: Vec::new(),
+            centre: Vec::new(),
+            seg_vmax: Vec::new(),
+            pz: vec![0.0; n * f],
+            pv: vec![0.0; n * f],
+            pc: vec![0.0; n],
+        };
+        let mut cell_of_last = f64::NAN;
+        for (g, &x) in groups.x.iter().enumerate() {
+            let cell = ((f64::from(x) - x0) / width).floor();
+            if cell != cell_of_last {
+                cell_of_last = cell;
+                p.seg_first.push(g);
+                p.centre.push(x0 + (cell + 0.5) * width);
+                p.seg_vmax.push(0.0);
+            }
+            let s = p.centre.len() - 1;
+            p.seg_of.push(s as u32);
+            p.seg_vmax[s] = p.seg_vmax[s].max(groups.vmax[g]);
+        }
+        p.seg_first.push(n);
+        // Each segment's prefix sums on their own: segments in parallel, each in order.
+        let mut chunks: Vec<Chunk<'_>> = Vec::new();
+        {
+            let (mut pz, mut pv, mut pc) = (&mut p.pz[..], &mut p.pv[..], &mut p.pc[..]);
+            for w in p.seg_first.windows(2) {
+                let len = w[1] - w[0];
+                let (a, rest_z) = std::mem::take(&mut pz).split_at_mut(len * f);
+                let (b, rest_v) = std::mem::take(&mut pv).split_at_mut(len * f);
+                let (c, rest_c) = std::mem::take(&mut pc).split_at_mut(len);
+                chunks.push((w[0], a, b, c));
+                (pz, pv, pc) = (rest_z, rest_v, rest_c);
+            }
+        }
+        let (sep, centre, seg_of) = (&p.sep, &p.centre, &p.seg_of);
+        chunks.into_par_iter().for_each(|(first, z, v, c)| {
+            let centre = centre[seg_of[first] as usize];
+            let mut beta = vec![0.0; f];
+            let (mut sz, mut cz) = (vec![0.0; f], vec![0.0; f]);
+            let (mut sv, mut cv) = (vec![0.0; f], vec![0.0; f]);
+            let mut count = 0.0;
+            for (i, cnt) in c.iter_mut().enumerate() {
+                let g = first + i;
+                let b = (f64::from(groups.x[g]) - centre) / h;
+                sep.feature_values(b, &mut beta);
+                count += groups.count[g];
+                *cnt = count;
+                for k in 0..f {
+                    neumaier(&mut sz[k], &mut cz[k], groups.count[g] * beta[k]);
+                    neumaier(&mut sv[k], &mut cv[k], groups.sum[g] * beta[k]);
+                    z[i * f + k] = sz[k] + cz[k];
+                    v[i * f + k] = sv[k] + cv[k];
+                }
+            }
+        });
+        p
+    }
+
+    /// The sums of `Functional::Moment(0)` (weights and weighted values) over groups
+    /// `lo..hi` on `side` of query `q`, with their rounding bounds: `(z, v, bound_z, bound_v)`.
+    fn window(&self, q: f64, lo: usize, hi: usize, side: Side, alpha: &mut [f64]) -> [f64; 4] {
+        let mut out = [0.0; 4];
+        let mut start = lo;
+        while start < hi {
+            let s = self.seg_of[start] as usize;
+            let end = hi.min(self.seg_first[s + 1]);
+            let a = (q - self.centre[s]) / self.h;
+            self.sep.coefficients(a, side, Functional::Moment(0), alpha);
+            let first = self.seg_first[s];
+            let f = self.f;
+            let (last, before) = (end - 1, start.checked_sub(1).filter(|&b| b >= first));
+            let (mut z, mut v, mut e) = (0.0, 0.0, 0.0);
+            let top = last * f..(last + 1) * f;
+            let (top_z, top_v) = (&self.pz[top.clone()], &self.pv[top]);
+            for (k, (&c, &bound)) in alpha.iter().zip(&self.bounds).enumerate() {
+                z += c * top_z[k];
+                v += c * top_v[k];
+                e += c.abs() * bound;
+            }
+            if let Some(b) = before {
+                let (bz, bv) = (&self.pz[b * f..(b + 1) * f], &self.pv[b * f..(b + 1) * f]);
+                for (k, &c) in alpha.iter().enumerate() {
+                    z -= c * bz[k];
+                    v -= c * bv[k];
+                }
+            }
+            let counted = self.pc[last] + before.map_or(0.0, |b| self.pc[b]);
+            out[0] += z;
+            out[1] += v;
+            out[2] += e * counted;
+            out[3] += e * counted * self.seg_vmax[s];
+            start = end;
+        }
+        out
+    }
+
+    /// A query's full sums: `(ln scale, z, v, bound_z, bound_v)` with `z` the sum of
+    /// `K(u) / K(0)` times `e^{ln scale}`, or `None` when the query is for the direct path.
+    /// `dmin` is its distance to the nearest key (f32, as the direct path has it).
+    fn sums(&self, q: f32, dmin: f32, alpha: &mut [f64]) -> Option<[f64; 4]> {
+        let umin = f64::from(dmin) / self.h;
+        // Beyond, the Gaussian's series is not bounded, and Laplace's e^{-u} would underflow
+        // (the direct path weighs keys against the nearest one).
+        if (self.kind == KernelKind::Gaussian && umin > GAUSS_NEAREST)
+            || (self.kind == KernelKind::Laplace && umin > 600.0)
+        {
+            return None;
+        }
+        let (lo, hi) = self.reach(q, dmin);
+        let q = f64::from(q);
+        let mut total = if self.sep.splits() {
+            let x = &self.groups.x;
+            let p = lo + x[lo..hi].partition_point(|&k| f64::from(k) < q);
+            let below = self.window(q, lo, p, Side::Below, alpha);
+            let above = self.window(q, p, hi, Side::Above, alpha);
+            std::array::from_fn(|i| below[i] + above[i])
+        } else {
+            self.window(q, lo, hi, Side::Both, alpha)
+        };
+        // Rounding of the prefix sums, their differences and the dot products: a few units
+        // in the last place of each term the bound counted.
+        let ulps = (4 * self.f + 8) as f64 * f64::EPSILON;
+        total[2] *= ulps;
+        total[3] *= ulps;
+        if self.kind == KernelKind::Gaussian {
+            total[2] += GAUSS_TRUNCATION * total[0].abs();
+            total[3] += GAUSS_TRUNCATION * total[0].abs() * self.vmax(lo, hi);
+        }
+        Some(total)
+    }
+
+    /// The largest `|value|` of the segments over groups `lo..hi`.
+    fn vmax(&self, lo: usize, hi: usize) -> f64 {
+        if lo >= hi {
+            return 0.0;
+        }
+        let (a, b) = (self.seg_of[lo] as usize, self.seg_of[hi - 1] as usize);
+        self.seg_vmax[a..=b].iter().fold(0.0, |m, &v| m.max(v))
+    }
+
+    /// The groups a query reaches: `|x - q| <= h` for a compact kernel, else the keys whose
+    /// weight can be at least `2^-64` of the nearest one's (the direct path's reach).
+    fn reach(&self, q: f32, dmin: f32) -> (usize, usize) {
+        let r = match self.kind.support() {
+            Some(s) => s * self.h,
+            None => {
+                let umin = f64::from(dmin) / self.h;
+                let flush = -f64::from(EXP2_FLUSH_BELOW) * std::f64::consts::LN_2;
+                let u = match self.kind {
+                    KernelKind::Laplace => umin + flush,
+                    _ => (2.0 * flush + umin * umin).sqrt(),
+                };
+                u * (1.0 + 1e-4) * self.h
+            }
+        };
+        let q = f64::from(q);
+        let x = &self.groups.x;
+        let lo = x.partition_point(|&k| f64::from(k) < q - r);
+        let hi = x.partition_point(|&k| f64::from(k) <= q + r);
+        (lo, hi)
+    }
+
+    /// The f64 sums of query `q` over groups `lo..hi` from the kernel's definition, leaving
+    /// out one row of value `own` from group `skip` (`usize::MAX`: none): `(ln scale, z, v)`,
+    /// with whole-line kernels weighed against the nearest key (distance `dmin`) so that
+    /// nothing underflows.
+    fn direct(&self, q: f32, dmin: f32, skip: usize, own: f64) -> (f64, f64, f64) {
+        let (lo, hi) = self.reach(q, dmin);
+        let umin = f64::from(dmin) / self.h;
+        let (scale, shift): (f64, fn(f64, f64) -> f64) = match self.kind {
+            KernelKind::Gaussian => (-0.5 * umin * umin, |u, m| (-0.5 * (u - m) * (u + m)).exp()),
+            KernelKind::Laplace => (-umin, |u, m| (-(u - m)).exp()),
+            _ => (0.0, |_, _| f64::NAN),
+        };
+        let (mut z, mut v) = (0.0, 0.0);
+        for g in lo..hi {
+            let (c, s) = if g == skip {
+                (self.groups.count[g] - 1.0, self.groups.sum[g] - own)
+            } else {
+                (self.groups.count[g], self.groups.sum[g])
+            };
+            if c == 0.0 {
+                // The row left out was its input's only one: nearer than the nearest other,
+                // its relative weight would overflow.
+                continue;
+            }
+            let u = (f64::from(self.groups.x[g]) - f64::from(q)) / self.h;
+            let k = match self.kind {
+                KernelKind::Gaussian | KernelKind::Laplace => shift(u.abs(), umin),
+                kind => profile(kind, u),
+            };
+            z += c * k;
+            v += s * k;
+        }
+        (scale, z, v)
+    }
+}
+
+/// One segment's share of the prefix arrays: its first group, then its slices of `pz`, `pv`
+/// and `pc`.
+type Chunk<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64]);
+
+fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
+    let t = *sum + x;
+    if sum.abs() >= x.abs() {
+        *comp += (*sum - t) + x;
+    } else {
+        *comp += (x - t) + *sum;
+    }
+    *sum = t;
+}
+
+/// Pools `queries` over `keys` with `kind` at bandwidth `h` by sorted sweeps: the same
+/// predictions, log-normalizers and nearest distances as [`pool::pool`], to the accuracy the
+/// module docs state. Effective key counts are not computed (`None`).
+pub fn pool_sweep(
+    kind: KernelKind,
+    h: f32,
+    queries: &[f32],
+    keys: &SortedKeys,
+    par: Par,
+) -> Pooled {
+    if keys.is_empty() {
+        return pool::nothing(queries.len(), false);
+    }
+    let groups = Groups::new(keys);
+    let prefix = Prefix::new(kind, h, &groups);
+    let ln_k0 = kind.ln_k(0.0);
+    let one = |q: f32, alpha: &mut Vec<f64>| -> Row {
+        if !q.is_finite() {
+            return (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
+        }
+        let dmin = groups.nearest(q, usize::MAX);
+        let (scale, z, v) = match prefix.sums(q, dmin, alpha) {
+            Some([z, v, bz, bv])
+                if bz <= TOLERANCE * z && bv <= TOLERANCE * z * vscale(&prefix, q, dmin) =>
+            {
+                (0.0, z, v)
+            }
+            _ => prefix.direct(q, dmin, usize::MAX, 0.0),
+        };
+        finish(z, v, scale + ln_k0, dmin, &groups)
+    };
+    let run = |(q, out): (&[f32], &mut [Row])| {
+        let mut alpha = vec![0.0; prefix.f];
+        for (o, &qi) in out.iter_mut().zip(q) {
+            *o = one(qi, &mut alpha);
+        }
+    };
+    let mut rows: Vec<Row> = vec![(0.0, 0.0, 0.0, 0.0); queries.len()];
+    if par.is_parallel() {
+        queries
+            .par_chunks(BLOCK)
+            .zip(rows.par_chunks_mut(BLOCK))
+            .for_each(run);
+    } else {
+        queries
+            .chunks(BLOCK)
+            .zip(rows.chunks_mut(BLOCK))
+            .for_each(run);
+    }
+    pool::unzip(rows, false)
+}
+
+/// The scale of the values a query averages, for its bound: the largest `|value|` in reach.
+fn vscale(prefix: &Prefix<'_>, q: f32, dmin: f32) -> f64 {
+    let (lo, hi) = prefix.reach(q, dmin);
+    prefix.vmax(lo, hi)
+}
+
+/// A query's `(y, lse, dmin, effective)` from its sums: no estimate without weight.
+fn finish(z: f64, v: f64, log_scale: f64, dmin: f32, groups: &Groups) -> Row {
+    if z > 0.0 {
+        let (lo, hi) = groups.range;
+        (
+            (v / z).clamp(lo, hi) as f32,
+            (log_scale + z.ln()) as f32,
+            dmin,
+            f32::NAN,
+        )
+    } else {
+        (f32::NAN, f32::NEG_INFINITY, dmin, f32::NAN)
+    }
+}
+
+/// Leave-one-out pooling of the training set `data` by sorted sweeps: each row predicted from
+/// every other (equal inputs stay in), with the summed squared loss, as [`pool::loo_cv`]
+/// computes it (no gradient: `grad` 0 and `terms` empty).
+///
+/// Needs at least 2 examples.
+pub fn loo_sweep(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Result<LooFit> {
+    pool::check_loo(data)?;
+    let groups = Groups::new(data);
+    let prefix = Prefix::new(kind, h, &groups);
+    let ys = data.values();
+    // Rows of one group share their full sums; each then leaves itself out.
+    let group = |g: usize, rows: &mut [(f32, f64)], alpha: &mut Vec<f64>, first_row: usize| {
+        let q = groups.x[g];
+        let dmin = groups.nearest(q, g);
+        let full = prefix.sums(q, dmin, alpha);
+        for (i, out) in rows.iter_mut().enumerate() {
+            let own = f64::from(ys[first_row + i]);
+            let (z, v) = match full {
+                Some([z, v, bz, bv]) => {
+                    let (z, v) = (z - 1.0, v - own);
+                    let scale = vscale(&prefix, q, dmin).max(own.abs());
+                    if bz <= TOLERANCE * z && bv <= TOLERANCE * z * scale {
+                        (z, v)
+                    } else {
+                        let d = prefix.direct(q, dmin, g, own);
+                        (d.1, d.2)
+                    }
+                }
+                None => {
+                    let d = prefix.direct(q, dmin, g, own);
+                    (d.1, d.2)
+                }
+            };
+            let y_hat = finish(z, v, 0.0, dmin, &groups).0;
+            // The squared error from the f64 prediction, as the direct path has it.
+            let loss = if y_hat.is_nan() {
+                0.0
+            } else {
+                let e = (v / z).clamp(groups.range.0, groups.range.1) - own;
+                e * e
+            };
+            *out = (y_hat, loss);
+        }
+    };
+    // Blocks of whole groups, so each block knows its rows.
+    let mut starts = vec![0usize];
+    let mut row = 0;
+    for g in 0..groups.len() {
+        row += groups.count[g] as usize;
+        if row - starts[starts.len() - 1] >= BLOCK || g + 1 == groups.len() {
+            starts.push(row);
+        }
+    }
+    let mut rows: Vec<(f32, f64)> = vec![(0.0, 0.0); data.len()];
+    let mut pieces: Vec<(usize, &mut [(f32, f64)])> = Vec::new();
+    {
+        let mut rest = &mut rows[..];
+        for w in starts.windows(2) {
+            let (a, b) = rest.split_at_mut(w[1] - w[0]);
+            pieces.push((w[0], a));
+            rest = b;
+        }
+    }
+    let run = |(start, out): (usize, &mut [(f32, f64)])| {
+        let mut alpha = vec![0.0; prefix.f];
+        let mut i = 0;
+        while i < out.len() {
+            let g = groups.group_of[start + i] as usize;
+            let c = groups.count[g] as usize;
+            group(g, &mut out[i..i + c], &mut alpha, start + i);
+            i += c;
+        }
+    };
+    if par.is_parallel() {
+        pieces.into_par_iter().for_each(run);
+    } else {
+        pieces.into_iter().for_each(run);
+    }
+    let far = rows.iter().filter(|r| r.0.is_nan()).count();
+    let loss = rows.iter().map(|r| r.1).sum();
+    let mut y_hat = vec![0.0; rows.len()];
+    for (sorted, &original) in data.order().iter().enumerate() {
+        y_hat[original] = rows[sorted].0;
+    }
+    Ok(LooFit {
+        loss,
+        grad: 0.0,
+        terms: Vec::new(),
+        y_hat,
+        far,
+    })
+}
