@@ -321,6 +321,29 @@ pub fn profile(kind: KernelKind, u: f64) -> f64 {
     }
 }
 
+/// `K(u) g(u) / K(0)` in f64, `g = d ln K(u / h) / d ln h = -u K'(u) / K(u)`: the slope the
+/// sweeps' direct fallback sums for gradients.
+pub fn slope_profile(kind: KernelKind, u: f64) -> f64 {
+    let a = u.abs();
+    if kind.support().is_some_and(|s| a > s) {
+        return 0.0;
+    }
+    let s = 1.0 - u * u;
+    match kind {
+        KernelKind::Gaussian => u * u * (-0.5 * u * u).exp(),
+        KernelKind::Laplace => a * (-a).exp(),
+        KernelKind::Uniform => 0.0,
+        KernelKind::Triangular => a,
+        KernelKind::Epanechnikov => 2.0 * u * u,
+        KernelKind::Biweight => 4.0 * u * u * s,
+        KernelKind::Triweight => 6.0 * u * u * s * s,
+        KernelKind::Tricube => 9.0 * a * a * a * (1.0 - a * a * a).powi(2),
+        KernelKind::Cosine => {
+            std::f64::consts::FRAC_PI_2 * u * (std::f64::consts::FRAC_PI_2 * u).sin()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +384,10 @@ mod tests {
                         (Functional::Moment(2), u * u * k0),
                         (Functional::Slope, kg),
                     ];
+                    if !near_edge && u != 0.0 {
+                        let sp = slope_profile(kind, u);
+                        assert!((sp - kg).abs() <= 1e-6 * (1.0 + kg.abs()), "{kind:?} {u}");
+                    }
                     for (what, want) in wants {
                         if what == Functional::Slope && (near_edge || u == 0.0) {
                             // At u = 0 the triangular, tricube and Laplace have a kink.

@@ -50,7 +50,7 @@ use crate::error::Result;
 use crate::kernels::radial::KernelKind;
 use crate::kernels::scalar::EXP2_FLUSH_BELOW;
 use crate::kernels::separable::{
-    Functional, GAUSS_NEAREST, GAUSS_TRUNCATION, Separable, Side, profile,
+    Functional, GAUSS_NEAREST, GAUSS_TRUNCATION, Separable, Side, profile, slope_profile,
 };
 
 /// A query is summed directly when its rounding bound exceeds this share of its normalizer
@@ -235,10 +235,12 @@ struct Prefix<'a> {
     pv: Vec<f64>,
     /// In-segment prefix counts.
     pc: Vec<f64>,
+    /// Whether queries also sum the kernel's slopes (for gradients).
+    grad: bool,
 }
 
 impl<'a> Prefix<'a> {
-    fn new(kind: KernelKind, h: f32, groups: &'a Groups) -> Prefix<'a> {
+    fn new(kind: KernelKind, h: f32, groups: &'a Groups, grad: bool) -> Prefix<'a> {
         let sep = Separable::new(kind, 0);
         let f = sep.features();
         let mut bounds = vec![0.0; f];
@@ -261,6 +263,7 @@ impl<'a> Prefix<'a> {
             pz: vec![0.0; n * f],
             pv: vec![0.0; n * f],
             pc: vec![0.0; n],
+            grad,
         };
         let mut cell_of_last = f64::NAN;
         for (g, &x) in groups.x.iter().enumerate() {
@@ -313,16 +316,43 @@ impl<'a> Prefix<'a> {
         p
     }
 
+    /// `sum_f alpha_f (sum of beta_f)` over groups `start..end` of segment `s`, for counts
+    /// and for values.
+    fn piece(&self, alpha: &[f64], start: usize, end: usize, s: usize) -> [f64; 2] {
+        let f = self.f;
+        let (last, before) = (
+            end - 1,
+            start.checked_sub(1).filter(|&b| b >= self.seg_first[s]),
+        );
+        let (mut z, mut v) = (0.0, 0.0);
+        for (k, &c) in alpha.iter().enumerate() {
+            let below = before.map_or((0.0, 0.0), |b| (self.pz[b * f + k], self.pv[b * f + k]));
+            z += c * (self.pz[last * f + k] - below.0);
+            v += c * (self.pv[last * f + k] - below.1);
+        }
+        [z, v]
+    }
+
     /// The sums of `Functional::Moment(0)` (weights and weighted values) over groups
     /// `lo..hi` on `side` of query `q`, with their rounding bounds: `(z, v, bound_z, bound_v)`.
-    fn window(&self, q: f64, lo: usize, hi: usize, side: Side, alpha: &mut [f64]) -> [f64; 4] {
-        let mut out = [0.0; 4];
+    fn window(&self, q: f64, lo: usize, hi: usize, side: Side, alpha: &mut [f64]) -> [f64; 6] {
+        let mut out = [0.0; 6];
         let mut start = lo;
         while start < hi {
             let s = self.seg_of[start] as usize;
             let end = hi.min(self.seg_first[s + 1]);
             let a = (q - self.centre[s]) / self.h;
-            self.sep.coefficients(a, side, Functional::Moment(0), alpha);
+            let (weight, slope) = alpha.split_at_mut(self.f);
+            if self.grad {
+                let slope = &mut slope[..self.f];
+                self.sep.coefficients(a, side, Functional::Slope, slope);
+                let [f, fv] = self.piece(slope, start, end, s);
+                out[4] += f;
+                out[5] += fv;
+            }
+            self.sep
+                .coefficients(a, side, Functional::Moment(0), weight);
+            let alpha = &*weight;
             let first = self.seg_first[s];
             let f = self.f;
             let (last, before) = (end - 1, start.checked_sub(1).filter(|&b| b >= first));
@@ -354,7 +384,7 @@ impl<'a> Prefix<'a> {
     /// A query's full sums: `(ln scale, z, v, bound_z, bound_v)` with `z` the sum of
     /// `K(u) / K(0)` times `e^{ln scale}`, or `None` when the query is for the direct path.
     /// `dmin` is its distance to the nearest key (f32, as the direct path has it).
-    fn sums(&self, q: f32, dmin: f32, alpha: &mut [f64]) -> Option<[f64; 4]> {
+    fn sums(&self, q: f32, dmin: f32, alpha: &mut [f64]) -> Option<[f64; 6]> {
         let umin = f64::from(dmin) / self.h;
         // Beyond, the Gaussian's series is not bounded, and Laplace's e^{-u} would underflow
         // (the direct path weighs keys against the nearest one).
@@ -421,7 +451,7 @@ impl<'a> Prefix<'a> {
     /// out one row of value `own` from group `skip` (`usize::MAX`: none): `(ln scale, z, v)`,
     /// with whole-line kernels weighed against the nearest key (distance `dmin`) so that
     /// nothing underflows.
-    fn direct(&self, q: f32, dmin: f32, skip: usize, own: f64) -> (f64, f64, f64) {
+    fn direct(&self, q: f32, dmin: f32, skip: usize, own: f64) -> Direct {
         let (lo, hi) = self.reach(q, dmin);
         let umin = f64::from(dmin) / self.h;
         let (scale, shift): (f64, fn(f64, f64) -> f64) = match self.kind {
@@ -429,7 +459,7 @@ impl<'a> Prefix<'a> {
             KernelKind::Laplace => (-umin, |u, m| (-(u - m)).exp()),
             _ => (0.0, |_, _| f64::NAN),
         };
-        let (mut z, mut v) = (0.0, 0.0);
+        let (mut z, mut v, mut f, mut fv) = (0.0, 0.0, 0.0, 0.0);
         for g in lo..hi {
             let (c, s) = if g == skip {
                 (self.groups.count[g] - 1.0, self.groups.sum[g] - own)
@@ -448,9 +478,28 @@ impl<'a> Prefix<'a> {
             };
             z += c * k;
             v += s * k;
+            if self.grad {
+                // The slope relative to the same weight the kernel was scaled by.
+                let e = match self.kind {
+                    KernelKind::Gaussian => u * u * k,
+                    KernelKind::Laplace => u.abs() * k,
+                    kind => slope_profile(kind, u),
+                };
+                f += c * e;
+                fv += s * e;
+            }
         }
-        (scale, z, v)
+        Direct { scale, z, v, f, fv }
     }
+}
+
+/// A query's sums from the kernel's definition: weights scaled by `e^scale`.
+struct Direct {
+    scale: f64,
+    z: f64,
+    v: f64,
+    f: f64,
+    fv: f64,
 }
 
 /// One segment's share of the prefix arrays: its first group, then its slices of `pz`, `pv`
@@ -481,7 +530,7 @@ pub fn pool_sweep(
         return pool::nothing(queries.len(), false);
     }
     let groups = Groups::new(keys);
-    let prefix = Prefix::new(kind, h, &groups);
+    let prefix = Prefix::new(kind, h, &groups, false);
     let ln_k0 = kind.ln_k(0.0);
     let one = |q: f32, alpha: &mut Vec<f64>| -> Row {
         if !q.is_finite() {
@@ -489,12 +538,15 @@ pub fn pool_sweep(
         }
         let dmin = groups.nearest(q, usize::MAX);
         let (scale, z, v) = match prefix.sums(q, dmin, alpha) {
-            Some([z, v, bz, bv])
+            Some([z, v, bz, bv, ..])
                 if bz <= TOLERANCE * z && bv <= TOLERANCE * z * vscale(&prefix, q, dmin) =>
             {
                 (0.0, z, v)
             }
-            _ => prefix.direct(q, dmin, usize::MAX, 0.0),
+            _ => {
+                let d = prefix.direct(q, dmin, usize::MAX, 0.0);
+                (d.scale, d.z, d.v)
+            }
         };
         finish(z, v, scale + ln_k0, dmin, &groups)
     };
@@ -546,42 +598,50 @@ fn finish(z: f64, v: f64, log_scale: f64, dmin: f32, groups: &Groups) -> Row {
 ///
 /// Needs at least 2 examples.
 pub fn loo_sweep(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Result<LooFit> {
+    loo_with(kind, h, data, par, false)
+}
+
+/// [`loo_sweep`] with the gradient of the loss with respect to the log-bandwidth and each
+/// example's share of it, as [`pool::loo`] computes them: one more set of separable sums, of
+/// the kernel's slope `K g` (the left-out row's own slope is `g(0) = 0`, so nothing is
+/// subtracted from them).
+pub fn loo_sweep_grad(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Result<LooFit> {
+    loo_with(kind, h, data, par, true)
+}
+
+/// One row's leave-one-out results: `(y_hat, squared error, gradient term)`.
+type LooRow = (f32, f64, f64);
+
+fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -> Result<LooFit> {
     pool::check_loo(data)?;
     let groups = Groups::new(data);
-    let prefix = Prefix::new(kind, h, &groups);
+    let prefix = Prefix::new(kind, h, &groups, grad);
     let ys = data.values();
     // Rows of one group share their full sums; each then leaves itself out.
-    let group = |g: usize, rows: &mut [(f32, f64)], alpha: &mut Vec<f64>, first_row: usize| {
+    let group = |g: usize, rows: &mut [LooRow], alpha: &mut Vec<f64>, first_row: usize| {
         let q = groups.x[g];
         let dmin = groups.nearest(q, g);
         let full = prefix.sums(q, dmin, alpha);
         for (i, out) in rows.iter_mut().enumerate() {
             let own = f64::from(ys[first_row + i]);
-            let (z, v) = match full {
-                Some([z, v, bz, bv]) => {
-                    let (z, v) = (z - 1.0, v - own);
-                    let scale = vscale(&prefix, q, dmin).max(own.abs());
-                    if bz <= TOLERANCE * z && bv <= TOLERANCE * z * scale {
-                        (z, v)
-                    } else {
-                        let d = prefix.direct(q, dmin, g, own);
-                        (d.1, d.2)
-                    }
-                }
-                None => {
-                    let d = prefix.direct(q, dmin, g, own);
-                    (d.1, d.2)
-                }
-            };
+            let swept = full.and_then(|[z, v, bz, bv, f, fv]| {
+                let (z, v) = (z - 1.0, v - own);
+                let scale = vscale(&prefix, q, dmin).max(own.abs());
+                (bz <= TOLERANCE * z && bv <= TOLERANCE * z * scale).then_some([z, v, f, fv])
+            });
+            let [z, v, f, fv] = swept.unwrap_or_else(|| {
+                let d = prefix.direct(q, dmin, g, own);
+                [d.z, d.v, d.f, d.fv]
+            });
             let y_hat = finish(z, v, 0.0, dmin, &groups).0;
-            // The squared error from the f64 prediction, as the direct path has it.
-            let loss = if y_hat.is_nan() {
-                0.0
+            // The error and gradient from the f64 prediction, as the direct path has them.
+            *out = if y_hat.is_nan() {
+                (y_hat, 0.0, 0.0)
             } else {
-                let e = (v / z).clamp(groups.range.0, groups.range.1) - own;
-                e * e
+                let r = (v / z).clamp(groups.range.0, groups.range.1) - own;
+                let dy = fv / z - (v / z) * (f / z);
+                (y_hat, r * r, 2.0 * r * dy)
             };
-            *out = (y_hat, loss);
         }
     };
     // Blocks of whole groups, so each block knows its rows.
@@ -593,8 +653,8 @@ pub fn loo_sweep(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Resul
             starts.push(row);
         }
     }
-    let mut rows: Vec<(f32, f64)> = vec![(0.0, 0.0); data.len()];
-    let mut pieces: Vec<(usize, &mut [(f32, f64)])> = Vec::new();
+    let mut rows: Vec<LooRow> = vec![(0.0, 0.0, 0.0); data.len()];
+    let mut pieces: Vec<(usize, &mut [LooRow])> = Vec::new();
     {
         let mut rest = &mut rows[..];
         for w in starts.windows(2) {
@@ -603,8 +663,8 @@ pub fn loo_sweep(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Resul
             rest = b;
         }
     }
-    let run = |(start, out): (usize, &mut [(f32, f64)])| {
-        let mut alpha = vec![0.0; prefix.f];
+    let run = |(start, out): (usize, &mut [LooRow])| {
+        let mut alpha = vec![0.0; 2 * prefix.f];
         let mut i = 0;
         while i < out.len() {
             let g = groups.group_of[start + i] as usize;
@@ -621,13 +681,25 @@ pub fn loo_sweep(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> Resul
     let far = rows.iter().filter(|r| r.0.is_nan()).count();
     let loss = rows.iter().map(|r| r.1).sum();
     let mut y_hat = vec![0.0; rows.len()];
+    let mut terms = if grad {
+        vec![0.0; rows.len()]
+    } else {
+        Vec::new()
+    };
     for (sorted, &original) in data.order().iter().enumerate() {
         y_hat[original] = rows[sorted].0;
+        if grad {
+            terms[original] = rows[sorted].2;
+        }
     }
     Ok(LooFit {
         loss,
-        grad: 0.0,
-        terms: Vec::new(),
+        grad: if grad {
+            rows.iter().map(|r| r.2).sum()
+        } else {
+            0.0
+        },
+        terms,
         y_hat,
         far,
     })
