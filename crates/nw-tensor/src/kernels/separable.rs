@@ -15,31 +15,14 @@
 //!   Exact.
 //! - **Laplace**: `e^{-|u|}` is `e^{-a} e^{b}` below the query and `e^{a} e^{-b}` above it (the
 //!   recursion of Hofmeyr's FKSUM). Exact.
-//! - **Gaussian**: `e^{-(b - a)^2 / 2} = e^{-a^2/2} e^{-b^2/2} e^{ab}`, with `e^{ab}` cut to its
-//!   first [`GAUSS_TERMS`] Taylor terms. For `|a| <= GAUSS_REACH` and `|b| <= 1/4` the cut loses
-//!   at most [`GAUSS_TRUNCATION`] of each key's own weight (see the constant), so every sum
-//!   carries that relative error whatever the data.
+//!
+//! The Gaussian does not separate into finitely many terms; the sweeps give it a fast Gauss
+//! transform instead ([`crate::ops::sweep`]).
 //!
 //! Each family also separates `u^m K(u)` (for local linear moments) and `K(u) g(u)` (the
 //! slope of the weight in `ln h`, for gradients): the same features times powers of `b`.
 
 use super::radial::KernelKind;
-
-/// Taylor terms of `e^{ab}` kept for the Gaussian.
-pub const GAUSS_TERMS: usize = 22;
-/// The largest `|a|` (query to segment centre, in bandwidths) the Gaussian's cut is bounded
-/// for: a query within [`GAUSS_NEAREST`] bandwidths of its nearest key reaches keys up to
-/// `sqrt(64 * 2 ln 2 + 4^2) = 10.24` bandwidths away (beyond, a key weighs under `2^-64` of the
-/// nearest one), plus a quarter-bandwidth half segment.
-pub const GAUSS_REACH: f64 = 10.5;
-/// The nearest key may be this many bandwidths from a query the Gaussian sweep serves; a
-/// query further from every key takes the direct path.
-pub const GAUSS_NEAREST: f64 = 4.0;
-/// A bound on the relative error of each key's Gaussian weight from the cut Taylor series:
-/// with `x = |a b| <= 10.5 / 4`, the tail is at most `x^P / P! / (1 - x / (P + 1))` of
-/// `e^{|ab|}`, and `e^{|ab|}` is at most `e^{2 |ab|}` times the true `e^{ab}`:
-/// `e^{5.25} 2.625^22 / 22! / (1 - 2.625 / 23) = 2.9e-10`.
-pub const GAUSS_TRUNCATION: f64 = 3e-10;
 
 /// Which keys a piece of a window holds, relative to its query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,13 +61,12 @@ enum Family {
     },
     Cosine,
     Laplace,
-    Gaussian,
 }
 
 impl Separable {
     /// `kind` in separated form, with moments up to `u^max_m` (0 for Nadaraya-Watson, 2 for
-    /// local linear sums) and slopes.
-    pub fn new(kind: KernelKind, max_m: u32) -> Separable {
+    /// local linear sums) and slopes; `None` for the Gaussian, which has none.
+    pub fn new(kind: KernelKind, max_m: u32) -> Option<Separable> {
         let poly = |right: &[f64], odd_sign: bool| {
             // The left side is P(|u|) = P(-u): odd powers change sign when P is in |u|.
             let left = right
@@ -108,9 +90,9 @@ impl Separable {
             }
             KernelKind::Cosine => Family::Cosine,
             KernelKind::Laplace => Family::Laplace,
-            KernelKind::Gaussian => Family::Gaussian,
+            KernelKind::Gaussian => return None,
         };
-        Separable { family, max_m }
+        Some(Separable { family, max_m })
     }
 
     /// Whether a window must be split at the query: the weight is not one formula in `u` on
@@ -119,7 +101,7 @@ impl Separable {
         match &self.family {
             Family::Polynomial { left, right } => left != right,
             Family::Laplace => true,
-            Family::Cosine | Family::Gaussian => false,
+            Family::Cosine => false,
         }
     }
 
@@ -127,7 +109,9 @@ impl Separable {
     /// segment's centre.
     pub fn width(&self) -> f64 {
         match self.family {
-            Family::Gaussian => 0.5,
+            // Laplace's reach is 44 bandwidths: wide segments keep its pieces few, and its
+            // features e^{+-b} stay within e^{+-4}.
+            Family::Laplace => 8.0,
             _ => 1.0,
         }
     }
@@ -143,8 +127,6 @@ impl Separable {
             Family::Cosine => 2 * (m.max(1) + 1),
             // e^b, e^-b times b^i, i <= max(m, 1).
             Family::Laplace => 2 * (m.max(1) + 1),
-            // e^{-b^2/2} b^j, j < P + max(m, 2) (the slope has u^2).
-            Family::Gaussian => GAUSS_TERMS + m.max(2),
         }
     }
 
@@ -167,7 +149,6 @@ impl Separable {
                     p *= b;
                 }
             }
-            Family::Gaussian => powers(b, (-0.5 * b * b).exp(), out),
         }
     }
 
@@ -175,7 +156,7 @@ impl Separable {
     pub fn feature_bounds(&self, out: &mut [f64]) {
         let half = self.width() / 2.0;
         match &self.family {
-            Family::Polynomial { .. } | Family::Gaussian => powers(half, 1.0, out),
+            Family::Polynomial { .. } => powers(half, 1.0, out),
             Family::Cosine | Family::Laplace => {
                 let scale = if self.family == Family::Laplace {
                     half.exp()
@@ -251,19 +232,6 @@ impl Separable {
                     Functional::Slope => (1, sign),
                 };
                 times_u_power(m, a, |i, w| out[2 * i + place] += factor * scale * w);
-            }
-            Family::Gaussian => {
-                let m = match what {
-                    Functional::Moment(m) => m,
-                    Functional::Slope => 2,
-                };
-                // e^{-a^2/2} sum_j a^j / j! (b - a)^m e^{-b^2/2} b^j.
-                let g = (-0.5 * a * a).exp();
-                let mut t = g;
-                for j in 0..GAUSS_TERMS {
-                    times_u_power(m, a, |i, w| out[j + i] += t * w);
-                    t *= a / (j + 1) as f64;
-                }
             }
         }
     }
@@ -353,7 +321,10 @@ mod tests {
     #[test]
     fn separated_weights_are_the_kernel() {
         for kind in KernelKind::ALL {
-            let s = Separable::new(kind, 2);
+            let Some(s) = Separable::new(kind, 2) else {
+                assert_eq!(kind, KernelKind::Gaussian);
+                continue;
+            };
             let half = s.width() / 2.0;
             let f = s.features();
             let (mut beta, mut alpha) = (vec![0.0; f], vec![0.0; f]);
@@ -404,13 +375,6 @@ mod tests {
                             (got - want).abs() <= tol * (1.0 + want.abs()) + 1e-12 * k0.max(1e-300),
                             "{kind:?} a {a} b {b} {what:?}: {got} vs {want}"
                         );
-                        if kind == KernelKind::Gaussian && what == Functional::Moment(0) {
-                            assert!(
-                                (got - want).abs() <= GAUSS_TRUNCATION * want,
-                                "gaussian a {a} b {b}: relative {}",
-                                (got - want).abs() / want
-                            );
-                        }
                     }
                 }
             }

@@ -1,5 +1,6 @@
 //! Operations on row-major f32 slices; [`crate::Tensor`] checks shapes and calls these.
 
+pub(crate) mod fgt;
 pub mod local_linear;
 pub mod local_linear_nd;
 pub mod local_quadratic;

@@ -26,11 +26,17 @@
 //! Each query carries a bound on its rounding error, from the magnitudes of the prefix sums
 //! it differenced (a narrow window at the end of a crowded segment loses the digits the
 //! segment has over the window). A query whose bound exceeds [`TOLERANCE`] of its own
-//! normalizer, and a query too far from every key for the Gaussian's series
-//! ([`GAUSS_NEAREST`](crate::kernels::separable::GAUSS_NEAREST) bandwidths), is summed
-//! directly in f64 over its window instead. So every prediction is within about `1e-7` of its
-//! f64 value relative to the scale of the values it averages (the Gaussian adds its series'
-//! [`GAUSS_TRUNCATION`](crate::kernels::separable::GAUSS_TRUNCATION) per weight).
+//! normalizer, and a query too far from every key for the Gaussian's transform
+//! (`GAUSS_NEAREST` = 4 bandwidths), is summed directly in f64 over its window instead. So
+//! every prediction is within about `1e-7` of its f64 value relative to the scale of the
+//! values it averages.
+//!
+//! # The Gaussian
+//! No finite sum of separable terms is the Gaussian. It takes a fast Gauss transform
+//! (`ops::fgt`, Greengard and Strain): Hermite moments of the keys in half-bandwidth cells,
+//! turned into one Taylor polynomial per cell of queries. Its truncation is bounded by
+//! Cramér's inequality at `1e-10` of an envelope each query computes, and the same rule sends
+//! a query to the direct f64 sum when that bound is not small beside its own sum.
 //!
 //! # Leave-one-out
 //! Every input's full sums are computed once; row `i` then leaves only itself out:
@@ -44,14 +50,13 @@
 
 use rayon::prelude::*;
 
+use super::fgt::{self, Expansions, Target};
 use super::pool::{self, LooFit, Pooled, Row, SortedKeys};
 use crate::Par;
 use crate::error::Result;
 use crate::kernels::radial::KernelKind;
 use crate::kernels::scalar::EXP2_FLUSH_BELOW;
-use crate::kernels::separable::{
-    Functional, GAUSS_NEAREST, GAUSS_TRUNCATION, Separable, Side, profile, slope_profile,
-};
+use crate::kernels::separable::{Functional, Separable, Side, profile, slope_profile};
 
 /// A query is summed directly when its rounding bound exceeds this share of its normalizer
 /// (and of its weighted values' scale).
@@ -102,13 +107,13 @@ impl Algorithm {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Groups {
     /// Distinct inputs, ascending.
-    x: Vec<f32>,
+    pub(crate) x: Vec<f32>,
     /// How many rows share each.
-    count: Vec<f64>,
+    pub(crate) count: Vec<f64>,
     /// The sum of their values, in f64.
-    sum: Vec<f64>,
+    pub(crate) sum: Vec<f64>,
     /// The largest `|value|` among them.
-    vmax: Vec<f64>,
+    pub(crate) vmax: Vec<f64>,
     /// The group of each sorted row.
     group_of: Vec<u32>,
     /// The least and greatest value: every weighted mean lies between.
@@ -119,11 +124,12 @@ impl Groups {
     /// Groups the equal inputs of `keys`.
     pub fn new(keys: &SortedKeys) -> Groups {
         let (xs, vs) = (keys.keys(), keys.values());
+        let n = xs.len();
         let mut g = Groups {
-            x: Vec::new(),
-            count: Vec::new(),
-            sum: Vec::new(),
-            vmax: Vec::new(),
+            x: Vec::with_capacity(n),
+            count: Vec::with_capacity(n),
+            sum: Vec::with_capacity(n),
+            vmax: Vec::with_capacity(n),
             group_of: Vec::with_capacity(xs.len()),
             range: (f64::INFINITY, f64::NEG_INFINITY),
         };
@@ -156,17 +162,19 @@ impl Groups {
     }
 
     /// The distance from `q` to its nearest input, in f32 as the direct path measures it,
-    /// leaving out group `skip_one` when it holds a single row (`usize::MAX`: none).
-    fn nearest(&self, q: f32, skip: usize) -> f32 {
-        let p = self.x.partition_point(|&k| k < q);
+    /// leaving out group `skip` when it holds a single row (`usize::MAX`: none), and where `q`
+    /// falls among the inputs (the first not below it); `hint` is a guess of the latter.
+    fn nearest(&self, q: f32, skip: usize, hint: usize) -> (f32, usize) {
+        let p = gallop(&self.x, hint, |k| k < q);
         let alone = |j: usize| j == skip && self.count[j] <= 1.0;
         let below = (0..p).rev().find(|&j| !alone(j));
         let above = (p..self.x.len()).find(|&j| !alone(j));
-        [below, above]
+        let dmin = [below, above]
             .into_iter()
             .flatten()
             .map(|j| (q - self.x[j]).abs())
-            .fold(f32::NAN, |m, d| if m.is_nan() || d < m { d } else { m })
+            .fold(f32::NAN, |m, d| if m.is_nan() || d < m { d } else { m });
+        (dmin, p)
     }
 }
 
@@ -190,32 +198,47 @@ pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -
     if span.is_nan() || span <= 0.0 || h.is_nan() || h <= 0.0 || span / h > MAX_CELLS {
         return false;
     }
-    let f = Separable::new(kind, 0).features() as f64;
-    // Keys a query reaches directly: within h, or ~9.4 h (Gaussian) / 44 h (Laplace).
-    let (reach, pieces, pair_ns) = match kind {
-        KernelKind::Gaussian => (9.5, 44.0, 0.25),
-        KernelKind::Laplace => (45.0, 92.0, 0.25),
-        _ => (1.0, 4.0, 0.15),
-    };
-    let direct_per_query = n * (2.0 * reach * h / span).min(1.0);
     let m = queries as f64;
-    let direct = m * direct_per_query * pair_ns;
-    let sweep =
-        n * 2.0 * f * SWEEP_TERM_NS + m * (SWEEP_QUERY_NS + pieces * 2.0 * f * SWEEP_TERM_NS);
+    // Keys a query reaches directly: within h, or ~9.4 h (Gaussian) / 44 h (Laplace).
+    let reach = match kind {
+        KernelKind::Gaussian => 9.5,
+        KernelKind::Laplace => 45.0,
+        _ => 1.0,
+    };
+    let direct = m * n * (2.0 * reach * h / span).min(1.0) * DIRECT_PAIR_NS;
+    let sweep = match kind {
+        KernelKind::Gaussian => {
+            // Occupied half-bandwidth cells, each a target of ~43 source cells of P^2 terms.
+            let cells = (2.0 * span / h + 1.0).min(n + m);
+            n * 20.0 + cells * FGT_CELL_NS + m * 100.0
+        }
+        _ => {
+            let f = Separable::new(kind, 0).map_or(1.0, |s| s.features() as f64);
+            let pieces = if kind == KernelKind::Laplace {
+                14.0
+            } else {
+                3.0
+            };
+            n * 10.0 * f + m * (SWEEP_QUERY_NS + pieces * 8.0 * f)
+        }
+    };
     sweep < direct
 }
 
-/// The sweep's cost of one feature term of a prefix sum or a piece, in ns (measured with
-/// `cargo run --release -p nw-tensor --example sweep_rate`).
-const SWEEP_TERM_NS: f64 = 1.0;
-/// ... and of a query's searches.
-const SWEEP_QUERY_NS: f64 = 150.0;
+/// The direct path's cost per query-key pair in reach, in ns (one core; `cargo run --release
+/// -p nw-tensor --example sweep_rate` measures both paths).
+const DIRECT_PAIR_NS: f64 = 0.25;
+/// A sweep query's searches and bookkeeping, in ns.
+const SWEEP_QUERY_NS: f64 = 100.0;
+/// A fast Gauss transform target cell: ~43 source cells of `2 P^2` multiply-adds, in ns.
+const FGT_CELL_NS: f64 = 12_000.0;
 
 /// The prefix sums of one bandwidth: segments, features and their in-segment sums.
 struct Prefix<'a> {
     groups: &'a Groups,
     kind: KernelKind,
-    sep: Separable,
+    /// The kernel's separable form (none for the Gaussian, which has `fgt`).
+    sep: Option<Separable>,
     h: f64,
     /// Features per group.
     f: usize,
@@ -237,17 +260,22 @@ struct Prefix<'a> {
     pc: Vec<f64>,
     /// Whether queries also sum the kernel's slopes (for gradients).
     grad: bool,
+    /// The Gaussian's fast Gauss transform, which replaces the prefix sums.
+    fgt: Option<Expansions>,
 }
 
 impl<'a> Prefix<'a> {
-    fn new(kind: KernelKind, h: f32, groups: &'a Groups, grad: bool) -> Prefix<'a> {
+    fn new(kind: KernelKind, h: f32, groups: &'a Groups, grad: bool, par: Par) -> Prefix<'a> {
         let sep = Separable::new(kind, 0);
-        let f = sep.features();
+        let f = sep.as_ref().map_or(0, Separable::features);
         let mut bounds = vec![0.0; f];
-        sep.feature_bounds(&mut bounds);
+        if let Some(sep) = &sep {
+            sep.feature_bounds(&mut bounds);
+        }
         let h = f64::from(h);
-        let width = sep.width() * h;
-        let n = groups.len();
+        let width = sep.as_ref().map_or(1.0, Separable::width) * h;
+        let gaussian = kind == KernelKind::Gaussian;
+        let n = if gaussian { 0 } else { groups.len() };
         let x0 = groups.x.first().map_or(0.0, |&x| f64::from(x));
         let mut p = Prefix {
             groups,
@@ -264,7 +292,11 @@ impl<'a> Prefix<'a> {
             pv: vec![0.0; n * f],
             pc: vec![0.0; n],
             grad,
+            fgt: gaussian.then(|| Expansions::new(groups, h)),
         };
+        if gaussian {
+            return p;
+        }
         let mut cell_of_last = f64::NAN;
         for (g, &x) in groups.x.iter().enumerate() {
             let cell = ((f64::from(x) - x0) / width).floor();
@@ -292,8 +324,11 @@ impl<'a> Prefix<'a> {
                 (pz, pv, pc) = (rest_z, rest_v, rest_c);
             }
         }
-        let (sep, centre, seg_of) = (&p.sep, &p.centre, &p.seg_of);
-        chunks.into_par_iter().for_each(|(first, z, v, c)| {
+        let Some(sep) = &p.sep else {
+            return p;
+        };
+        let (centre, seg_of) = (&p.centre, &p.seg_of);
+        let build = |(first, z, v, c): Chunk<'_>| {
             let centre = centre[seg_of[first] as usize];
             let mut beta = vec![0.0; f];
             let (mut sz, mut cz) = (vec![0.0; f], vec![0.0; f]);
@@ -312,7 +347,12 @@ impl<'a> Prefix<'a> {
                     v[i * f + k] = sv[k] + cv[k];
                 }
             }
-        });
+        };
+        if par.is_parallel() {
+            chunks.into_par_iter().for_each(build);
+        } else {
+            chunks.into_iter().for_each(build);
+        }
         p
     }
 
@@ -337,6 +377,9 @@ impl<'a> Prefix<'a> {
     /// `lo..hi` on `side` of query `q`, with their rounding bounds: `(z, v, bound_z, bound_v)`.
     fn window(&self, q: f64, lo: usize, hi: usize, side: Side, alpha: &mut [f64]) -> [f64; 6] {
         let mut out = [0.0; 6];
+        let Some(sep) = &self.sep else {
+            return out;
+        };
         let mut start = lo;
         while start < hi {
             let s = self.seg_of[start] as usize;
@@ -345,13 +388,12 @@ impl<'a> Prefix<'a> {
             let (weight, slope) = alpha.split_at_mut(self.f);
             if self.grad {
                 let slope = &mut slope[..self.f];
-                self.sep.coefficients(a, side, Functional::Slope, slope);
+                sep.coefficients(a, side, Functional::Slope, slope);
                 let [f, fv] = self.piece(slope, start, end, s);
                 out[4] += f;
                 out[5] += fv;
             }
-            self.sep
-                .coefficients(a, side, Functional::Moment(0), weight);
+            sep.coefficients(a, side, Functional::Moment(0), weight);
             let alpha = &*weight;
             let first = self.seg_first[s];
             let f = self.f;
@@ -384,18 +426,47 @@ impl<'a> Prefix<'a> {
     /// A query's full sums: `(ln scale, z, v, bound_z, bound_v)` with `z` the sum of
     /// `K(u) / K(0)` times `e^{ln scale}`, or `None` when the query is for the direct path.
     /// `dmin` is its distance to the nearest key (f32, as the direct path has it).
-    fn sums(&self, q: f32, dmin: f32, alpha: &mut [f64]) -> Option<[f64; 6]> {
+    fn sums(
+        &self,
+        q: f32,
+        dmin: f32,
+        (lo, hi): (usize, usize),
+        alpha: &mut [f64],
+        cache: &mut Option<Target>,
+    ) -> Option<Swept> {
         let umin = f64::from(dmin) / self.h;
+        if let Some(e) = &self.fgt {
+            if !fgt::serves(umin) {
+                return None;
+            }
+            let cell = e.cell_of(f64::from(q));
+            if cache.as_ref().is_none_or(|t| t.cell != cell) {
+                *cache = Some(e.target(cell, self.grad));
+            }
+            let t = cache.as_ref()?;
+            let ([z, v, f, fv], bz, bv) = e.eval(t, q);
+            let vmax = if t.envelope_z > 0.0 {
+                t.envelope_v / t.envelope_z
+            } else {
+                0.0
+            };
+            return Some(Swept {
+                z,
+                v,
+                bz,
+                bv,
+                f,
+                fv,
+                vmax,
+            });
+        }
         // Beyond, the Gaussian's series is not bounded, and Laplace's e^{-u} would underflow
         // (the direct path weighs keys against the nearest one).
-        if (self.kind == KernelKind::Gaussian && umin > GAUSS_NEAREST)
-            || (self.kind == KernelKind::Laplace && umin > 600.0)
-        {
+        if self.kind == KernelKind::Laplace && umin > 600.0 {
             return None;
         }
-        let (lo, hi) = self.reach(q, dmin);
         let q = f64::from(q);
-        let mut total = if self.sep.splits() {
+        let total: [f64; 6] = if self.sep.as_ref().is_some_and(Separable::splits) {
             let x = &self.groups.x;
             let p = lo + x[lo..hi].partition_point(|&k| f64::from(k) < q);
             let below = self.window(q, lo, p, Side::Below, alpha);
@@ -407,13 +478,18 @@ impl<'a> Prefix<'a> {
         // Rounding of the prefix sums, their differences and the dot products: a few units
         // in the last place of each term the bound counted.
         let ulps = (4 * self.f + 8) as f64 * f64::EPSILON;
-        total[2] *= ulps;
-        total[3] *= ulps;
-        if self.kind == KernelKind::Gaussian {
-            total[2] += GAUSS_TRUNCATION * total[0].abs();
-            total[3] += GAUSS_TRUNCATION * total[0].abs() * self.vmax(lo, hi);
-        }
-        Some(total)
+        let vmax = self.vmax(lo, hi);
+        let [z, v, bz, bv, f, fv] = total;
+        let (bz, bv) = (bz * ulps, bv * ulps);
+        Some(Swept {
+            z,
+            v,
+            bz,
+            bv,
+            f,
+            fv,
+            vmax,
+        })
     }
 
     /// The largest `|value|` of the segments over groups `lo..hi`.
@@ -426,8 +502,9 @@ impl<'a> Prefix<'a> {
     }
 
     /// The groups a query reaches: `|x - q| <= h` for a compact kernel, else the keys whose
-    /// weight can be at least `2^-64` of the nearest one's (the direct path's reach).
-    fn reach(&self, q: f32, dmin: f32) -> (usize, usize) {
+    /// weight can be at least `2^-64` of the nearest one's (the direct path's reach); the
+    /// searches start from a guess, the last query's reach when queries ascend.
+    fn reach(&self, q: f32, dmin: f32, (lo, hi): (usize, usize)) -> (usize, usize) {
         let r = match self.kind.support() {
             Some(s) => s * self.h,
             None => {
@@ -442,17 +519,17 @@ impl<'a> Prefix<'a> {
         };
         let q = f64::from(q);
         let x = &self.groups.x;
-        let lo = x.partition_point(|&k| f64::from(k) < q - r);
-        let hi = x.partition_point(|&k| f64::from(k) <= q + r);
-        (lo, hi)
+        (
+            gallop(x, lo, |k| f64::from(k) < q - r),
+            gallop(x, hi, |k| f64::from(k) <= q + r),
+        )
     }
 
     /// The f64 sums of query `q` over groups `lo..hi` from the kernel's definition, leaving
     /// out one row of value `own` from group `skip` (`usize::MAX`: none): `(ln scale, z, v)`,
     /// with whole-line kernels weighed against the nearest key (distance `dmin`) so that
     /// nothing underflows.
-    fn direct(&self, q: f32, dmin: f32, skip: usize, own: f64) -> Direct {
-        let (lo, hi) = self.reach(q, dmin);
+    fn direct(&self, q: f32, dmin: f32, (lo, hi): (usize, usize), skip: usize, own: f64) -> Direct {
         let umin = f64::from(dmin) / self.h;
         let (scale, shift): (f64, fn(f64, f64) -> f64) = match self.kind {
             KernelKind::Gaussian => (-0.5 * umin * umin, |u, m| (-0.5 * (u - m) * (u + m)).exp()),
@@ -493,6 +570,28 @@ impl<'a> Prefix<'a> {
     }
 }
 
+/// A query's swept sums: weights `z`, weighted values `v`, their rounding bounds, the slope
+/// sums `f` and `fv` (with gradients), and the largest `|value|` in reach.
+struct Swept {
+    z: f64,
+    v: f64,
+    bz: f64,
+    bv: f64,
+    f: f64,
+    fv: f64,
+    vmax: f64,
+}
+
+impl Swept {
+    /// `(z, v)` after taking `(dz, dv)` away, if the bound still holds them to
+    /// [`TOLERANCE`] of the rest.
+    fn trusted(&self, dz: f64, dv: f64, own: f64) -> Option<(f64, f64)> {
+        let (z, v) = (self.z - dz, self.v - dv);
+        (self.bz <= TOLERANCE * z && self.bv <= TOLERANCE * z * self.vmax.max(own.abs()))
+            .then_some((z, v))
+    }
+}
+
 /// A query's sums from the kernel's definition: weights scaled by `e^scale`.
 struct Direct {
     scale: f64,
@@ -505,6 +604,32 @@ struct Direct {
 /// One segment's share of the prefix arrays: its first group, then its slices of `pz`, `pv`
 /// and `pc`.
 type Chunk<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64]);
+
+/// The first index of sorted `x` where `below` turns false (`below` is true, then false,
+/// along `x`), searched outward from `from`: a few steps when the answer is near.
+fn gallop(x: &[f32], from: usize, below: impl Fn(f32) -> bool) -> usize {
+    let n = x.len();
+    let from = from.min(n);
+    if from < n && below(x[from]) {
+        // Forward: x[lo] is below; find a bound that is not.
+        let (mut lo, mut step) = (from, 1);
+        while lo + step < n && below(x[lo + step]) {
+            lo += step;
+            step *= 2;
+        }
+        let end = (lo + step).min(n);
+        lo + 1 + x[lo + 1..end].partition_point(|&k| below(k))
+    } else {
+        // Backward: everything from `from` on is not below.
+        let (mut hi, mut step) = (from, 1);
+        while hi >= step && !below(x[hi - step]) {
+            hi -= step;
+            step *= 2;
+        }
+        let start = hi.saturating_sub(step);
+        start + x[start..hi].partition_point(|&k| below(k))
+    }
+}
 
 fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
     let t = *sum + x;
@@ -530,51 +655,56 @@ pub fn pool_sweep(
         return pool::nothing(queries.len(), false);
     }
     let groups = Groups::new(keys);
-    let prefix = Prefix::new(kind, h, &groups, false);
+    let prefix = Prefix::new(kind, h, &groups, false, par);
     let ln_k0 = kind.ln_k(0.0);
-    let one = |q: f32, alpha: &mut Vec<f64>| -> Row {
+    let one = |q: f32,
+               alpha: &mut Vec<f64>,
+               hint: &mut (usize, usize, usize),
+               cache: &mut Option<Target>|
+     -> Row {
         if !q.is_finite() {
             return (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
         }
-        let dmin = groups.nearest(q, usize::MAX);
-        let (scale, z, v) = match prefix.sums(q, dmin, alpha) {
-            Some([z, v, bz, bv, ..])
-                if bz <= TOLERANCE * z && bv <= TOLERANCE * z * vscale(&prefix, q, dmin) =>
-            {
-                (0.0, z, v)
-            }
-            _ => {
-                let d = prefix.direct(q, dmin, usize::MAX, 0.0);
+        let (dmin, at) = groups.nearest(q, usize::MAX, hint.0);
+        let reach = prefix.reach(q, dmin, (hint.1, hint.2));
+        *hint = (at, reach.0, reach.1);
+        let swept = prefix.sums(q, dmin, reach, alpha, cache);
+        let (scale, z, v) = match swept.as_ref().and_then(|s| s.trusted(0.0, 0.0, 0.0)) {
+            Some((z, v)) => (0.0, z, v),
+            None => {
+                let d = prefix.direct(q, dmin, reach, usize::MAX, 0.0);
                 (d.scale, d.z, d.v)
             }
         };
         finish(z, v, scale + ln_k0, dmin, &groups)
     };
     let run = |(q, out): (&[f32], &mut [Row])| {
-        let mut alpha = vec![0.0; prefix.f];
+        let (mut alpha, mut hint, mut cache) = (vec![0.0; prefix.f], (0, 0, 0), None);
         for (o, &qi) in out.iter_mut().zip(q) {
-            *o = one(qi, &mut alpha);
+            *o = one(qi, &mut alpha, &mut hint, &mut cache);
         }
     };
+    // In ascending order, each query's searches start where the last one's ended, and
+    // neighbouring queries read the same prefix sums.
+    let order = pool::sort_order(queries);
+    let sorted: Vec<f32> = order.iter().map(|&i| queries[i]).collect();
     let mut rows: Vec<Row> = vec![(0.0, 0.0, 0.0, 0.0); queries.len()];
     if par.is_parallel() {
-        queries
+        sorted
             .par_chunks(BLOCK)
             .zip(rows.par_chunks_mut(BLOCK))
             .for_each(run);
     } else {
-        queries
+        sorted
             .chunks(BLOCK)
             .zip(rows.chunks_mut(BLOCK))
             .for_each(run);
     }
-    pool::unzip(rows, false)
-}
-
-/// The scale of the values a query averages, for its bound: the largest `|value|` in reach.
-fn vscale(prefix: &Prefix<'_>, q: f32, dmin: f32) -> f64 {
-    let (lo, hi) = prefix.reach(q, dmin);
-    prefix.vmax(lo, hi)
+    let mut out = vec![(0.0, 0.0, 0.0, 0.0); queries.len()];
+    for (row, &i) in rows.into_iter().zip(&order) {
+        out[i] = row;
+    }
+    pool::unzip(out, false)
 }
 
 /// A query's `(y, lse, dmin, effective)` from its sums: no estimate without weight.
@@ -615,22 +745,27 @@ type LooRow = (f32, f64, f64);
 fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -> Result<LooFit> {
     pool::check_loo(data)?;
     let groups = Groups::new(data);
-    let prefix = Prefix::new(kind, h, &groups, grad);
+    let prefix = Prefix::new(kind, h, &groups, grad, par);
     let ys = data.values();
     // Rows of one group share their full sums; each then leaves itself out.
-    let group = |g: usize, rows: &mut [LooRow], alpha: &mut Vec<f64>, first_row: usize| {
+    let group = |g: usize,
+                 rows: &mut [LooRow],
+                 alpha: &mut Vec<f64>,
+                 first_row: usize,
+                 hint: &mut (usize, usize),
+                 cache: &mut Option<Target>| {
         let q = groups.x[g];
-        let dmin = groups.nearest(q, g);
-        let full = prefix.sums(q, dmin, alpha);
+        let (dmin, _) = groups.nearest(q, g, g);
+        let reach = prefix.reach(q, dmin, *hint);
+        *hint = reach;
+        let full = prefix.sums(q, dmin, reach, alpha, cache);
         for (i, out) in rows.iter_mut().enumerate() {
             let own = f64::from(ys[first_row + i]);
-            let swept = full.and_then(|[z, v, bz, bv, f, fv]| {
-                let (z, v) = (z - 1.0, v - own);
-                let scale = vscale(&prefix, q, dmin).max(own.abs());
-                (bz <= TOLERANCE * z && bv <= TOLERANCE * z * scale).then_some([z, v, f, fv])
-            });
+            let swept = full
+                .as_ref()
+                .and_then(|s| s.trusted(1.0, own, own).map(|(z, v)| [z, v, s.f, s.fv]));
             let [z, v, f, fv] = swept.unwrap_or_else(|| {
-                let d = prefix.direct(q, dmin, g, own);
+                let d = prefix.direct(q, dmin, reach, g, own);
                 [d.z, d.v, d.f, d.fv]
             });
             let y_hat = finish(z, v, 0.0, dmin, &groups).0;
@@ -665,11 +800,19 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
     }
     let run = |(start, out): (usize, &mut [LooRow])| {
         let mut alpha = vec![0.0; 2 * prefix.f];
-        let mut i = 0;
+        let first = groups.group_of[start] as usize;
+        let (mut i, mut hint, mut cache) = (0, (first, first), None);
         while i < out.len() {
             let g = groups.group_of[start + i] as usize;
             let c = groups.count[g] as usize;
-            group(g, &mut out[i..i + c], &mut alpha, start + i);
+            group(
+                g,
+                &mut out[i..i + c],
+                &mut alpha,
+                start + i,
+                &mut hint,
+                &mut cache,
+            );
             i += c;
         }
     };
@@ -703,4 +846,21 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
         y_hat,
         far,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gallop;
+
+    #[test]
+    fn galloping_finds_the_partition_point_from_anywhere() {
+        let x: Vec<f32> = (0..300).map(|i| (i / 3) as f32).collect();
+        for t in [-1.0f32, 0.0, 0.5, 7.0, 50.0, 99.0, 100.0, 1e9] {
+            let want = x.partition_point(|&k| k < t);
+            for from in [0, 1, 2, 5, 100, 150, 298, 299, 300, 10_000] {
+                assert_eq!(gallop(&x, from, |k| k < t), want, "t {t} from {from}");
+            }
+        }
+        assert_eq!(gallop(&[], 0, |k: f32| k < 1.0), 0);
+    }
 }
