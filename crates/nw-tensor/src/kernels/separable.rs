@@ -58,6 +58,10 @@ enum Family {
     Polynomial {
         left: Vec<f64>,
         right: Vec<f64>,
+        /// For the weight and the slope, below and above the query: `W[j][r] = c_r C(r, j)`
+        /// (row-major, `features` square), so that the coefficient of `b^j` is
+        /// `sum_{r >= j} W[j][r] (-a)^(r - j)`, one Horner sum per feature and no copies.
+        tables: [[Vec<f64>; 2]; 2],
     },
     Cosine,
     Laplace,
@@ -74,7 +78,31 @@ impl Separable {
                 .enumerate()
                 .map(|(r, &c)| if odd_sign && r % 2 == 1 { -c } else { c })
                 .collect();
+            let f = right.len() + max_m as usize;
+            let table = |c: &[f64]| {
+                let mut w = vec![0.0; f * f];
+                for (r, &cr) in c.iter().enumerate() {
+                    let mut binomial = 1.0;
+                    for j in 0..=r {
+                        w[j * f + r] = cr * binomial;
+                        binomial = binomial * (r - j) as f64 / (j + 1) as f64;
+                    }
+                }
+                w
+            };
+            // -u d/du (c u^r) = -r c u^r, on either side (see the module docs).
+            let slope = |c: &[f64]| -> Vec<f64> {
+                c.iter()
+                    .enumerate()
+                    .map(|(r, &c)| -(r as f64) * c)
+                    .collect()
+            };
+            let left: Vec<f64> = left;
             Family::Polynomial {
+                tables: [
+                    [table(&left), table(right)],
+                    [table(&slope(&left)), table(&slope(right))],
+                ],
                 left,
                 right: right.to_vec(),
             }
@@ -99,7 +127,7 @@ impl Separable {
     /// both sides.
     pub fn splits(&self) -> bool {
         match &self.family {
-            Family::Polynomial { left, right } => left != right,
+            Family::Polynomial { left, right, .. } => left != right,
             Family::Laplace => true,
             Family::Cosine => false,
         }
@@ -180,12 +208,28 @@ impl Separable {
     /// # Panics
     /// If a moment above the `max_m` this was made with is asked for.
     pub fn coefficients(&self, a: f64, side: Side, what: Functional, out: &mut [f64]) {
-        out.fill(0.0);
+        // The tables' path writes every coefficient; the others add into zeros.
+        if !matches!(self.family, Family::Polynomial { .. })
+            || !matches!(what, Functional::Moment(0) | Functional::Slope)
+        {
+            out.fill(0.0);
+        }
         if let Functional::Moment(m) = what {
             assert!(m <= self.max_m, "moment {m} above {}", self.max_m);
         }
         match &self.family {
-            Family::Polynomial { left, right } => {
+            Family::Polynomial { tables, .. }
+                if matches!(what, Functional::Moment(0) | Functional::Slope) =>
+            {
+                let w = &tables[usize::from(what == Functional::Slope)]
+                    [usize::from(side != Side::Below)];
+                let (f, na) = (out.len(), -a);
+                for (j, o) in out.iter_mut().enumerate() {
+                    let row = &w[j * f..(j + 1) * f];
+                    *o = row[j..].iter().rev().fold(0.0, |acc, &c| acc * na + c);
+                }
+            }
+            Family::Polynomial { left, right, .. } => {
                 let p = if side == Side::Below { left } else { right };
                 // The weight as a polynomial in u: u^m P(u), or the slope -u P'(u).
                 // At most 10 coefficients (the tricube) plus the moment's power.

@@ -666,12 +666,18 @@ pub fn pool_sweep(
             return (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
         }
         let (dmin, at) = groups.nearest(q, usize::MAX, hint.0);
-        let reach = prefix.reach(q, dmin, (hint.1, hint.2));
+        // The transform needs no window; the prefix sums do.
+        let reach = if prefix.fgt.is_some() {
+            (at, at)
+        } else {
+            prefix.reach(q, dmin, (hint.1, hint.2))
+        };
         *hint = (at, reach.0, reach.1);
         let swept = prefix.sums(q, dmin, reach, alpha, cache);
         let (scale, z, v) = match swept.as_ref().and_then(|s| s.trusted(0.0, 0.0, 0.0)) {
             Some((z, v)) => (0.0, z, v),
             None => {
+                let reach = prefix.reach(q, dmin, reach);
                 let d = prefix.direct(q, dmin, reach, usize::MAX, 0.0);
                 (d.scale, d.z, d.v)
             }
@@ -756,7 +762,12 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
                  cache: &mut Option<Target>| {
         let q = groups.x[g];
         let (dmin, _) = groups.nearest(q, g, g);
-        let reach = prefix.reach(q, dmin, *hint);
+        // The transform needs no window; the prefix sums do.
+        let reach = if prefix.fgt.is_some() {
+            (g, g)
+        } else {
+            prefix.reach(q, dmin, *hint)
+        };
         *hint = reach;
         let full = prefix.sums(q, dmin, reach, alpha, cache);
         for (i, out) in rows.iter_mut().enumerate() {
@@ -765,6 +776,7 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
                 .as_ref()
                 .and_then(|s| s.trusted(1.0, own, own).map(|(z, v)| [z, v, s.f, s.fv]));
             let [z, v, f, fv] = swept.unwrap_or_else(|| {
+                let reach = prefix.reach(q, dmin, reach);
                 let d = prefix.direct(q, dmin, reach, g, own);
                 [d.z, d.v, d.f, d.fv]
             });
