@@ -349,3 +349,40 @@ fn the_algorithm_choice_is_by_its_cost_model() {
         assert!(!Algorithm::Direct.sweeps(kind, 0.1, &keys, 20_000));
     }
 }
+
+#[test]
+fn bandwidths_a_sweep_cannot_index_go_to_the_direct_path() {
+    // An infinite bandwidth (every key alike) and one so small that the span would need more
+    // than 10^15 segments: the sweeps hand both to the direct path, with its answers.
+    let mut rng = Rng::new(4);
+    let (x, y) = data(&mut rng, 300);
+    let keys = SortedKeys::new(&x, &y).unwrap();
+    let queries = rng.vec(20, 0.0, 5.0);
+    for kind in [KernelKind::Gaussian, KernelKind::Epanechnikov] {
+        for h in [f32::INFINITY, 1e-20] {
+            let got = pool_sweep(kind, h, &queries, &keys, Par::Rayon);
+            let (want, _) = kind.visit(
+                h,
+                Direct {
+                    queries: &queries,
+                    keys: &keys,
+                    loo: false,
+                },
+            );
+            assert_eq!(bits(&got.y), bits(&want.y), "{kind:?} h {h}");
+            assert!(!Algorithm::Auto.sweeps(kind, h, &keys, 20));
+            let fit = loo_sweep(kind, h, &keys, Par::Rayon).unwrap();
+            assert!(fit.loss.is_finite() || fit.far == x.len(), "{kind:?} h {h}");
+        }
+    }
+    // Every key alike: the mean of all values.
+    let mean = y.iter().map(|&v| f64::from(v)).sum::<f64>() / y.len() as f64;
+    let got = pool_sweep(
+        KernelKind::Gaussian,
+        f32::INFINITY,
+        &[1.0],
+        &keys,
+        Par::Rayon,
+    );
+    assert!((f64::from(got.y[0]) - mean).abs() < 1e-5);
+}

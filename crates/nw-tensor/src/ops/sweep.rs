@@ -54,7 +54,7 @@ use super::fgt::{self, Expansions, Target};
 use super::pool::{self, LooFit, Pooled, Row, SortedKeys};
 use crate::Par;
 use crate::error::Result;
-use crate::kernels::radial::KernelKind;
+use crate::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use crate::kernels::scalar::EXP2_FLUSH_BELOW;
 use crate::kernels::separable::{Functional, Separable, Side, profile, slope_profile};
 
@@ -195,7 +195,7 @@ pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -
     };
     let span = hi - lo;
     let h = f64::from(h);
-    if span.is_nan() || span <= 0.0 || h.is_nan() || h <= 0.0 || span / h > MAX_CELLS {
+    if !sweepable(h as f32, keys) || span <= 0.0 {
         return false;
     }
     let m = queries as f64;
@@ -223,6 +223,49 @@ pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -
         }
     };
     sweep < direct
+}
+
+/// Whether a sweep can index the keys' span at bandwidth `h`: a finite positive bandwidth,
+/// with at most [`MAX_CELLS`] segments across the span. Otherwise the sweeps hand the work to
+/// the direct path, which serves every bandwidth.
+fn sweepable(h: f32, keys: &SortedKeys) -> bool {
+    let span = match (keys.keys().first(), keys.keys().last()) {
+        (Some(&a), Some(&b)) => f64::from(b) - f64::from(a),
+        _ => 0.0,
+    };
+    h.is_finite() && h > 0.0 && span / f64::from(h) <= MAX_CELLS
+}
+
+/// The direct path's pooling, for a request a sweep hands on ([`KernelKind::visit`]).
+struct HandPool<'a> {
+    queries: &'a [f32],
+    keys: &'a SortedKeys,
+    par: Par,
+}
+
+impl KernelVisitor for HandPool<'_> {
+    type Output = Pooled;
+    fn visit<K: Bandwidth>(self, kernel: K) -> Pooled {
+        pool::pool(&kernel, self.queries, self.keys, self.par)
+    }
+}
+
+/// The direct path's leave-one-out pass, for a request a sweep hands on.
+struct HandLoo<'a> {
+    data: &'a SortedKeys,
+    par: Par,
+    grad: bool,
+}
+
+impl KernelVisitor for HandLoo<'_> {
+    type Output = Result<LooFit>;
+    fn visit<K: Bandwidth>(self, kernel: K) -> Result<LooFit> {
+        if self.grad {
+            pool::loo(&kernel, self.data, self.par)
+        } else {
+            pool::loo_cv(&kernel, self.data, self.par)
+        }
+    }
 }
 
 /// The direct path's cost per query-key pair in reach, in ns (one core; `cargo run --release
@@ -651,6 +694,9 @@ pub fn pool_sweep(
     keys: &SortedKeys,
     par: Par,
 ) -> Pooled {
+    if !sweepable(h, keys) {
+        return kind.visit(h, HandPool { queries, keys, par });
+    }
     if keys.is_empty() {
         return pool::nothing(queries.len(), false);
     }
@@ -750,6 +796,9 @@ type LooRow = (f32, f64, f64);
 
 fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -> Result<LooFit> {
     pool::check_loo(data)?;
+    if !sweepable(h, data) {
+        return kind.visit(h, HandLoo { data, par, grad });
+    }
     let groups = Groups::new(data);
     let prefix = Prefix::new(kind, h, &groups, grad, par);
     let ys = data.values();
