@@ -99,6 +99,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         diagnostics: args.diagnostics,
         far: args.far.policy(),
         par: Par::Rayon,
+        algorithm: nw_model::Algorithm::Auto,
     };
     progress.set_with(
         0,

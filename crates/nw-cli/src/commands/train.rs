@@ -256,6 +256,7 @@ fn one_input(
                 epochs,
                 optimizer,
                 path,
+                nw_model::Algorithm::Auto,
                 Par::Rayon,
                 &mut |record| progress.set(record.epoch as u64),
             )?;
