@@ -135,7 +135,7 @@ pub fn train_with(
         return Err(ModelError::ChapterKernel(kernel.name()));
     }
     if path == Path::Chapter {
-        algorithm::direct_only(algorithm, "the chapter's tensors (path chapter)")?;
+        algorithm::direct_only(algorithm, "the chapter's tensor path")?;
     }
     if x.len() != y.len() {
         return Err(ModelError::InputsTargets {

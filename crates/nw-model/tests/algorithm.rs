@@ -529,5 +529,5 @@ fn sweep_refuses_what_it_does_not_cover_and_auto_goes_direct() {
         Par::Seq,
         &mut |_| {},
     );
-    refused(chapter.unwrap_err(), "chapter's tensors");
+    refused(chapter.unwrap_err(), "chapter's tensor path");
 }
