@@ -191,6 +191,29 @@ impl BandwidthArg {
     }
 }
 
+/// How Nadaraya-Watson sums over one input (see `nw_model::algorithm`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// The faster of the two by a cost model where the sweep applies; direct elsewhere.
+    #[default]
+    Auto,
+    /// Every query-key pair within the kernel's reach (the path before sweeps).
+    Direct,
+    /// Sorted sweeps over prefix sums: one input, degree 0, one bandwidth; an error elsewhere.
+    Sweep,
+}
+
+impl AlgorithmArg {
+    /// The library's choice.
+    pub fn kind(self) -> nw_model::Algorithm {
+        match self {
+            AlgorithmArg::Auto => nw_model::Algorithm::Auto,
+            AlgorithmArg::Direct => nw_model::Algorithm::Direct,
+            AlgorithmArg::Sweep => nw_model::Algorithm::Sweep,
+        }
+    }
+}
+
 /// Which pooling predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PoolingKind {
@@ -314,6 +337,10 @@ pub struct PredictArgs {
     /// How the attention pooling is computed (both give the same numbers to f32 rounding).
     #[arg(long, value_enum, default_value_t = PathKind::Fused)]
     pub path: PathKind,
+    /// How the kernel sums over one input: auto (sweep where a cost model says it pays),
+    /// direct (every pair in reach) or sweep (sorted prefix sums; one input, degree 0).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Auto)]
+    pub algorithm: AlgorithmArg,
     /// With --bandwidth auto: the largest share of examples that CV may leave out for having
     /// no other within a compact kernel's reach (0: none).
     #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
@@ -479,6 +506,10 @@ pub struct TrainArgs {
     /// How each epoch is computed (both give the same numbers).
     #[arg(long, value_enum, default_value_t = PathKind::Fused)]
     pub path: PathKind,
+    /// How the kernel sums over one input: auto (sweep where a cost model says it pays),
+    /// direct (every pair in reach) or sweep (sorted prefix sums; one input, degree 0).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Auto)]
+    pub algorithm: AlgorithmArg,
     /// Print the epochs and the learned `w` as JSON.
     #[arg(long)]
     pub json: bool,
@@ -570,6 +601,10 @@ pub struct BandwidthArgs {
     /// compact kernel's reach (0: none, the strict rule).
     #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
     pub max_isolated: f64,
+    /// How the kernel sums over one input: auto (sweep where a cost model says it pays),
+    /// direct (every pair in reach) or sweep (sorted prefix sums; one input, degree 0).
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Auto)]
+    pub algorithm: AlgorithmArg,
 }
 
 /// `nw plot`.

@@ -4,7 +4,9 @@
 //! # Cross-validation
 //! `CV(h) = (1/n) sum_i (y_i - y_hat_{-i}(x_i))^2`, where `y_hat_{-i}` pools every example but
 //! row `i` (tied inputs stay in): statsmodels' `cv_ls`. Each evaluation is one fused
-//! leave-one-out pass ([`nw_tensor::ops::pool::loo_cv`]), never an `n x n` matrix.
+//! leave-one-out pass ([`nw_tensor::ops::pool::loo_cv`]) or one sorted sweep
+//! ([`nw_tensor::ops::sweep::loo_sweep`]), as [`Search::algorithm`] chooses (see
+//! [`crate::algorithm`]), never an `n x n` matrix.
 //!
 //! # Isolated examples
 //! With a compact kernel, an example with no other within `h` has no leave-one-out
@@ -38,6 +40,7 @@ use nw_tensor::Par;
 use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use nw_tensor::ops::pool::{self, SortedKeys};
 
+use crate::algorithm::{self, Algorithm};
 use crate::{ModelError, Result, unit};
 
 /// How a bandwidth is chosen.
@@ -132,28 +135,47 @@ pub struct CvPoint {
 }
 
 /// `CV(h)` of `kind` at bandwidth `h` on the prepared training set: the mean squared
-/// leave-one-out error over the examples with an estimate, and how many have none.
+/// leave-one-out error over the examples with an estimate, and how many have none, by the
+/// direct pass or the sorted sweep as `algorithm` chooses ([`crate::algorithm`]).
 ///
 /// A bandwidth outside [`crate::unit::ORDINARY`] is evaluated on the inputs measured in a
 /// power-of-two unit near it (see [`crate::unit`]), at the cost of sorting them again.
-pub fn cv(kind: KernelKind, data: &SortedKeys, h: f32, par: Par) -> Result<CvPoint> {
+pub fn cv(
+    kind: KernelKind,
+    data: &SortedKeys,
+    h: f32,
+    algorithm: Algorithm,
+    par: Par,
+) -> Result<CvPoint> {
     let h = crate::kernel::check_bandwidth(h)?;
     let Some(s) = unit::unit_for(f64::from(h)) else {
-        return cv_as_given(kind, data, h, par);
+        return cv_as_given(kind, data, h, algorithm, par);
     };
     let keys = unit::divide(data.keys(), s, "keys", h)?;
     let point = cv_as_given(
         kind,
         &SortedKeys::new(&keys, data.values())?,
         unit::to_unit(h, s),
+        algorithm,
         par,
     )?;
     Ok(point.rescaled(s))
 }
 
 /// [`cv`] with the kernel at `h` itself, whatever its size.
-fn cv_as_given(kind: KernelKind, data: &SortedKeys, h: f32, par: Par) -> Result<CvPoint> {
-    let fit = kind.visit(h, LooCv { data, par })?;
+fn cv_as_given(
+    kind: KernelKind,
+    data: &SortedKeys,
+    h: f32,
+    algorithm: Algorithm,
+    par: Par,
+) -> Result<CvPoint> {
+    // Every example is a query of the leave-one-out pass.
+    let fit = if algorithm::sweeps(algorithm, kind, h, data, data.len(), None)? {
+        nw_tensor::ops::sweep::loo_sweep(kind, h, data, par)?
+    } else {
+        kind.visit(h, LooCv { data, par })?
+    };
     let scored = data.len() - fit.far;
     Ok(CvPoint {
         h,
@@ -208,12 +230,17 @@ pub struct Search {
     /// The largest share of the examples that may be left out of CV for having no other
     /// example within a compact kernel's reach (see the module docs); 0 leaves none out.
     pub max_isolated: f64,
+    /// How each CV evaluation pools: the direct pass, the sorted sweep, or the faster for the
+    /// data and bandwidth ([`crate::algorithm`]). A fitted estimator searches with its own
+    /// [`Params::algorithm`](crate::Params::algorithm) instead.
+    pub algorithm: Algorithm,
 }
 
 impl Default for Search {
     /// 20 bandwidths per decade from the smaller of `1e-3` spans and the smallest gap to 2
     /// spans, up to 3 decades more past either end, the best 3 minima refined to `1e-7` in
-    /// `log h`, and at most 1% of the examples left out for isolation.
+    /// `log h`, at most 1% of the examples left out for isolation, and the algorithm by the
+    /// cost model.
     fn default() -> Self {
         Search {
             per_decade: 20,
@@ -223,6 +250,7 @@ impl Default for Search {
             refine: 3,
             tolerance: 1e-7,
             max_isolated: 0.01,
+            algorithm: Algorithm::Auto,
         }
     }
 }
@@ -458,7 +486,7 @@ pub fn select_observed(
         x,
         y,
         search,
-        &|data: &SortedKeys, h: f32| cv_as_given(kind, data, h, par),
+        &|data: &SortedKeys, h: f32| cv_as_given(kind, data, h, search.algorithm, par),
         observe,
     )
 }

@@ -65,6 +65,14 @@ pub enum ModelError {
         "the attention weight matrix is that of Nadaraya-Watson (degree 0); this model fits degree {0}"
     )]
     WeightsDegree(usize),
+    /// The sorted sweep asked for explicitly where it does not apply.
+    #[error(
+        "algorithm sweep does not cover {what}: the sorted sweep pools one input at degree 0 (Nadaraya-Watson) with one bandwidth for every query; use algorithm direct, or auto to sweep only where it applies"
+    )]
+    Algorithm {
+        /// What the request holds that the sweep does not cover (`several inputs`, ...).
+        what: &'static str,
+    },
     /// Gradient descent asked of a local polynomial fit, whose pass has no gradient.
     #[error(
         "learning bandwidths by gradient descent needs the leave-one-out gradient, which only the local constant fit (degree 0) has; choose degree {0}'s bandwidths by cv or aic"

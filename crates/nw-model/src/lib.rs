@@ -15,9 +15,9 @@
 //! ```
 //!
 //! [`NadarayaWatson::params`] gives the settings ([`Params`]: kernel, [`Bandwidth`] choice,
-//! far-query policy, threads), `fit` prepares `n x d` f64 inputs once and chooses the
-//! bandwidths, and the fitted model predicts at any queries ([`estimator`] says how, and what
-//! it took from linfa and scikit-learn).
+//! far-query policy, threads, the [`Algorithm`] that sums one input), `fit` prepares `n x d`
+//! f64 inputs once and chooses the bandwidths, and the fitted model predicts at any queries
+//! ([`estimator`] says how, and what it took from linfa and scikit-learn).
 //!
 //! # The chapter's models
 //! Attention pooling predicts `f(q) = sum_i alpha(q, k_i) v_i` with weights that sum to one.
@@ -61,6 +61,7 @@
 //! two near that length (exact in floating point) and reports distances and bandwidths back
 //! in the caller's units; everything else runs on the inputs as given, bit for bit.
 
+pub mod algorithm;
 pub mod bandwidth;
 pub mod chapter;
 pub mod error;
@@ -75,6 +76,7 @@ pub mod pooling;
 pub mod train;
 pub mod unit;
 
+pub use algorithm::Algorithm;
 pub use error::{ModelError, Result};
 pub use estimator::{BandKind, BandOptions, BandWarning, Bands, Bias, Multipliers, Variance};
 pub use estimator::{

@@ -15,11 +15,16 @@
 //! The kernel's lanes sum in f32 over a tile and in f64 across tiles, so the result agrees
 //! with the materialized chapter path to f32 rounding (tested), and the per-example terms
 //! are added in a fixed order, so it is the same bits on any thread count.
+//!
+//! The same loss and `dL/d ln h` come from sorted sweeps over prefix sums
+//! ([`nw_tensor::ops::sweep::loo_sweep_grad`]) when the [`Algorithm`] says so
+//! ([`crate::algorithm`]): on many examples at a wide bandwidth, in near-linear time.
 
 use nw_tensor::Par;
 use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use nw_tensor::ops::pool::{self, LooFit, SortedKeys};
 
+use crate::algorithm::{self, Algorithm};
 use crate::{ModelError, Result};
 
 /// Loss and gradient of the chapter's leave-one-out objective at one value of `w`.
@@ -48,22 +53,31 @@ pub fn prepare(x: &[f32], y: &[f32]) -> Result<SortedKeys> {
     Ok(SortedKeys::new(x, y)?)
 }
 
-/// The leave-one-out summed squared loss of parametric pooling at `w`, and `dL/dw`.
+/// The leave-one-out summed squared loss of parametric pooling at `w`, and `dL/dw` (the
+/// algorithm by the cost model, [`Algorithm::Auto`]).
 pub fn loss_grad(x: &[f32], y: &[f32], w: f32, par: Par) -> Result<LossGrad> {
     loss_grad_prepared(&prepare(x, y)?, w, par)
 }
 
 /// [`loss_grad`] on a training set already [`prepare`]d.
 pub fn loss_grad_prepared(data: &SortedKeys, w: f32, par: Par) -> Result<LossGrad> {
-    loss_grad_kernel(data, KernelKind::Gaussian, w, par)
+    loss_grad_kernel(data, KernelKind::Gaussian, w, Algorithm::Auto, par)
 }
 
-/// [`loss_grad_prepared`] with any kernel at scale `w` (bandwidth `1 / |w|`).
+/// [`loss_grad_prepared`] with any kernel at scale `w` (bandwidth `1 / |w|`), summed by
+/// `algorithm`.
 ///
-/// The fused pass gives `dL/d ln h`; with `h = 1 / |w|`, `dL/dw = -(1 / w) dL/d ln h`, and at
+/// The pass gives `dL/d ln h`; with `h = 1 / |w|`, `dL/dw = -(1 / w) dL/d ln h`, and at
 /// `w = 0` the loss is even in `w`, so `dL/dw = 0`. `w` must be finite, as for
-/// [`ParametricPooling`](crate::ParametricPooling).
-pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -> Result<LossGrad> {
+/// [`ParametricPooling`](crate::ParametricPooling); at `w = 0` (an infinite bandwidth) only
+/// the direct pass applies.
+pub fn loss_grad_kernel(
+    data: &SortedKeys,
+    kind: KernelKind,
+    w: f32,
+    algorithm: Algorithm,
+    par: Par,
+) -> Result<LossGrad> {
     if !w.is_finite() {
         return Err(ModelError::Parameter {
             name: "w",
@@ -72,7 +86,7 @@ pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -
         });
     }
     let h = 1.0 / w.abs();
-    let fit = kind.visit(h, Loo { data, par })?;
+    let fit = loo_grad(kind, data, h, algorithm, par)?;
     if fit.far > 0 {
         return Err(ModelError::Isolated {
             count: fit.far,
@@ -90,12 +104,28 @@ pub fn loss_grad_kernel(data: &SortedKeys, kind: KernelKind, w: f32, par: Par) -
     })
 }
 
+/// The leave-one-out loss of `kind` at bandwidth `h` with `dL/d ln h` and each example's term
+/// of it, by the direct pass or the sorted sweep as `algorithm` chooses.
+pub(crate) fn loo_grad(
+    kind: KernelKind,
+    data: &SortedKeys,
+    h: f32,
+    algorithm: Algorithm,
+    par: Par,
+) -> Result<LooFit> {
+    // Every example is a query of the leave-one-out pass.
+    if algorithm::sweeps(algorithm, kind, h, data, data.len(), None)? {
+        return Ok(nw_tensor::ops::sweep::loo_sweep_grad(kind, h, data, par)?);
+    }
+    Ok(kind.visit(h, Loo { data, par })?)
+}
+
 /// The fused leave-one-out pass, for [`KernelKind::visit`].
-pub(crate) struct Loo<'a> {
+struct Loo<'a> {
     /// The training set.
-    pub(crate) data: &'a SortedKeys,
+    data: &'a SortedKeys,
     /// Threads.
-    pub(crate) par: Par,
+    par: Par,
 }
 
 impl KernelVisitor for Loo<'_> {

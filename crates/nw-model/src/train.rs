@@ -5,6 +5,7 @@ use nw_tensor::{Par, Tensor};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::algorithm::{self, Algorithm};
 use crate::loss::{squared_loss, squared_loss_grad};
 use crate::optim::Optimizer;
 use crate::pooling::ParametricPooling;
@@ -39,6 +40,7 @@ pub enum Path {
     /// `bmm`, then the hand-derived backward pass. O(n^2) memory; the reference.
     Chapter,
     /// One fused streaming pass per epoch ([`loo::loss_grad`]): O(n) memory, the default.
+    /// The pass is the direct one or the sorted sweep, as the [`Algorithm`] chooses.
     Fused,
 }
 
@@ -105,13 +107,17 @@ pub fn train_observed(
         epochs,
         optimizer,
         path,
+        Algorithm::Auto,
         par,
         observe,
     )
 }
 
 /// [`train_observed`] with any kernel at the learned scale `w` (bandwidth `1 / |w|`); the
-/// chapter's tensor path is for the Gaussian kernel only.
+/// chapter's tensor path is for the Gaussian kernel only. On the fused path each epoch's
+/// leave-one-out loss and gradient (and the rule of thumb's loss beside them) are summed by
+/// `algorithm` ([`crate::algorithm`]); the chapter's tensors are neither, so
+/// [`Algorithm::Sweep`] with [`Path::Chapter`] is an error.
 #[allow(clippy::too_many_arguments)]
 pub fn train_with(
     x: &[f32],
@@ -121,11 +127,15 @@ pub fn train_with(
     epochs: usize,
     optimizer: &mut dyn Optimizer,
     path: Path,
+    algorithm: Algorithm,
     par: Par,
     observe: &mut dyn FnMut(&EpochRecord),
 ) -> Result<TrainingReport> {
     if path == Path::Chapter && kernel != KernelKind::Gaussian {
         return Err(ModelError::ChapterKernel(kernel.name()));
+    }
+    if path == Path::Chapter {
+        algorithm::direct_only(algorithm, "the chapter's tensor path")?;
     }
     if x.len() != y.len() {
         return Err(ModelError::InputsTargets {
@@ -170,7 +180,7 @@ pub fn train_with(
                 (loss, f64::from(grad))
             }
             Prepared::Fused(data) => {
-                let lg = loo::loss_grad_kernel(data, kernel, w, par)?;
+                let lg = loo::loss_grad_kernel(data, kernel, w, algorithm, par)?;
                 (lg.loss, lg.grad)
             }
         };
@@ -211,7 +221,7 @@ pub fn train_with(
                 Prepared::Fused(data) => std::borrow::Cow::Borrowed(data),
                 Prepared::Chapter(..) => std::borrow::Cow::Owned(loo::prepare(x, y)?),
             };
-            loo::loss_grad_kernel(&data, kernel, 1.0 / rule_h, par)
+            loo::loss_grad_kernel(&data, kernel, 1.0 / rule_h, algorithm, par)
                 .ok()
                 .map(|lg| (f64::from(rule_h), lg.loss))
         }

@@ -5,8 +5,8 @@ use nw_model::pooling::adaptive;
 use nw_model::pooling::weight_matrix;
 use nw_model::train::Path;
 use nw_model::{
-    Adam, AveragePooling, Init, KernelKind, Learn, ModelError, NonparametricPooling, Optimizer,
-    ParametricPooling, PoolOptions, Pooling, Result, Sgd, chapter, loo, loss, train,
+    Adam, Algorithm, AveragePooling, Init, KernelKind, Learn, ModelError, NonparametricPooling,
+    Optimizer, ParametricPooling, PoolOptions, Pooling, Result, Sgd, chapter, loo, loss, train,
     train_adaptive,
 };
 use nw_tensor::{Par, Tensor, TensorError};
@@ -248,8 +248,14 @@ fn the_mean_squared_error_of_nothing_is_nan_not_a_perfect_zero() {
 fn leave_one_out_losses_refuse_parameters_that_are_not_finite() {
     let (x, y) = data();
     let prepared = loo::prepare(&x, &y).unwrap();
-    let err =
-        loo::loss_grad_kernel(&prepared, KernelKind::Gaussian, f32::NAN, Par::Seq).unwrap_err();
+    let err = loo::loss_grad_kernel(
+        &prepared,
+        KernelKind::Gaussian,
+        f32::NAN,
+        Algorithm::Sweep,
+        Par::Seq,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ModelError::Parameter { name: "w", .. }),
         "{err:?}"

@@ -6,7 +6,7 @@
 mod common;
 
 use nw_model::bandwidth::{self, Method, Search, cv, select};
-use nw_model::{KernelKind, NonparametricPooling, Pooling, loo};
+use nw_model::{Algorithm, KernelKind, NonparametricPooling, Pooling, loo};
 use nw_tensor::Par;
 use serde_json::Value;
 
@@ -69,9 +69,15 @@ fn mcycle_agrees_with_statsmodels() {
         ));
     }
     for (h, want_cv, want_fit) in cases {
-        let got = cv(KernelKind::Gaussian, &data, h as f32, Par::Rayon)
-            .unwrap()
-            .cv;
+        let got = cv(
+            KernelKind::Gaussian,
+            &data,
+            h as f32,
+            Algorithm::Auto,
+            Par::Rayon,
+        )
+        .unwrap()
+        .cv;
         assert!(
             (got - want_cv).abs() <= 1e-4 * want_cv,
             "h {h}: cv {got} vs {want_cv}"
@@ -148,25 +154,28 @@ fn cv_is_the_mean_leave_one_out_error_for_every_kernel() {
         .map(|&v| v.sin() + 0.3 * rng.normal() as f32)
         .collect();
     let data = loo::prepare(&x, &y).unwrap();
-    for kind in KernelKind::ALL {
-        for h in [0.05f32, 0.3, 2.0] {
-            let (want, isolated) = cv_f64(kind, &x, &y, f64::from(h));
-            let got = cv(kind, &data, h, Par::Rayon).unwrap();
-            assert_eq!(got.isolated, isolated, "{kind:?} h {h}");
-            assert!(
-                (got.cv - want).abs() <= 1e-5 * want,
-                "{kind:?} h {h}: {} vs {want}",
-                got.cv
-            );
+    // The direct pass and the sorted sweep alike.
+    for algorithm in [Algorithm::Direct, Algorithm::Sweep] {
+        for kind in KernelKind::ALL {
+            for h in [0.05f32, 0.3, 2.0] {
+                let (want, isolated) = cv_f64(kind, &x, &y, f64::from(h));
+                let got = cv(kind, &data, h, algorithm, Par::Rayon).unwrap();
+                assert_eq!(got.isolated, isolated, "{algorithm:?} {kind:?} h {h}");
+                assert!(
+                    (got.cv - want).abs() <= 1e-5 * want,
+                    "{algorithm:?} {kind:?} h {h}: {} vs {want}",
+                    got.cv
+                );
+            }
         }
+        // A compact kernel too narrow for any example to see another: no score, not a number.
+        let none = cv(KernelKind::Epanechnikov, &data, 1e-7, algorithm, Par::Seq).unwrap();
+        assert!(none.isolated > n - 4 && none.isolated < n, "{none:?}");
+        let tie = cv(KernelKind::Epanechnikov, &data, 1e-30, algorithm, Par::Seq).unwrap();
+        assert_eq!(tie.isolated, n - 2, "only the tied pair sees each other");
+        assert!(cv(KernelKind::Gaussian, &data, 0.0, algorithm, Par::Seq).is_err());
+        assert!(cv(KernelKind::Gaussian, &data, -1.0, algorithm, Par::Seq).is_err());
     }
-    // A compact kernel too narrow for any example to see another: no score, not a number.
-    let none = cv(KernelKind::Epanechnikov, &data, 1e-7, Par::Seq).unwrap();
-    assert!(none.isolated > n - 4 && none.isolated < n, "{none:?}");
-    let tie = cv(KernelKind::Epanechnikov, &data, 1e-30, Par::Seq).unwrap();
-    assert_eq!(tie.isolated, n - 2, "only the tied pair sees each other");
-    assert!(cv(KernelKind::Gaussian, &data, 0.0, Par::Seq).is_err());
-    assert!(cv(KernelKind::Gaussian, &data, -1.0, Par::Seq).is_err());
 }
 
 #[test]
@@ -215,9 +224,15 @@ fn the_search_finds_the_global_minimum_where_a_local_search_does_not() {
     let scan: Vec<f64> = hs
         .iter()
         .map(|&h| {
-            cv(KernelKind::Gaussian, &data, h as f32, Par::Rayon)
-                .unwrap()
-                .cv
+            cv(
+                KernelKind::Gaussian,
+                &data,
+                h as f32,
+                Algorithm::Auto,
+                Par::Rayon,
+            )
+            .unwrap()
+            .cv
         })
         .collect();
     let minima: Vec<usize> = (1..scan.len() - 1)
@@ -263,9 +278,15 @@ fn the_search_finds_the_global_minimum_where_a_local_search_does_not() {
     // walks downhill into the other basin.
     let mut log_h = f64::from(bandwidth::scott(&x, KernelKind::Gaussian).unwrap()).ln();
     let f = |l: f64| {
-        cv(KernelKind::Gaussian, &data, l.exp() as f32, Par::Rayon)
-            .unwrap()
-            .cv
+        cv(
+            KernelKind::Gaussian,
+            &data,
+            l.exp() as f32,
+            Algorithm::Auto,
+            Par::Rayon,
+        )
+        .unwrap()
+        .cv
     };
     let mut step = 0.1;
     while step > 1e-6 {

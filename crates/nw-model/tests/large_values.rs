@@ -7,8 +7,8 @@ mod common;
 
 use nw_model::bandwidth;
 use nw_model::{
-    Adam, AdaptivePooling, AveragePooling, Far, Init, KernelKind, ModelError, NonparametricPooling,
-    ParametricPooling, Path, PoolOptions, Pooling, Sgd, chapter, loo, train,
+    Adam, AdaptivePooling, Algorithm, AveragePooling, Far, Init, KernelKind, ModelError,
+    NonparametricPooling, ParametricPooling, Path, PoolOptions, Pooling, Sgd, chapter, loo, train,
 };
 use nw_tensor::Par;
 
@@ -196,9 +196,15 @@ fn training_losses_of_huge_targets_are_finite_f64_sums() {
 fn cross_validation_of_huge_targets_is_finite() {
     let (x, y) = data(-1e37, 1e37);
     let data = loo::prepare(&x, &y).unwrap();
-    for kind in [KernelKind::Gaussian, KernelKind::Epanechnikov] {
+    let algorithms = [Algorithm::Direct, Algorithm::Sweep];
+    for (kind, algorithm) in [KernelKind::Gaussian, KernelKind::Epanechnikov]
+        .into_iter()
+        .flat_map(|k| algorithms.map(|a| (k, a)))
+    {
         let h = 0.05;
-        let cv = bandwidth::cv(kind, &data, h, Par::Rayon).unwrap().cv;
+        let cv = bandwidth::cv(kind, &data, h, algorithm, Par::Rayon)
+            .unwrap()
+            .cv;
         let mut want = 0.0;
         for i in 0..x.len() {
             let (k, v): (Vec<f32>, Vec<f32>) = (0..x.len())
@@ -211,7 +217,7 @@ fn cross_validation_of_huge_targets_is_finite() {
         want /= x.len() as f64;
         assert!(
             cv.is_finite() && (cv - want).abs() <= 1e-4 * want,
-            "{kind:?}: {cv} vs {want}"
+            "{kind:?} {algorithm:?}: {cv} vs {want}"
         );
     }
 }

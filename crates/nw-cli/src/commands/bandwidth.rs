@@ -50,6 +50,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
         .kernel(kind)
         .degree(usize::from(args.degree))
         .bandwidth(choice)
+        .algorithm(args.algorithm.kind())
         .search(Search {
             max_isolated: args.max_isolated,
             ..Default::default()
@@ -113,6 +114,7 @@ pub fn run(args: BandwidthArgs) -> Result<()> {
             "method": method.name(),
             "kernel": kind.name(),
             "degree": model.degree(),
+            "algorithm": model.algorithm().name(),
             "n_train": table.len(),
             "columns": table.json(&model),
         });

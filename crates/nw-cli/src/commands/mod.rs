@@ -579,15 +579,17 @@ fn model_resolution_warnings(
     warnings
 }
 
-/// The leave-one-out CV search for `kind` on `(x, y)`, with a progress line.
+/// The leave-one-out CV search for `kind` on `(x, y)` by `algorithm`, with a progress line.
 fn select_bandwidth(
     kind: nw_model::KernelKind,
     x: &[f32],
     y: &[f32],
     max_isolated: f64,
+    algorithm: nw_model::Algorithm,
 ) -> Result<nw_model::bandwidth::Selection> {
     let search = nw_model::bandwidth::Search {
         max_isolated,
+        algorithm,
         ..Default::default()
     };
     let progress = crate::progress::Progress::new("cross-validation: bandwidths evaluated", None);

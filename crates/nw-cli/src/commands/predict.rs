@@ -53,6 +53,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
             args.read.x.len()
         );
     }
+    let algorithm = args.algorithm.kind();
+    if args.path == PathKind::Chapter {
+        // Before a search with --bandwidth auto, which would sweep for nothing.
+        nw_model::algorithm::direct_only(algorithm, "the chapter's tensor path (--path chapter)")?;
+    }
     // One status line for the whole run: reading a large file takes seconds too.
     let progress = crate::progress::Progress::new("predict", None);
     progress.set_with(0, "reading the training set".to_string());
@@ -99,6 +104,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         diagnostics: args.diagnostics,
         far: args.far.policy(),
         par: Par::Rayon,
+        algorithm,
     };
     progress.set_with(
         0,
@@ -454,6 +460,7 @@ fn run_model(args: &PredictArgs) -> Result<()> {
         .degree(degree)
         .bandwidth(choice)
         .far(args.far.policy())
+        .algorithm(args.algorithm.kind())
         .search(nw_model::bandwidth::Search {
             max_isolated: args.max_isolated,
             ..Default::default()
@@ -463,6 +470,7 @@ fn run_model(args: &PredictArgs) -> Result<()> {
     let names = table.name_refs();
     let mut params = Params::new();
     params.insert("path".into(), json!("fused"));
+    params.insert("algorithm".into(), json!(model.algorithm().name()));
     let mut warnings = Vec::new();
     params.insert("degree".into(), json!(degree));
     if let Some(aic) = model.chosen().aic {
@@ -701,6 +709,7 @@ fn pooling(
         "path".into(),
         json!(format!("{:?}", args.path).to_lowercase()),
     );
+    params.insert("algorithm".into(), json!(args.algorithm.kind().name()));
     if args.pooling != PoolingKind::Adaptive
         && (args.a.is_some() || args.b.is_some() || args.center.is_some())
     {
@@ -744,7 +753,8 @@ fn pooling(
             let h = match given {
                 Some(h) => h,
                 None => {
-                    let found = select_bandwidth(kind, x, y, args.max_isolated)?;
+                    let found =
+                        select_bandwidth(kind, x, y, args.max_isolated, args.algorithm.kind())?;
                     note!(
                         "bandwidth {} chosen by leave-one-out cross-validation (CV {})",
                         found.h,

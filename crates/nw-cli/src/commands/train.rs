@@ -113,6 +113,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         (_, Some(table)) => learn_bandwidths(
             table,
             kernel,
+            args.algorithm.kind(),
             epochs as usize,
             optimizer.as_mut(),
             &progress,
@@ -186,6 +187,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             json!(format!("{:?}", args.model).to_lowercase()),
         );
         report.insert("kernel".into(), json!(kernel.name()));
+        report.insert("algorithm".into(), json!(args.algorithm.kind().name()));
         report.insert(
             "optimizer".into(),
             json!(format!("{kind:?}").to_lowercase()),
@@ -256,6 +258,7 @@ fn one_input(
                 epochs,
                 optimizer,
                 path,
+                args.algorithm.kind(),
                 Par::Rayon,
                 &mut |record| progress.set(record.epoch as u64),
             )?;
@@ -290,6 +293,11 @@ fn one_input(
             } else {
                 Learn::LogBandwidth
             };
+            // Both learn ln h through the adaptive kernel, which has the direct pass only.
+            nw_model::algorithm::direct_only(
+                args.algorithm.kind(),
+                "the adaptive kernel that --model log-bandwidth and adaptive train",
+            )?;
             let report = train_adaptive(
                 data.x(),
                 data.y(),
@@ -358,10 +366,12 @@ fn one_input(
     })
 }
 
-/// One log-bandwidth per input, learned from Silverman's rule of thumb on each.
+/// One log-bandwidth per input, learned from Silverman's rule of thumb on each, with
+/// leave-one-out passes by `algorithm`.
 fn learn_bandwidths(
     table: &super::Table,
     kernel: nw_model::KernelKind,
+    algorithm: nw_model::Algorithm,
     epochs: usize,
     optimizer: &mut dyn Optimizer,
     progress: &Progress,
@@ -369,6 +379,7 @@ fn learn_bandwidths(
     let model = NadarayaWatson::params()
         .kernel(kernel)
         .bandwidth(nw_model::Bandwidth::Silverman)
+        .algorithm(algorithm)
         .fit(nw_model::Inputs::new(&table.x, table.dim)?, &table.y)?;
     let start: Vec<f64> = model.bandwidths().to_vec();
     let records = model.learn_bandwidths(epochs, optimizer, &mut |record| {

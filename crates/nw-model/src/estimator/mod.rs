@@ -44,6 +44,17 @@
 //! With one input the model runs the one-dimensional paths of this crate unchanged
 //! ([`crate::bandwidth::select`], the sorted fused kernel): its results are the same bits as
 //! [`NonparametricPooling`](crate::NonparametricPooling) on the same shifted data.
+//!
+//! # Algorithm
+//! [`Params::algorithm`] chooses how Nadaraya-Watson sums over one input: the direct pass,
+//! the sorted sweep, or (the default) the faster of the two by the cost model
+//! ([`crate::algorithm`]). The model keeps it and uses it wherever the sweep applies: the CV
+//! search `fit` runs (its [`Search::algorithm`] is replaced by this one, so one setting
+//! governs the whole model), predictions at degree 0, and
+//! [`cross_validate`](NadarayaWatson::cross_validate). With [`Algorithm::Auto`] the rest
+//! (several inputs, degree 1 or 2, the corrected AIC, the weight matrix, diagnostics) takes
+//! the direct path; [`Algorithm::Sweep`] there is [`ModelError::Algorithm`], from `fit` when
+//! the settings alone rule it out, else from the call that asks for it.
 
 mod bands;
 mod learn;
@@ -65,6 +76,7 @@ use nw_tensor::Par;
 pub use select::{Evaluation, STARTS, UPPER_SPANS};
 pub use warning::Warning;
 
+use crate::algorithm::Algorithm;
 use crate::bandwidth::{CvPoint, Search};
 use crate::far::Far;
 use crate::pooling::{Diagnostics, PoolOptions};
@@ -183,11 +195,14 @@ pub struct Params {
     /// The degree of the local polynomial: 0 (Nadaraya-Watson, local constant), 1 (local
     /// linear, any number of inputs) or 2 (local quadratic, one input).
     pub degree: usize,
+    /// How Nadaraya-Watson sums over one input, for the CV search (in place of
+    /// `search.algorithm`), predictions and `cross_validate` (see the module docs).
+    pub algorithm: Algorithm,
 }
 
 impl Default for Params {
     /// The Gaussian kernel, bandwidths by cross-validation, far queries refused, on the rayon
-    /// pool.
+    /// pool, the algorithm by the cost model.
     fn default() -> Self {
         Params {
             kernel: KernelKind::Gaussian,
@@ -197,6 +212,7 @@ impl Default for Params {
             search: Search::default(),
             lbfgs: crate::optimize::Lbfgs::default(),
             degree: 0,
+            algorithm: Algorithm::Auto,
         }
     }
 }
@@ -244,6 +260,12 @@ impl Params {
         self
     }
 
+    /// With Nadaraya-Watson's sums over one input by `algorithm`.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
     /// Fits the model to `x` (n rows of d inputs) and targets `y` (n of them).
     pub fn fit(&self, x: Inputs<'_>, y: &[f64]) -> Result<NadarayaWatson> {
         self.fit_observed(x, y, &mut |_| {})
@@ -264,12 +286,14 @@ impl Params {
                 dim: x.dim(),
             });
         }
+        self.check_algorithm(x.dim())?;
         let data = Data::prepare(x, y)?;
         let (bandwidths, chosen) = select::choose(self, &data, observe)?;
         let data = data.sorted_for(&bandwidths)?;
         Ok(NadarayaWatson {
             kernel: self.kernel,
             degree: self.degree,
+            algorithm: self.algorithm,
             far: self.far,
             par: self.par,
             data,
@@ -278,6 +302,21 @@ impl Params {
             training: std::sync::OnceLock::new(),
             squares: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Refuses [`Algorithm::Sweep`] for settings whose every pass is direct: several inputs,
+    /// a local polynomial, the corrected AIC.
+    fn check_algorithm(&self, dim: usize) -> Result<()> {
+        let what = if dim > 1 {
+            "several inputs"
+        } else if self.degree > 0 {
+            "local linear or quadratic fits (degree 1 or 2)"
+        } else if self.bandwidth == Bandwidth::Aic {
+            "the corrected AIC (it needs each row's own weight)"
+        } else {
+            return Ok(());
+        };
+        crate::algorithm::direct_only(self.algorithm, what)
     }
 }
 
@@ -311,6 +350,8 @@ pub struct NadarayaWatson {
     kernel: KernelKind,
     /// The local polynomial's degree.
     pub(crate) degree: usize,
+    /// How Nadaraya-Watson sums over one input.
+    algorithm: Algorithm,
     far: Far,
     par: Par,
     data: Data,
@@ -410,6 +451,11 @@ impl NadarayaWatson {
     /// The degree of the local polynomial (0 for Nadaraya-Watson).
     pub fn degree(&self) -> usize {
         self.degree
+    }
+
+    /// How Nadaraya-Watson sums over one input (the setting, not what each call ran).
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// Inputs per row.
@@ -575,6 +621,7 @@ impl NadarayaWatson {
             diagnostics: options.diagnostics,
             far,
             par: self.par,
+            algorithm: self.algorithm,
         };
         let attention = match &self.data.keys {
             Keys::One(sorted) => crate::pooling::kernel_pool_prepared(
@@ -633,7 +680,7 @@ impl NadarayaWatson {
     pub fn cross_validate(&self, bandwidths: &[f64]) -> Result<Loo> {
         let h = self.data.to_kernel_bandwidths(bandwidths)?;
         if self.degree == 0 {
-            return select::loo(self.kernel, &self.data, &h, true, self.par);
+            return select::loo(self.kernel, &self.data, &h, true, self.algorithm, self.par);
         }
         let l = local::loo(self.kernel, self.degree, &h, &self.data, self.par)?;
         let scored = self.data.n - l.far;

@@ -31,6 +31,7 @@ use nw_tensor::ops::pool_nd;
 use nw_tensor::ops::pool::SortedKeys;
 
 use super::{Bandwidth, Chosen, Data, Keys, Loo, Params, Warning, local};
+use crate::algorithm::Algorithm;
 use crate::bandwidth::{self, CvPoint, Search};
 use crate::{KernelKind, ModelError, Par, Result};
 
@@ -108,11 +109,16 @@ pub(super) fn choose(
             Ok(plain(kernel_exact(data, &h)?))
         }
         Bandwidth::Cv if data.dim == 1 && params.degree == 0 => {
+            // The model's algorithm governs its search too.
+            let search = Search {
+                algorithm: params.algorithm,
+                ..params.search
+            };
             let found = bandwidth::select_observed(
                 kind,
                 &data.x,
                 &data.y,
-                &params.search,
+                &search,
                 params.par,
                 &mut |p| {
                     observe(&Evaluation {
@@ -216,8 +222,15 @@ fn kernel_exact(data: &Data, bandwidths: &[f64]) -> Result<Vec<f64>> {
 }
 
 /// Leave-one-out CV of `kind` at kernel bandwidths `h` on `data`, with the gradient when
-/// `grad`.
-pub(super) fn loo(kind: KernelKind, data: &Data, h: &[f32], grad: bool, par: Par) -> Result<Loo> {
+/// `grad`; one input is summed by `algorithm`.
+pub(super) fn loo(
+    kind: KernelKind,
+    data: &Data,
+    h: &[f32],
+    grad: bool,
+    algorithm: Algorithm,
+    par: Par,
+) -> Result<Loo> {
     if data.n < 2 {
         return Err(ModelError::TooFewExamples(data.n));
     }
@@ -233,7 +246,7 @@ pub(super) fn loo(kind: KernelKind, data: &Data, h: &[f32], grad: bool, par: Par
         // CV alone as the one-input search computes it (with its rescaling of extreme
         // bandwidths), so a rule of thumb's score is the number the search would report.
         Keys::One(sorted) if !grad => {
-            let p = bandwidth::cv(kind, sorted, h[0], par)?;
+            let p = bandwidth::cv(kind, sorted, h[0], algorithm, par)?;
             Loo {
                 loss: p.cv * (data.n - p.isolated) as f64,
                 cv: p.cv,
@@ -242,7 +255,7 @@ pub(super) fn loo(kind: KernelKind, data: &Data, h: &[f32], grad: bool, par: Par
             }
         }
         Keys::One(sorted) => {
-            let fit = kind.visit(h[0], crate::loo::Loo { data: sorted, par })?;
+            let fit = crate::loo::loo_grad(kind, sorted, h[0], algorithm, par)?;
             Loo {
                 loss: fit.loss,
                 cv: mean(fit.loss, fit.far),
@@ -278,7 +291,7 @@ fn criterion(params: &Params, data: &Data, h: &[f32], grad: bool) -> Result<Loo>
         });
     }
     if params.degree == 0 {
-        return loo(kind, data, h, grad, par);
+        return loo(kind, data, h, grad, params.algorithm, par);
     }
     let l = local::loo(kind, params.degree, h, data, par)?;
     let scored = data.n - l.far;

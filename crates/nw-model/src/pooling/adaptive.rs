@@ -33,6 +33,9 @@ use super::{Attention, PoolOptions, Pooling, assemble, check_keys};
 use crate::optim::Optimizer;
 use crate::{ModelError, Result, bandwidth};
 
+/// What the sorted sweep does not cover here, for [`ModelError::Algorithm`].
+pub const ADAPTIVE: &str = "a bandwidth of each query's own (adaptive pooling)";
+
 /// `f(q) = sum_i softmax_i(ln K((q - k_i) / h(q))) v_i` with `ln h(q) = a + b (q - c)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdaptivePooling {
@@ -86,6 +89,7 @@ impl Pooling for AdaptivePooling {
         options: &PoolOptions,
     ) -> Result<Attention> {
         check_keys(keys, values)?;
+        crate::algorithm::direct_only(options.algorithm, ADAPTIVE)?;
         let sorted = SortedKeys::new(keys, values)?;
         let pooled = self.kernel.visit(
             1.0,

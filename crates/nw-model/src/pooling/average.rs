@@ -26,6 +26,7 @@ impl Pooling for AveragePooling {
         options: &PoolOptions,
     ) -> Result<Attention> {
         check_keys(keys, values)?;
+        crate::algorithm::direct_only(options.algorithm, "average pooling (it has no kernel)")?;
         // Summed in f64: the mean of many f32 values keeps every digit f32 can show.
         let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64;
         let m = keys.len();

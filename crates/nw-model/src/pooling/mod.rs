@@ -16,6 +16,7 @@ use nw_tensor::ops::pool::{self, Pooled, SortedKeys};
 use nw_tensor::{Par, Tensor, TensorError};
 use rayon::prelude::*;
 
+use crate::algorithm::{self, Algorithm};
 use crate::far::{self, Far};
 use crate::unit;
 use crate::{ModelError, Result};
@@ -31,16 +32,22 @@ pub struct PoolOptions {
     pub far: Far,
     /// Threads.
     pub par: Par,
+    /// How a kernel pooling of one bandwidth sums: the direct pass, the sorted sweep, or the
+    /// faster for the data ([`crate::algorithm`]). The weight matrix and diagnostics have the
+    /// direct pass only, as have adaptive and average pooling.
+    pub algorithm: Algorithm,
 }
 
 impl Default for PoolOptions {
-    /// Predictions only, far queries refused, on the rayon pool.
+    /// Predictions only, far queries refused, on the rayon pool, the algorithm by the cost
+    /// model.
     fn default() -> Self {
         PoolOptions {
             weights: false,
             diagnostics: false,
             far: Far::Error,
             par: Par::Rayon,
+            algorithm: Algorithm::Auto,
         }
     }
 }
@@ -137,9 +144,10 @@ pub(crate) fn check_keys(keys: &[f32], values: &[f32]) -> Result<()> {
 /// Kernel attention pooling with `kind` at bandwidth `h` (infinite: every key alike).
 ///
 /// The predictions come from the fused streaming kernel ([`nw_tensor::ops::pool`]), in
-/// O(queries + keys) memory, whether or not the weights are asked for, so they are the same
-/// bits either way. The weights, when asked for, are the matrix itself, each row a softmax of
-/// [`KernelKind::ln_k`] computed in f64 ([`weight_matrix`]).
+/// O(queries + keys) memory, or from the sorted sweep ([`nw_tensor::ops::sweep`]) as
+/// `options.algorithm` chooses. The weights, when asked for, are the matrix itself, each row a
+/// softmax of [`KernelKind::ln_k`] computed in f64 ([`weight_matrix`]); the predictions beside
+/// them come from the direct pass, which costs nothing beside an O(queries x keys) matrix.
 ///
 /// A bandwidth outside [`crate::unit::ORDINARY`] pools inputs measured in a power-of-two unit
 /// near `h` (see [`crate::unit`]): the same weights, which f32 kernel constants could not give.
@@ -166,8 +174,27 @@ pub(crate) fn kernel_pool_prepared(
     options: &PoolOptions,
 ) -> Result<Attention> {
     check_keys(keys, values)?;
-    let run = |h: f32, queries: &[f32], sorted: &SortedKeys| {
-        kind.visit(
+    // What the sweep does not compute: the direct pass serves these (or `Sweep` refuses).
+    let unserved = if options.weights {
+        Some("the attention weight matrix")
+    } else if options.diagnostics {
+        Some("diagnostics (the sweep has no effective key counts)")
+    } else {
+        None
+    };
+    // In the unit's branch too: the sweep is chosen for the bandwidth the kernels see.
+    let run = |h: f32, queries: &[f32], sorted: &SortedKeys| -> Result<Pooled> {
+        let sweep = algorithm::sweeps(options.algorithm, kind, h, sorted, queries.len(), unserved)?;
+        if sweep {
+            return Ok(nw_tensor::ops::sweep::pool_sweep(
+                kind,
+                h,
+                queries,
+                sorted,
+                options.par,
+            ));
+        }
+        Ok(kind.visit(
             h,
             Fused {
                 queries,
@@ -175,14 +202,14 @@ pub(crate) fn kernel_pool_prepared(
                 diagnostics: options.diagnostics,
                 par: options.par,
             },
-        )
+        ))
     };
     let fused = |h: f32, queries: &[f32], keys: &[f32]| -> Result<Pooled> {
-        Ok(run(h, queries, &SortedKeys::new(keys, values)?))
+        run(h, queries, &SortedKeys::new(keys, values)?)
     };
     let pooled = match unit::unit_for(f64::from(h)) {
         None => match sorted {
-            Some(sorted) => run(h, queries, sorted),
+            Some(sorted) => run(h, queries, sorted)?,
             None => fused(h, queries, keys)?,
         },
         Some(s) => {
