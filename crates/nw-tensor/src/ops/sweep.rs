@@ -205,7 +205,7 @@ pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -
         KernelKind::Laplace => 45.0,
         _ => 1.0,
     };
-    let direct = m * n * (2.0 * reach * h / span).min(1.0) * DIRECT_PAIR_NS;
+    let direct = m * (DIRECT_QUERY_NS + n * (2.0 * reach * h / span).min(1.0) * DIRECT_PAIR_NS);
     let sweep = match kind {
         KernelKind::Gaussian => {
             // Occupied half-bandwidth cells, each a target of ~43 source cells of P^2 terms.
@@ -271,6 +271,8 @@ impl KernelVisitor for HandLoo<'_> {
 /// The direct path's cost per query-key pair in reach, in ns (one core; `cargo run --release
 /// -p nw-tensor --example sweep_rate` measures both paths).
 const DIRECT_PAIR_NS: f64 = 0.25;
+/// A direct query's plan: three binary searches over all the keys, from scratch, in ns.
+const DIRECT_QUERY_NS: f64 = 150.0;
 /// A sweep query's searches and bookkeeping, in ns.
 const SWEEP_QUERY_NS: f64 = 100.0;
 /// A fast Gauss transform target cell: ~43 source cells of `2 P^2` multiply-adds, in ns.
