@@ -612,7 +612,14 @@ pub(crate) fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> 
     // The distances |q - k| fall, then rise, along sorted keys (f32 subtraction is monotone),
     // so the nearest key is the last one below q or the first one at or above it, skipping
     // the left-out index.
-    let p = keys.partition_point(|&k| k < q);
+    // A leave-one-out query is a key itself: its searches start there, a few steps each,
+    // instead of over all the keys (the same answers).
+    let from = if keys.get(skip) == Some(&q) {
+        skip
+    } else {
+        keys.partition_point(|&k| k < q)
+    };
+    let p = gallop(keys, from, |k| k < q);
     let below = (0..p).rev().find(|&j| j != skip);
     let above = (p..keys.len()).find(|&j| j != skip);
     let (nearest, dmin) = [below, above]
@@ -626,8 +633,8 @@ pub(crate) fn plan<K: Radial>(kernel: &K, q: f32, keys: &[f32], skip: usize) -> 
         (_, None) => -1,
     };
     let r = kernel.radius(q, dmin);
-    let lo = keys.partition_point(|&k| q - k > r);
-    let hi = keys.partition_point(|&k| k - q <= r);
+    let lo = gallop(keys, p, |k| q - k > r);
+    let hi = gallop(keys, p, |k| k - q <= r);
     Some(Plan {
         dmin,
         log_scale: kernel.log_scale(q, dmin),
@@ -703,6 +710,32 @@ pub(crate) fn tiles<K: Radial, S: Default + Clone>(
         }
     }
     sums
+}
+
+/// The first index of sorted `x` where `below` turns false (`below` is true, then false,
+/// along `x`), searched outward from `from`: a few steps when the answer is near.
+pub(crate) fn gallop(x: &[f32], from: usize, below: impl Fn(f32) -> bool) -> usize {
+    let n = x.len();
+    let from = from.min(n);
+    if from < n && below(x[from]) {
+        // Forward: x[lo] is below; find a bound that is not.
+        let (mut lo, mut step) = (from, 1);
+        while lo + step < n && below(x[lo + step]) {
+            lo += step;
+            step *= 2;
+        }
+        let end = (lo + step).min(n);
+        lo + 1 + x[lo + 1..end].partition_point(|&k| below(k))
+    } else {
+        // Backward: everything from `from` on is not below.
+        let (mut hi, mut step) = (from, 1);
+        while hi >= step && !below(x[hi - step]) {
+            hi -= step;
+            step *= 2;
+        }
+        let start = hi.saturating_sub(step);
+        start + x[start..hi].partition_point(|&k| below(k))
+    }
 }
 
 /// Every value of `values` is finite.

@@ -51,7 +51,7 @@
 use rayon::prelude::*;
 
 use super::fgt::{self, Expansions, Target};
-use super::pool::{self, LooFit, Pooled, Row, SortedKeys};
+use super::pool::{self, LooFit, Pooled, Row, SortedKeys, gallop};
 use crate::Par;
 use crate::error::Result;
 use crate::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
@@ -649,32 +649,6 @@ struct Direct {
 /// One segment's share of the prefix arrays: its first group, then its slices of `pz`, `pv`
 /// and `pc`.
 type Chunk<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64]);
-
-/// The first index of sorted `x` where `below` turns false (`below` is true, then false,
-/// along `x`), searched outward from `from`: a few steps when the answer is near.
-fn gallop(x: &[f32], from: usize, below: impl Fn(f32) -> bool) -> usize {
-    let n = x.len();
-    let from = from.min(n);
-    if from < n && below(x[from]) {
-        // Forward: x[lo] is below; find a bound that is not.
-        let (mut lo, mut step) = (from, 1);
-        while lo + step < n && below(x[lo + step]) {
-            lo += step;
-            step *= 2;
-        }
-        let end = (lo + step).min(n);
-        lo + 1 + x[lo + 1..end].partition_point(|&k| below(k))
-    } else {
-        // Backward: everything from `from` on is not below.
-        let (mut hi, mut step) = (from, 1);
-        while hi >= step && !below(x[hi - step]) {
-            hi -= step;
-            step *= 2;
-        }
-        let start = hi.saturating_sub(step);
-        start + x[start..hi].partition_point(|&k| below(k))
-    }
-}
 
 fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
     let t = *sum + x;
