@@ -17,11 +17,11 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use nw_bench::{
     Case, DIRECT, OURS, SWEEP_CV, SWEEP_POOL, SWEEP_VS_DIRECT, cases_in, sweep_variant, uniform,
 };
-use nw_model::bandwidth::{CvPoint, Search, Selection, Spread, search_min};
+use nw_model::bandwidth::{Search, Selection, select};
 use nw_tensor::Par;
 use nw_tensor::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
-use nw_tensor::ops::pool::{self, LooFit, SortedKeys};
-use nw_tensor::ops::sweep::{Algorithm, loo_sweep, pool_sweep};
+use nw_tensor::ops::pool::{self, SortedKeys};
+use nw_tensor::ops::sweep::{Algorithm, pool_sweep};
 
 mod common;
 use common::{config, rayon_pool};
@@ -112,19 +112,6 @@ impl KernelVisitor for Direct<'_> {
     type Output = Vec<f32>;
     fn visit<K: Bandwidth>(self, kernel: K) -> Vec<f32> {
         pool::pool(&kernel, self.queries, self.keys, self.par).y
-    }
-}
-
-/// The direct path's leave-one-out loss, for [`KernelKind::visit`].
-struct DirectLoo<'a> {
-    keys: &'a SortedKeys,
-    par: Par,
-}
-
-impl KernelVisitor for DirectLoo<'_> {
-    type Output = nw_tensor::Result<LooFit>;
-    fn visit<K: Bandwidth>(self, kernel: K) -> Self::Output {
-        pool::loo_cv(&kernel, self.keys, self.par)
     }
 }
 
@@ -240,11 +227,12 @@ fn sweep_cv_bench(c: &mut Criterion) {
         if cache.as_ref().is_none_or(|(m, _)| *m != n) {
             cache = Some((n, training(n)));
         }
-        let keys = &cache.as_ref().expect("just made").1;
+        let data = &cache.as_ref().expect("just made").1;
+        let (x, y) = (data.keys(), data.values());
         let kind = kernel(case.variant);
         for &peer in case.peers {
             assert_eq!(peer, &DIRECT, "sweep_cv has no runner for {}", peer.name);
-            check_search(case, kind, keys);
+            check_search(case, kind, data);
         }
         group.throughput(Throughput::Elements(case.work));
         for &threads in case.threads {
@@ -255,24 +243,25 @@ fn sweep_cv_bench(c: &mut Criterion) {
             group.bench_function(case.bench_id(OURS, threads), |b| {
                 pool.install(|| {
                     b.iter(|| {
-                        let found = search(kind, keys, Algorithm::Auto, par);
+                        let found = search(kind, x, y, Algorithm::Auto, par);
                         *last.lock().expect("not poisoned") = Some(found);
                     })
                 })
             });
-            if let Some((found, swept)) = last.into_inner().expect("not poisoned") {
+            if let Some(found) = last.into_inner().expect("not poisoned") {
                 eprintln!(
-                    "sweep_cv {} {threads}t: h {} (CV {:.6}) from {} CV evaluations, {swept} \
-                     by sweeps and the rest direct",
+                    "sweep_cv {} {threads}t: h {} (CV {:.8}) from {} CV evaluations, {} of \
+                     them swept",
                     case.shape(),
                     found.h,
                     found.cv,
-                    found.curve.len()
+                    found.curve.len(),
+                    swept(kind, data, &found)
                 );
             }
             if case.peers.contains(&&DIRECT) {
                 group.bench_function(case.bench_id(DIRECT.name, threads), |b| {
-                    pool.install(|| b.iter(|| search(kind, keys, Algorithm::Direct, par)))
+                    pool.install(|| b.iter(|| search(kind, x, y, Algorithm::Direct, par)))
                 });
             }
         }
@@ -280,50 +269,37 @@ fn sweep_cv_bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The estimator's search of a CV bandwidth for `kind` on `keys`, each CV(h) by the sweeps
-/// where `algorithm` picks them (at as many queries as examples) and by the direct path
-/// elsewhere, each point made as `bandwidth::cv` makes it; with how many CV(h) were swept.
-fn search(
-    kind: KernelKind,
-    keys: &SortedKeys,
-    algorithm: Algorithm,
-    par: Par,
-) -> (Selection, usize) {
-    let spread = Spread::of(keys.keys()).expect("inputs with a spread");
-    let n = keys.len();
-    let mut swept = 0;
-    let found = search_min(&spread, &Search::default(), |h| {
-        let fit = if algorithm.sweeps(kind, h, keys, n) {
-            swept += 1;
-            loo_sweep(kind, h, keys, par)?
-        } else {
-            kind.visit(h, DirectLoo { keys, par })?
-        };
-        let scored = n - fit.far;
-        Ok(CvPoint {
-            h,
-            cv: if scored == 0 {
-                f64::INFINITY
-            } else {
-                fit.loss / scored as f64
-            },
-            isolated: fit.far,
-        })
-    })
-    .expect("a bandwidth");
-    (found, swept)
+/// The estimator's bandwidth search, `bandwidth::select`, with the default settings and each
+/// CV(h) by `algorithm` (`Auto`: by the sweep where the cost model says it pays).
+fn search(kind: KernelKind, x: &[f32], y: &[f32], algorithm: Algorithm, par: Par) -> Selection {
+    let search = Search {
+        algorithm,
+        ..Search::default()
+    };
+    select(kind, x, y, &search, par).expect("a bandwidth")
+}
+
+/// How many of the search's CV evaluations `Algorithm::Auto` sends to the sweep.
+fn swept(kind: KernelKind, data: &SortedKeys, found: &Selection) -> usize {
+    let n = data.len();
+    found
+        .curve
+        .iter()
+        .filter(|p| Algorithm::Auto.sweeps(kind, p.h, data, n))
+        .count()
 }
 
 /// The search through the sweeps scores every bandwidth both searches evaluate alike (within
 /// 1e-5, relative) and finds a minimum as low as the direct one's (within 1e-6) at about the
 /// same bandwidth (within 1e-2: near a flat minimum, CVs that differ in their seventh digit
 /// may move the refined bandwidth by a few parts in 10^4).
-fn check_search(case: &Case, kind: KernelKind, keys: &SortedKeys) {
+fn check_search(case: &Case, kind: KernelKind, data: &SortedKeys) {
+    let (x, y) = (data.keys(), data.values());
     let start = Instant::now();
-    let (ours, swept) = search(kind, keys, Algorithm::Auto, Par::Rayon);
+    let ours = search(kind, x, y, Algorithm::Auto, Par::Rayon);
     let ours_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let (direct, _) = search(kind, keys, Algorithm::Direct, Par::Rayon);
+    let direct = search(kind, x, y, Algorithm::Direct, Par::Rayon);
     let direct_s = start.elapsed().as_secs_f64();
     let rel = (f64::from(ours.h) / f64::from(direct.h) - 1.0).abs();
     assert!(
@@ -351,14 +327,15 @@ fn check_search(case: &Case, kind: KernelKind, keys: &SortedKeys) {
     );
     eprintln!(
         "sweep_cv {}: h {} (CV {:.8}), direct h {} (CV {:.8}); CV alike to {worst:.1e} \
-         (relative) where both evaluated; {} evaluations ({swept} swept); one search \
+         (relative) where both evaluated; {} evaluations ({} swept); one search \
          {ours_s:.2} s, direct {direct_s:.2} s",
         case.shape(),
         ours.h,
         ours.cv,
         direct.h,
         direct.cv,
-        ours.curve.len()
+        ours.curve.len(),
+        swept(kind, data, &ours)
     );
 }
 

@@ -453,16 +453,15 @@ pub const SWEEP_CV: Group = Group {
     dims: "n",
     unit: Unit::Run,
     about: "the whole bandwidth search by leave-one-out cross-validation as the estimator \
-            runs it with the sorted sweeps (issue 13): `bandwidth::search_min` with \
+            runs it with the sorted sweeps (issue 13): `bandwidth::select` with \
             `Search::default()` (20 bandwidths per decade from the smallest gap between \
-            inputs to 2 spans, extended past an end that holds the minimum, 3 minima refined), \
-            each CV(h) by `ops::sweep::loo_sweep` where `Algorithm::Auto` sweeps (n queries) \
-            and by the direct `ops::pool::loo_cv` where it does not (the smallest \
-            bandwidths), its point made as `bandwidth::cv` makes it (the mean over the \
-            examples with an estimate, isolated ones counted); the variant names the kernel. \
-            Inputs uniform on [0, 5), targets 2 sin x + x^0.8 plus noise uniform on \
-            [-1/2, 1/2) (the `bandwidth` rows' data), sorted once outside the timing; work is \
-            one whole search",
+            inputs to 2 spans, extended past an end that holds the minimum, 3 minima refined; \
+            `Algorithm::Auto`, so each CV(h) is one `ops::sweep::loo_sweep` where the cost \
+            model says the sweep pays at n queries, one direct `ops::pool::loo_cv` elsewhere); \
+            the variant names the kernel. Inputs uniform on [0, 5), targets 2 sin x + x^0.8 \
+            plus noise uniform on [-1/2, 1/2) (the `bandwidth` rows' data, other seeds); the \
+            bench prints how many evaluations each search made and how many it swept; work is \
+            one whole search (its sort of the inputs included)",
 };
 
 /// The direct path: every query-key pair in reach.
@@ -471,9 +470,9 @@ pub const DIRECT: Peer = Peer {
     about: "the direct path, every query-key pair within the kernel's reach (all keys within \
             h for a compact kernel; within 2^-64 of the nearest key's weight for the Gaussian \
             and Laplace), on the same sorted keys, kernel and bandwidth: `ops::pool::pool` for \
-            a prediction (`sweep_vs_direct`), and the same search with every CV(h) by \
-            `ops::pool::loo_cv` (`sweep_cv`); ours/direct is how many times faster the sweeps \
-            are",
+            a prediction (`sweep_vs_direct`), and the same search with `Algorithm::Direct`, \
+            every CV(h) by `ops::pool::loo_cv` as before the sweeps (`sweep_cv`); ours/direct \
+            is how many times faster the sweeps are",
 };
 
 /// The bandwidths of the `sweep_pool` and `sweep_vs_direct` cases as their variants name them,
