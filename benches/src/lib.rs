@@ -8,7 +8,10 @@
 //! is one entry here. [`DATA_FITS`] names the data files the `bandwidth_nd` cases fit. [`SPLITS`] lists commands whose wall time is
 //! split into steps timed on their own (`nw predict`: reading, then pooling), which the report
 //! shows as shares of their sum. [`GOALS`] names what issue 12 asks of the local fits and
-//! the bands against their baselines (Nadaraya-Watson, the plain prediction).
+//! the bands against their baselines (Nadaraya-Watson, the plain prediction). The sorted
+//! sweeps' groups (issue 13: [`SWEEP_POOL`], [`SWEEP_VS_DIRECT`], [`SWEEP_CV`]) measure
+//! several kernels and bandwidths at one shape, so their cases carry a `variant` that names
+//! them ([`sweep_variant`] reads it) in front of the dimensions.
 //!
 //! The inputs are deterministic: [`uniform`] for the numeric kernels, and
 //! [`two_column_csv`] and [`ten_column_csv`] for the reader, files whose sizes the table
@@ -109,12 +112,21 @@ pub struct Case {
     /// The case whose rate bounds ours (measured on the same thread counts), if any: the
     /// report shows ours as a share of it.
     pub bound: Option<&'static Case>,
+    /// What tells this case from the others of its group at the same dimensions (a kernel
+    /// and bandwidth, such as `epanechnikov-0.1h0`; see [`sweep_variant`]), written before
+    /// the dimensions in its ids; empty when the dimensions say it all.
+    pub variant: &'static str,
 }
 
 impl Case {
-    /// The dimensions joined by `x`, e.g. `256x64x64x64`.
+    /// The variant, if any, then the dimensions joined by `x`, e.g. `256x64x64x64` or
+    /// `gaussian-h0-1000000x1000000`.
     pub fn shape(&self) -> String {
-        shape(self.dims)
+        if self.variant.is_empty() {
+            shape(self.dims)
+        } else {
+            format!("{}-{}", self.variant, shape(self.dims))
+        }
     }
 
     /// The peers' names joined by `, ` (`none` for none), for messages.
@@ -399,6 +411,105 @@ pub const PREDICT_PEER: Peer = Peer {
             for at most 5 times)",
 };
 
+/// One prediction of a million queries over a million keys by sorted sweeps (issue 13).
+pub const SWEEP_POOL: Group = Group {
+    name: "sweep_pool",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "one prediction by sorted sweeps (issue 13), `ops::sweep::pool_sweep` (the ties \
+            grouped, the bandwidth's prefix sums built, or for the Gaussian its fast Gauss \
+            transform, then each query's sums read from them, queries in sorted order), with \
+            each kernel of `KernelKind::ALL`; the variant names the kernel and the bandwidth: \
+            `h0` = 1.06 sd(x) n^(-1/5) of the keys (0.0965 here; the same h for every kernel, \
+            so the compact ones reach h0 and the Gaussian about 9.4 h0), or `0.1h0`, a tenth \
+            of it. Keys uniform on [0, 5) with values 2 sin x + x^0.8 plus noise uniform on \
+            [-1/2, 1/2) (the `bandwidth` rows' data), sorted once outside the timing, as a \
+            fitted model holds them; queries uniform on [0, 5), in random order. The bench \
+            first checks that `Algorithm::Auto` sweeps every case. No peer: the direct path \
+            takes from 2 s to 3 minutes per prediction at this size (`cargo run --release -p \
+            nw-tensor --example sweep_rate` estimates it from a sample of queries); work is \
+            one prediction",
+};
+
+/// The sorted sweeps beside the direct path, where the direct path finishes (issue 13).
+pub const SWEEP_VS_DIRECT: Group = Group {
+    name: "sweep_vs_direct",
+    dims: "queries x keys",
+    unit: Unit::Run,
+    about: "one prediction of 10^4 and of 10^5 queries over 10^5 keys (the direct path \
+            takes at most about 0.7 s here), by sorted sweeps (`ops::sweep::pool_sweep`, \
+            ours) and by the direct path (peer `direct`), on the `sweep_pool` data at this \
+            size with the Gaussian, Epanechnikov and Laplace kernels at `h0` = 1.06 sd(x) \
+            n^(-1/5) of these keys (0.153) and at a tenth of it (`0.1h0`); keys sorted once \
+            outside the timing, the same for both sides. The bench first checks that both \
+            sides give the same predictions within 1e-5 (relative) and says which side \
+            `Algorithm::Auto` picks; work is one prediction, so ours/direct is how many \
+            times faster the sweep is",
+};
+
+/// The whole cross-validated bandwidth search with the sorted sweeps (issue 13).
+pub const SWEEP_CV: Group = Group {
+    name: "sweep_cv",
+    dims: "n",
+    unit: Unit::Run,
+    about: "the whole bandwidth search by leave-one-out cross-validation as the estimator \
+            runs it with the sorted sweeps (issue 13): `bandwidth::select` with \
+            `Search::default()` (20 bandwidths per decade from the smallest gap between \
+            inputs to 2 spans, extended past an end that holds the minimum, 3 minima refined; \
+            `Algorithm::Auto`, so each CV(h) is one `ops::sweep::loo_sweep` where the cost \
+            model says the sweep pays at n queries, one direct `ops::pool::loo_cv` elsewhere); \
+            the variant names the kernel. Inputs uniform on [0, 5), targets 2 sin x + x^0.8 \
+            plus noise uniform on [-1/2, 1/2) (the `bandwidth` rows' data, other seeds); the \
+            bench prints how many evaluations each search made and how many it swept; work is \
+            one whole search (its sort of the inputs included)",
+};
+
+/// The direct path: every query-key pair in reach.
+pub const DIRECT: Peer = Peer {
+    name: "direct",
+    about: "the direct path, every query-key pair within the kernel's reach (all keys within \
+            h for a compact kernel; within 2^-64 of the nearest key's weight for the Gaussian \
+            and Laplace), on the same sorted keys, kernel and bandwidth: `ops::pool::pool` for \
+            a prediction (`sweep_vs_direct`), and the same search with `Algorithm::Direct`, \
+            every CV(h) by `ops::pool::loo_cv` as before the sweeps (`sweep_cv`); ours/direct \
+            is how many times faster the sweeps are",
+};
+
+/// The bandwidths of the `sweep_pool` and `sweep_vs_direct` cases as their variants name them,
+/// each with its share of the rule of thumb `h0 = 1.06 sd(x) n^(-1/5)`.
+pub const SWEEP_BANDWIDTHS: [(&str, f64); 2] = [("h0", 1.0), ("0.1h0", 0.1)];
+
+/// The kernel's name and the share of `h0` of a `sweep_pool` or `sweep_vs_direct` variant
+/// (`laplace-0.1h0` gives `("laplace", 0.1)`), if it is one.
+pub fn sweep_variant(variant: &str) -> Option<(&str, f64)> {
+    let (kernel, h) = variant.split_once('-')?;
+    let &(_, share) = SWEEP_BANDWIDTHS.iter().find(|(name, _)| *name == h)?;
+    Some((kernel, share))
+}
+
+/// The keys (and queries) of the `sweep_pool` cases, and the inputs of the large `sweep_cv`
+/// ones.
+pub const SWEEP_N: usize = 1_000_000;
+
+/// A case of one of the sweep groups: one whole run, on 2 threads only (the machine's cores;
+/// the large cases take seconds to minutes, so not once more on 1).
+const fn sweep_case(
+    group: &'static Group,
+    dims: &'static [usize],
+    peers: &'static [&'static Peer],
+    variant: &'static str,
+) -> Case {
+    Case {
+        group,
+        dims,
+        work: 1,
+        peers,
+        threads: &[2],
+        bound: None,
+        variant,
+    }
+}
+
 /// What issue 12 asks of a group's ratio to its peer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Target {
@@ -666,6 +777,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BMM,
@@ -674,6 +786,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATRIXMULTIPLY],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &SOFTMAX,
@@ -682,6 +795,7 @@ pub const CASES: &[Case] = &[
         peers: &[&PLAIN_LOOP],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     EXP_CASE,
     Case {
@@ -691,6 +805,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED],
         threads: &[1, 2],
         bound: Some(&EXP_CASE),
+        variant: "",
     },
     Case {
         group: &POOL,
@@ -699,6 +814,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED],
         threads: &[1, 2],
         bound: Some(&EXP_CASE),
+        variant: "",
     },
     Case {
         group: &LOO,
@@ -707,6 +823,7 @@ pub const CASES: &[Case] = &[
         peers: &[&CHAPTER],
         threads: &[1, 2],
         bound: Some(&EXP_CASE),
+        variant: "",
     },
     Case {
         group: &BANDWIDTH,
@@ -715,6 +832,7 @@ pub const CASES: &[Case] = &[
         peers: &[&DENSE_CV],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BANDWIDTH,
@@ -723,6 +841,7 @@ pub const CASES: &[Case] = &[
         peers: &[],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOO,
@@ -731,6 +850,7 @@ pub const CASES: &[Case] = &[
         peers: &[&CHAPTER],
         threads: &[1, 2],
         bound: Some(&EXP_CASE),
+        variant: "",
     },
     Case {
         group: &READ,
@@ -739,6 +859,7 @@ pub const CASES: &[Case] = &[
         peers: &[&CSV_BYTES, &SPLIT_PARSE],
         threads: &[1],
         bound: None,
+        variant: "",
     },
     Case {
         group: &READ,
@@ -747,6 +868,7 @@ pub const CASES: &[Case] = &[
         peers: &[&CSV_BYTES, &SPLIT_PARSE],
         threads: &[1],
         bound: None,
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -755,6 +877,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_2),
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -763,6 +886,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_2),
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -771,6 +895,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_4),
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -779,6 +904,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_4),
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -787,6 +913,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_8),
+        variant: "",
     },
     Case {
         group: &POOL_ND,
@@ -795,6 +922,7 @@ pub const CASES: &[Case] = &[
         peers: &[&MATERIALIZED_ND],
         threads: &[1, 2],
         bound: Some(&POOL_ND_BOUND_8),
+        variant: "",
     },
     POOL_ND_BOUND_2,
     POOL_ND_BOUND_4,
@@ -806,6 +934,7 @@ pub const CASES: &[Case] = &[
         peers: &[],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BANDWIDTH_ND,
@@ -814,6 +943,7 @@ pub const CASES: &[Case] = &[
         peers: &[],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_LINEAR,
@@ -822,6 +952,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_LINEAR,
@@ -830,6 +961,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_LINEAR_EPA,
@@ -838,6 +970,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_QUADRATIC,
@@ -846,6 +979,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_LINEAR_ND,
@@ -854,6 +988,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &LOCAL_LINEAR_ND,
@@ -862,6 +997,7 @@ pub const CASES: &[Case] = &[
         peers: &[&NW],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BANDS_BOOTSTRAP,
@@ -870,6 +1006,7 @@ pub const CASES: &[Case] = &[
         peers: &[&PREDICT_PEER],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BANDS_ASYMPTOTIC,
@@ -878,6 +1015,7 @@ pub const CASES: &[Case] = &[
         peers: &[&PREDICT_PEER],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
     Case {
         group: &BANDS_RESIDUALS,
@@ -886,7 +1024,103 @@ pub const CASES: &[Case] = &[
         peers: &[&PREDICT_PEER],
         threads: &[1, 2],
         bound: None,
+        variant: "",
     },
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "gaussian-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "gaussian-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "epanechnikov-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "epanechnikov-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "uniform-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "uniform-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "triangular-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "triangular-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "biweight-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "biweight-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "triweight-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "triweight-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "tricube-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "tricube-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "cosine-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "cosine-0.1h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "laplace-h0"),
+    sweep_case(&SWEEP_POOL, &[SWEEP_N, SWEEP_N], &[], "laplace-0.1h0"),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "gaussian-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "gaussian-0.1h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "epanechnikov-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "epanechnikov-0.1h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "laplace-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[10_000, 100_000],
+        &[&DIRECT],
+        "laplace-0.1h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "gaussian-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "gaussian-0.1h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "epanechnikov-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "epanechnikov-0.1h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "laplace-h0",
+    ),
+    sweep_case(
+        &SWEEP_VS_DIRECT,
+        &[100_000, 100_000],
+        &[&DIRECT],
+        "laplace-0.1h0",
+    ),
+    sweep_case(&SWEEP_CV, &[SWEEP_N], &[], "epanechnikov"),
+    sweep_case(&SWEEP_CV, &[SWEEP_N], &[], "gaussian"),
+    sweep_case(&SWEEP_CV, &[10_000], &[&DIRECT], "epanechnikov"),
+    sweep_case(&SWEEP_CV, &[10_000], &[&DIRECT], "gaussian"),
+    sweep_case(&SWEEP_CV, &[10_000], &[&DIRECT], "uniform"),
 ];
 
 /// [`POOL_ND_BOUND`] in 2 dimensions: the bound of the `pool_nd` cases of d = 2.
@@ -897,6 +1131,7 @@ pub const POOL_ND_BOUND_2: Case = Case {
     peers: &[],
     threads: &[1, 2],
     bound: None,
+    variant: "",
 };
 
 /// [`POOL_ND_BOUND`] in 4 dimensions: the bound of the `pool_nd` cases of d = 4.
@@ -907,6 +1142,7 @@ pub const POOL_ND_BOUND_4: Case = Case {
     peers: &[],
     threads: &[1, 2],
     bound: None,
+    variant: "",
 };
 
 /// [`POOL_ND_BOUND`] in 8 dimensions: the bound of the `pool_nd` cases of d = 8.
@@ -917,6 +1153,7 @@ pub const POOL_ND_BOUND_8: Case = Case {
     peers: &[],
     threads: &[1, 2],
     bound: None,
+    variant: "",
 };
 
 /// Queries of the `pool_nd_bound` cases: enough work per iteration (4M pairs) to time well.
@@ -934,6 +1171,7 @@ pub const EXP_CASE: Case = Case {
     peers: &[&WIDE_EXP],
     threads: &[1, 2],
     bound: None,
+    variant: "",
 };
 
 /// Values in the `exp` bench's buffer: 256 KiB in and 256 KiB out, resident in L2.
@@ -1190,6 +1428,46 @@ mod tests {
             let rows = lines.filter(|l| !l.trim().is_empty()).count();
             assert_eq!(rows, case.dims[0], "{}", fit.file);
         }
+    }
+
+    /// The sweep cases name kernels as the library names them: `sweep_pool` every kernel at
+    /// both bandwidths, the others a few, and each comparison has its peer.
+    #[test]
+    fn sweep_variants_name_the_library_kernels() {
+        use nw_tensor::kernels::radial::KernelKind;
+        let names: Vec<&str> = KernelKind::ALL.iter().map(|k| k.name()).collect();
+        let variant = |c: &Case| {
+            sweep_variant(c.variant).unwrap_or_else(|| panic!("{}: no kernel-bandwidth", c.shape()))
+        };
+        let pool: Vec<(&str, f64)> = cases_in(SWEEP_POOL.name).map(variant).collect();
+        assert_eq!(pool.len(), 2 * names.len());
+        for name in &names {
+            for (_, share) in SWEEP_BANDWIDTHS {
+                assert!(pool.contains(&(name, share)), "{name} at {share} h0");
+            }
+        }
+        for case in cases_in(SWEEP_VS_DIRECT.name) {
+            assert!(names.contains(&variant(case).0), "{}", case.shape());
+            assert_eq!(case.peers, [&DIRECT]);
+        }
+        for case in cases_in(SWEEP_CV.name) {
+            assert!(names.contains(&case.variant), "{}", case.shape());
+        }
+        assert!(cases_in(SWEEP_CV.name).any(|c| c.peers == [&DIRECT]));
+        // Only the sweep groups have variants.
+        assert!(
+            CASES
+                .iter()
+                .all(|c| c.variant.is_empty() != c.group.name.starts_with("sweep"))
+        );
+        assert_eq!(sweep_variant("laplace-0.1h0"), Some(("laplace", 0.1)));
+        assert_eq!(sweep_variant("laplace"), None);
+        assert_eq!(sweep_variant("laplace-h1"), None);
+        let first = cases_in(SWEEP_POOL.name).next().expect("a sweep_pool case");
+        assert_eq!(
+            first.full_id(OURS, 2),
+            "sweep_pool/gaussian-h0-1000000x1000000/ours/2t"
+        );
     }
 
     #[test]

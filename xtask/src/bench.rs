@@ -686,10 +686,22 @@ impl Report {
         }
         let _ = writeln!(doc, "\n## Results\n");
         doc.push_str(&self.markdown());
+        // The groups that count whole runs, as measured in this run.
+        let runs: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|g| g.unit == Unit::Run)
+            .map(|g| format!("`{}`", g.name))
+            .collect();
+        let runs = if runs.is_empty() {
+            String::new()
+        } else {
+            format!(", whole runs ({}) their time", runs.join(", "))
+        };
         let _ = writeln!(
             doc,
-            "\nRates are work per second (G = 10^9, M = 10^6), whole runs (`bandwidth`, \
-             `bandwidth_nd`) their time; a ratio above 1 means ours is faster."
+            "\nRates are work per second (G = 10^9, M = 10^6){runs}; a ratio above 1 means \
+             ours is faster."
         );
         let reading = self.reading_markdown();
         if !reading.is_empty() {
@@ -1306,6 +1318,11 @@ mod tests {
         );
         let doc = report.document(&test_machine(), "cargo xtask bench", false);
         assert!(doc.contains("## Local fits and bands (issue 12)"), "{doc}");
+        // Only the band is a whole run among the groups of this report.
+        assert!(
+            doc.contains("M = 10^6), whole runs (`bands_bootstrap`) their time;"),
+            "{doc}"
+        );
     }
 
     #[test]
