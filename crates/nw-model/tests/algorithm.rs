@@ -279,14 +279,11 @@ fn the_cv_curve_and_the_chosen_bandwidth_agree() {
             fd <= fs * (1.0 + 1e-7),
             "{kind:?}: f64 cv {fs} at {hs}, {fd} at {hd}"
         );
-        // Laplace's and the biweight's curves here are flat to ~1e-9 over ~5e-4 of h around
-        // their minimum, below the direct pass's rounding of CV: its choice wanders there by
-        // up to ~1e-3 (the sweep's is the f64 minimum, checked above).
-        let tol = match kind {
-            KernelKind::Laplace | KernelKind::Biweight => 2e-3,
-            _ => 1e-4,
-        };
-        assert!((hs - hd).abs() <= tol * hd, "{kind:?}: h {hs} vs {hd}");
+        // The curves here are flat to ~1e-9 over ~5e-4 of h around their minimum, below the
+        // direct pass's rounding of CV: its choice wanders there by up to ~1e-3, differently
+        // on each build (the portable build rounds its f32 sums without FMA); the sweep's is
+        // the f64 minimum, checked above.
+        assert!((hs - hd).abs() <= 2e-3 * hd, "{kind:?}: h {hs} vs {hd}");
     }
 }
 
