@@ -314,23 +314,10 @@ fn taylor_shift(in_u: &[f64], a: f64, out: &mut [f64]) {
     }
 }
 
-/// `K(u) / K(0)` in f64, straight from the definition: the sweeps' direct fallback.
+/// `K(u) / K(0)` in f64, from the kernel's one definition ([`KernelKind::ln_k`]): the
+/// sweeps' direct fallback.
 pub fn profile(kind: KernelKind, u: f64) -> f64 {
-    let a = u.abs();
-    if kind.support().is_some_and(|s| a > s) {
-        return 0.0;
-    }
-    match kind {
-        KernelKind::Gaussian => (-0.5 * u * u).exp(),
-        KernelKind::Laplace => (-a).exp(),
-        KernelKind::Uniform => 1.0,
-        KernelKind::Triangular => 1.0 - a,
-        KernelKind::Epanechnikov => 1.0 - u * u,
-        KernelKind::Biweight => (1.0 - u * u).powi(2),
-        KernelKind::Triweight => (1.0 - u * u).powi(3),
-        KernelKind::Tricube => (1.0 - a * a * a).powi(3),
-        KernelKind::Cosine => (std::f64::consts::FRAC_PI_2 * u).cos(),
-    }
+    (kind.ln_k(u) - kind.ln_k(0.0)).exp()
 }
 
 /// `K(u) g(u) / K(0)` in f64, `g = d ln K(u / h) / d ln h = -u K'(u) / K(u)`: the slope the

@@ -189,15 +189,11 @@ impl Groups {
 /// own terms.
 pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -> bool {
     let n = keys.len() as f64;
-    let (lo, hi) = match (keys.keys().first(), keys.keys().last()) {
-        (Some(&a), Some(&b)) => (f64::from(a), f64::from(b)),
-        _ => return false,
-    };
-    let span = hi - lo;
-    let h = f64::from(h);
-    if !sweepable(h as f32, keys) || span <= 0.0 {
+    let span = span(keys);
+    if !sweepable(h, keys) || span <= 0.0 {
         return false;
     }
+    let h = f64::from(h);
     let m = queries as f64;
     // Keys a query reaches directly: within h, or ~9.4 h (Gaussian) / 44 h (Laplace).
     let reach = match kind {
@@ -229,11 +225,15 @@ pub fn sweep_pays(kind: KernelKind, h: f32, keys: &SortedKeys, queries: usize) -
 /// with at most [`MAX_CELLS`] segments across the span. Otherwise the sweeps hand the work to
 /// the direct path, which serves every bandwidth.
 fn sweepable(h: f32, keys: &SortedKeys) -> bool {
-    let span = match (keys.keys().first(), keys.keys().last()) {
+    h.is_finite() && h > 0.0 && span(keys) / f64::from(h) <= MAX_CELLS
+}
+
+/// The span of the sorted keys, in f64 (0 with fewer than two).
+fn span(keys: &SortedKeys) -> f64 {
+    match (keys.keys().first(), keys.keys().last()) {
         (Some(&a), Some(&b)) => f64::from(b) - f64::from(a),
         _ => 0.0,
-    };
-    h.is_finite() && h > 0.0 && span / f64::from(h) <= MAX_CELLS
+    }
 }
 
 /// The direct path's pooling, for a request a sweep hands on ([`KernelKind::visit`]).
