@@ -12,12 +12,14 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use nw_bench::{CHAPTER, Case, EXP, LOO, MATERIALIZED, OURS, POOL, WIDE_EXP, cases_in, uniform};
 use nw_model::pooling::ParametricPooling;
 use nw_model::{chapter, loss};
+use nw_tensor::kernels::LANES;
 use nw_tensor::kernels::radial::Gaussian;
-use nw_tensor::kernels::simd::{self, LANES, Vector};
+use nw_tensor::kernels::simd::On;
 use nw_tensor::ops::pool::{self, SortedKeys};
 use nw_tensor::ops::{matmul, softmax};
 use nw_tensor::{Par, Tensor};
 use rayon::prelude::*;
+use wide::f32x16;
 
 mod common;
 use common::rayon_pool;
@@ -44,26 +46,38 @@ fn exp(c: &mut Criterion) {
         for &threads in case.threads {
             let pool = rayon_pool(threads);
             group.bench_function(case.bench_id(OURS, threads), |b| {
-                pool.install(|| b.iter(|| map_vectors(&input, &mut out, threads, simd::exp2)))
+                pool.install(|| b.iter(|| map_slices(&input, &mut out, threads)))
             });
             group.bench_function(case.bench_id(WIDE_EXP.name, threads), |b| {
-                pool.install(|| b.iter(|| map_vectors(&input, &mut out, threads, Vector::exp)))
+                pool.install(|| b.iter(|| map_vectors(&input, &mut out, threads, f32x16::exp)))
             });
         }
     }
     group.finish();
 }
 
-/// `out = f(input)` a vector at a time, the buffer split between `threads` threads.
+/// `out = 2^input` with our kernel on the active level, the buffer split between `threads`
+/// threads.
+fn map_slices(input: &[f32], out: &mut [f32], threads: usize) {
+    let per = input.len().div_ceil(threads).next_multiple_of(LANES);
+    input
+        .par_chunks(per)
+        .zip(out.par_chunks_mut(per))
+        .for_each(|(i, o)| On::active().exp2(i, o));
+}
+
+/// `out = f(input)` sixteen `wide` lanes at a time (the peer: `wide`'s own `exp`, compiled for
+/// the build's target), the buffer split between `threads` threads.
 fn map_vectors(
     input: &[f32],
     out: &mut [f32],
     threads: usize,
-    f: impl Fn(Vector) -> Vector + Sync,
+    f: impl Fn(f32x16) -> f32x16 + Sync,
 ) {
     let run = |(i, o): (&[f32], &mut [f32])| {
         for (iv, ov) in i.chunks_exact(LANES).zip(o.chunks_exact_mut(LANES)) {
-            simd::store(ov, f(simd::load(iv)));
+            let v: [f32; LANES] = iv.try_into().expect("a whole vector");
+            ov.copy_from_slice(f(f32x16::new(v)).as_array());
         }
     };
     let per = input.len().div_ceil(threads).next_multiple_of(LANES);

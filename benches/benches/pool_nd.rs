@@ -11,8 +11,10 @@
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use nw_bench::{Case, MATERIALIZED_ND, OURS, POOL_ND, POOL_ND_BOUND, cases_in, uniform};
 use nw_tensor::Par;
+use nw_tensor::kernels::LANES;
+use nw_tensor::kernels::isa::{self, Simd, Task};
 use nw_tensor::kernels::radial::KernelKind;
-use nw_tensor::kernels::simd::{self, LANES, Vector};
+use nw_tensor::kernels::simd::{self, On};
 use nw_tensor::ops::pool_nd::{KeysNd, pool_nd};
 use nw_tensor::ops::softmax;
 use rayon::prelude::*;
@@ -123,9 +125,9 @@ fn materialized(h: &[f32], queries: &[f32], keys: &[f32], values: &[f32], par: P
         }
         softmax::softmax_rows(s, n, par);
         if par.is_parallel() {
-            y.par_extend(s.par_chunks(n).map(|row| simd::dot(row, values)));
+            y.par_extend(s.par_chunks(n).map(|row| On::active().dot(row, values)));
         } else {
-            y.extend(s.chunks(n).map(|row| simd::dot(row, values)));
+            y.extend(s.chunks(n).map(|row| On::active().dot(row, values)));
         }
     }
     y
@@ -184,9 +186,18 @@ fn bound_bench(c: &mut Criterion) {
 /// The bound in `d` dimensions, the queries split between `threads` threads.
 fn bound(d: usize, keys: &[f32], coefficients: &[f32], threads: usize) -> f32 {
     let run = |q: &[f32]| match d {
-        2 => bound_pass::<2>(keys, q),
-        4 => bound_pass::<4>(keys, q),
-        8 => bound_pass::<8>(keys, q),
+        2 => isa::run(BoundPass::<2> {
+            keys,
+            coefficients: q,
+        }),
+        4 => isa::run(BoundPass::<4> {
+            keys,
+            coefficients: q,
+        }),
+        8 => isa::run(BoundPass::<8> {
+            keys,
+            coefficients: q,
+        }),
         _ => panic!("no bound loop for d = {d}"),
     };
     if threads == 1 {
@@ -198,21 +209,34 @@ fn bound(d: usize, keys: &[f32], coefficients: &[f32], threads: usize) -> f32 {
 }
 
 /// Every query against every key: `D` multiply-adds for the score, one `exp2`, one add into
-/// a single accumulator (returned, so the work cannot be optimized away).
-#[inline(never)]
-fn bound_pass<const D: usize>(keys: &[f32], coefficients: &[f32]) -> f32 {
-    let mut acc = Vector::ZERO;
-    for q in coefficients.chunks_exact(D) {
-        let q: [Vector; D] = std::array::from_fn(|j| Vector::splat(q[j]));
-        for block in keys.chunks_exact(D * LANES) {
-            let mut s = Vector::ZERO;
-            for (k, qj) in block.chunks_exact(LANES).zip(&q) {
-                s = simd::load(k).mul_add(*qj, s);
+/// a single accumulator (returned, so the work cannot be optimized away), on the active
+/// level's vectors.
+struct BoundPass<'a, const D: usize> {
+    keys: &'a [f32],
+    coefficients: &'a [f32],
+}
+
+impl<const D: usize> Task for BoundPass<'_, D> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn run<V: Simd>(self) -> f32 {
+        let mut acc = V::ZERO;
+        for q in self.coefficients.chunks_exact(D) {
+            let mut qv = [V::ZERO; D];
+            for (v, &x) in qv.iter_mut().zip(q) {
+                *v = V::splat(x);
             }
-            acc += simd::exp2(s);
+            for block in self.keys.chunks_exact(D * LANES) {
+                let mut s = V::ZERO;
+                for (k, qj) in block.chunks_exact(LANES).zip(&qv) {
+                    s = V::load(k).mul_add(*qj, s);
+                }
+                acc += simd::exp2(s);
+            }
         }
+        acc.reduce_add()
     }
-    acc.reduce_add()
 }
 
 criterion_group! {

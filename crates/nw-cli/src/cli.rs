@@ -41,6 +41,16 @@ pub enum Command {
     Bandwidth(BandwidthArgs),
     /// Draw a figure from CSV files you already have.
     Plot(PlotArgs),
+    /// Say which instruction set the kernels run on, and why.
+    Info(InfoArgs),
+}
+
+/// `nw info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Print a JSON object instead of lines of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Image format of the figures.

@@ -47,6 +47,15 @@ fn main() -> ExitCode {
     }));
     watch_for_stop_signals();
     let cli = cli::Cli::parse();
+    // The kernels read the cap themselves and ignore a value that names no level; here it is
+    // refused before any work, like any other bad argument.
+    if let Err(value) = nw_tensor::kernels::isa::Level::requested() {
+        say!(
+            "error: {}={value:?} names no instruction set (avx512, avx2 or baseline)",
+            nw_tensor::kernels::isa::ENV
+        );
+        return ExitCode::FAILURE;
+    }
     progress::set_quiet(cli.quiet);
     limits::set_limit(cli.max_memory);
     match commands::run(cli.command) {

@@ -146,7 +146,7 @@ fn tile_kernel_matches_its_scalar_twin_bit_for_bit() {
             let ldc = NR + 3;
             let c0 = rng.vec(MR * ldc, -1.0, 1.0);
             let (mut c_simd, mut c_scalar) = (c0.clone(), c0.clone());
-            simd::gemm_tile(&a, &b, &mut c_simd, ldc, first);
+            simd::On::active().gemm_tile(&a, &b, &mut c_simd, ldc, first);
             scalar::gemm_tile(&a, &b, &mut c_scalar, ldc, first);
             assert_eq!(bits(&c_simd), bits(&c_scalar), "kc = {kc}, first = {first}");
             for i in 0..MR {

@@ -4,6 +4,7 @@ mod band;
 mod bandwidth;
 mod demo;
 mod generate;
+mod info;
 mod plot;
 mod predict;
 mod sweep;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Sweep(args) => sweep::run(args),
         Command::Bandwidth(args) => bandwidth::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Info(args) => info::run(args),
     }
 }
 

@@ -8,9 +8,9 @@
 
 use std::marker::PhantomData;
 
+use super::isa::{Mask, Simd};
 use super::radial::{Bandwidth, Radial};
 use super::scalar::fma;
-use super::simd::Vector;
 
 /// The shape of a compact kernel on `0 <= u <= 1`.
 pub trait Profile: Copy + Send + Sync + Default {
@@ -19,11 +19,11 @@ pub trait Profile: Copy + Send + Sync + Default {
     /// `P(u)`, with `P(0) = 1`.
     fn p(u: f32) -> f32;
     /// [`p`](Profile::p) lane by lane.
-    fn p_v(u: Vector) -> Vector;
+    fn p_v<V: Simd>(u: V) -> V;
     /// `-u P'(u)`: `P(u)` times `d ln K(u/h) / d ln h`.
     fn slope(u: f32) -> f32;
     /// [`slope`](Profile::slope) lane by lane.
-    fn slope_v(u: Vector) -> Vector;
+    fn slope_v<V: Simd>(u: V) -> V;
 }
 
 /// A compact kernel of bandwidth `h` with profile `P`.
@@ -60,8 +60,8 @@ impl<P: Profile> Compact<P> {
 
     /// [`u`](Self::u) lane by lane.
     #[inline(always)]
-    fn u_v(a: &CompactAnchor, t: Vector) -> Vector {
-        (t.abs() + Vector::splat(a.to_d)) * Vector::splat(a.inv_h)
+    fn u_v<V: Simd>(a: &CompactAnchor, t: V) -> V {
+        (t.abs() + V::splat(a.to_d)) * V::splat(a.inv_h)
     }
 }
 
@@ -94,9 +94,9 @@ impl<P: Profile> Radial for Compact<P> {
     }
 
     #[inline(always)]
-    fn weight_v(&self, a: &CompactAnchor, t: Vector) -> Vector {
+    fn weight_v<V: Simd>(&self, a: &CompactAnchor, t: V) -> V {
         let u = Self::u_v(a, t);
-        u.simd_le(Vector::ONE).select(P::p_v(u), Vector::ZERO)
+        u.simd_le(V::ONE).select(P::p_v(u), V::ZERO)
     }
 
     #[inline(always)]
@@ -106,9 +106,9 @@ impl<P: Profile> Radial for Compact<P> {
     }
 
     #[inline(always)]
-    fn slope_v(&self, a: &CompactAnchor, t: Vector, _e: Vector) -> Vector {
+    fn slope_v<V: Simd>(&self, a: &CompactAnchor, t: V, _e: V) -> V {
         let u = Self::u_v(a, t);
-        u.simd_le(Vector::ONE).select(P::slope_v(u), Vector::ZERO)
+        u.simd_le(V::ONE).select(P::slope_v(u), V::ZERO)
     }
 }
 
@@ -121,14 +121,16 @@ impl Profile for Uniform {
     fn p(_u: f32) -> f32 {
         1.0
     }
-    fn p_v(_u: Vector) -> Vector {
-        Vector::ONE
+    #[inline(always)]
+    fn p_v<V: Simd>(_u: V) -> V {
+        V::ONE
     }
     fn slope(_u: f32) -> f32 {
         0.0
     }
-    fn slope_v(_u: Vector) -> Vector {
-        Vector::ZERO
+    #[inline(always)]
+    fn slope_v<V: Simd>(_u: V) -> V {
+        V::ZERO
     }
 }
 
@@ -141,13 +143,15 @@ impl Profile for Triangular {
     fn p(u: f32) -> f32 {
         1.0 - u
     }
-    fn p_v(u: Vector) -> Vector {
-        Vector::ONE - u
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
+        V::ONE - u
     }
     fn slope(u: f32) -> f32 {
         u
     }
-    fn slope_v(u: Vector) -> Vector {
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
         u
     }
 }
@@ -161,14 +165,16 @@ impl Profile for Epanechnikov {
     fn p(u: f32) -> f32 {
         fma(-u, u, 1.0)
     }
-    fn p_v(u: Vector) -> Vector {
-        (-u).mul_add(u, Vector::ONE)
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
+        (-u).mul_add(u, V::ONE)
     }
     fn slope(u: f32) -> f32 {
         2.0 * (u * u)
     }
-    fn slope_v(u: Vector) -> Vector {
-        Vector::splat(2.0) * (u * u)
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
+        V::splat(2.0) * (u * u)
     }
 }
 
@@ -182,17 +188,19 @@ impl Profile for Biweight {
         let a = fma(-u, u, 1.0);
         a * a
     }
-    fn p_v(u: Vector) -> Vector {
-        let a = (-u).mul_add(u, Vector::ONE);
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
+        let a = (-u).mul_add(u, V::ONE);
         a * a
     }
     fn slope(u: f32) -> f32 {
         let s = u * u;
         4.0 * s * fma(-u, u, 1.0)
     }
-    fn slope_v(u: Vector) -> Vector {
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
         let s = u * u;
-        Vector::splat(4.0) * s * (-u).mul_add(u, Vector::ONE)
+        V::splat(4.0) * s * (-u).mul_add(u, V::ONE)
     }
 }
 
@@ -206,17 +214,19 @@ impl Profile for Triweight {
         let a = fma(-u, u, 1.0);
         a * a * a
     }
-    fn p_v(u: Vector) -> Vector {
-        let a = (-u).mul_add(u, Vector::ONE);
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
+        let a = (-u).mul_add(u, V::ONE);
         a * a * a
     }
     fn slope(u: f32) -> f32 {
         let a = fma(-u, u, 1.0);
         6.0 * (u * u) * (a * a)
     }
-    fn slope_v(u: Vector) -> Vector {
-        let a = (-u).mul_add(u, Vector::ONE);
-        Vector::splat(6.0) * (u * u) * (a * a)
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
+        let a = (-u).mul_add(u, V::ONE);
+        V::splat(6.0) * (u * u) * (a * a)
     }
 }
 
@@ -230,8 +240,9 @@ impl Profile for Tricube {
         let a = fma(-(u * u), u, 1.0);
         a * a * a
     }
-    fn p_v(u: Vector) -> Vector {
-        let a = (-(u * u)).mul_add(u, Vector::ONE);
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
+        let a = (-(u * u)).mul_add(u, V::ONE);
         a * a * a
     }
     fn slope(u: f32) -> f32 {
@@ -239,10 +250,11 @@ impl Profile for Tricube {
         let a = 1.0 - c;
         9.0 * c * (a * a)
     }
-    fn slope_v(u: Vector) -> Vector {
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
         let c = u * u * u;
-        let a = Vector::ONE - c;
-        Vector::splat(9.0) * c * (a * a)
+        let a = V::ONE - c;
+        V::splat(9.0) * c * (a * a)
     }
 }
 
@@ -279,14 +291,16 @@ impl Profile for Cosine {
     fn p(u: f32) -> f32 {
         horner(&COS, u * u)
     }
-    fn p_v(u: Vector) -> Vector {
+    #[inline(always)]
+    fn p_v<V: Simd>(u: V) -> V {
         horner_v(&COS, u * u)
     }
     fn slope(u: f32) -> f32 {
         let s = u * u;
         s * horner(&USIN, s)
     }
-    fn slope_v(u: Vector) -> Vector {
+    #[inline(always)]
+    fn slope_v<V: Simd>(u: V) -> V {
         let s = u * u;
         s * horner_v(&USIN, s)
     }
@@ -300,10 +314,14 @@ fn horner(c: &[f32], s: f32) -> f32 {
 
 /// [`horner`] lane by lane.
 #[inline(always)]
-fn horner_v(c: &[f32], s: Vector) -> Vector {
-    c[1..].iter().fold(Vector::splat(c[0]), |p, &ck| {
-        p.mul_add(s, Vector::splat(ck))
-    })
+fn horner_v<V: Simd>(c: &[f32], s: V) -> V {
+    // A loop, not a fold: a closure holding vector operations could be left out of line,
+    // without the level's instructions (see `isa::Task`).
+    let mut p = V::splat(c[0]);
+    for &ck in &c[1..] {
+        p = p.mul_add(s, V::splat(ck));
+    }
+    p
 }
 
 #[cfg(test)]

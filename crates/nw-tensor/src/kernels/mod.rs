@@ -10,6 +10,7 @@
 //! instructions at compile time: 16 lanes with AVX-512, 8 with AVX, 4 otherwise.
 
 pub mod compact;
+pub mod isa;
 pub mod product;
 pub mod radial;
 pub mod scalar;

@@ -29,9 +29,10 @@ use super::LANES;
 use super::compact::{
     Biweight, Cosine, Epanechnikov, Profile, Triangular, Tricube, Triweight, Uniform,
 };
+use super::isa::{Mask, Simd};
 use super::radial::KernelKind;
 use super::scalar::{self, fma};
-use super::simd::{self, Vector};
+use super::simd;
 
 /// The number of dimensions, as the loops see it.
 pub trait Dims: Copy + Send + Sync {
@@ -98,13 +99,13 @@ pub trait Product: Copy + Send + Sync + Default {
     fn add(s: f32, t: f32) -> f32;
 
     /// [`add`](Product::add) lane by lane.
-    fn add_v(s: Vector, t: Vector) -> Vector;
+    fn add_v<V: Simd>(s: V, t: V) -> V;
 
     /// The weight of a key, given the query's smallest score `smin` (unused when compact).
     fn weight(c: &[f32], q: &[f32], smin: f32) -> f32;
 
     /// [`weight`](Product::weight) lane by lane.
-    fn weight_v(c: &[f32], q: &[f32], smin: Vector) -> Vector;
+    fn weight_v<V: Simd>(c: &[f32], q: &[f32], smin: V) -> V;
 
     /// `out[l] = e g_l / GRAD_UNIT` for a key of weight `e`, with `g_l = d ln K / d ln h_l`:
     /// the key's share in the gradient with respect to each log-bandwidth; 0 wherever the
@@ -113,7 +114,7 @@ pub trait Product: Copy + Send + Sync + Default {
 
     /// [`slopes`](Product::slopes) lane by lane; `buf` holds at least `2 d` vectors of
     /// scratch.
-    fn slopes_v(c: &[f32], q: &[f32], e: Vector, out: &mut [Vector], buf: &mut [Vector]);
+    fn slopes_v<V: Simd>(c: &[f32], q: &[f32], e: V, out: &mut [V], buf: &mut [V]);
 }
 
 /// The score of one key (`d` coordinates in `c`).
@@ -124,12 +125,13 @@ pub fn score<K: Product>(c: &[f32], q: &[f32]) -> f32 {
 
 /// [`score`] of a block of `LANES` keys, lane by lane.
 #[inline(always)]
-pub fn score_v<K: Product>(c: &[f32], q: &[f32]) -> Vector {
-    c.chunks_exact(LANES)
-        .zip(q)
-        .fold(Vector::ZERO, |s, (k, &q)| {
-            K::add_v(s, simd::load(k) - Vector::splat(q))
-        })
+pub fn score_v<K: Product, V: Simd>(c: &[f32], q: &[f32]) -> V {
+    // A loop, not a fold: no closure may hold vector operations (see `isa::Task`).
+    let mut s = V::ZERO;
+    for (k, &q) in c.chunks_exact(LANES).zip(q) {
+        s = K::add_v(s, V::load(k) - V::splat(q));
+    }
+    s
 }
 
 /// `prod_j exp(-u_j^2 / 2)`.
@@ -157,7 +159,7 @@ impl Product for GaussianNd {
     }
 
     #[inline(always)]
-    fn add_v(s: Vector, t: Vector) -> Vector {
+    fn add_v<V: Simd>(s: V, t: V) -> V {
         t.mul_add(t, s)
     }
 
@@ -167,8 +169,8 @@ impl Product for GaussianNd {
     }
 
     #[inline(always)]
-    fn weight_v(c: &[f32], q: &[f32], smin: Vector) -> Vector {
-        simd::exp2(smin - score_v::<Self>(c, q))
+    fn weight_v<V: Simd>(c: &[f32], q: &[f32], smin: V) -> V {
+        simd::exp2(smin - score_v::<Self, V>(c, q))
     }
 
     #[inline(always)]
@@ -181,11 +183,11 @@ impl Product for GaussianNd {
     }
 
     #[inline(always)]
-    fn slopes_v(c: &[f32], q: &[f32], e: Vector, out: &mut [Vector], _buf: &mut [Vector]) {
-        let live = e.simd_gt(Vector::ZERO);
+    fn slopes_v<V: Simd>(c: &[f32], q: &[f32], e: V, out: &mut [V], _buf: &mut [V]) {
+        let live = e.simd_gt(V::ZERO);
         for ((o, k), &q) in out.iter_mut().zip(c.chunks_exact(LANES)).zip(q) {
-            let t = simd::load(k) - Vector::splat(q);
-            *o = live.select(e * (t * t), Vector::ZERO);
+            let t = V::load(k) - V::splat(q);
+            *o = live.select(e * (t * t), V::ZERO);
         }
     }
 }
@@ -214,7 +216,7 @@ impl Product for LaplaceNd {
     }
 
     #[inline(always)]
-    fn add_v(s: Vector, t: Vector) -> Vector {
+    fn add_v<V: Simd>(s: V, t: V) -> V {
         s + t.abs()
     }
 
@@ -224,8 +226,8 @@ impl Product for LaplaceNd {
     }
 
     #[inline(always)]
-    fn weight_v(c: &[f32], q: &[f32], smin: Vector) -> Vector {
-        simd::exp2(smin - score_v::<Self>(c, q))
+    fn weight_v<V: Simd>(c: &[f32], q: &[f32], smin: V) -> V {
+        simd::exp2(smin - score_v::<Self, V>(c, q))
     }
 
     #[inline(always)]
@@ -236,11 +238,11 @@ impl Product for LaplaceNd {
     }
 
     #[inline(always)]
-    fn slopes_v(c: &[f32], q: &[f32], e: Vector, out: &mut [Vector], _buf: &mut [Vector]) {
-        let live = e.simd_gt(Vector::ZERO);
+    fn slopes_v<V: Simd>(c: &[f32], q: &[f32], e: V, out: &mut [V], _buf: &mut [V]) {
+        let live = e.simd_gt(V::ZERO);
         for ((o, k), &q) in out.iter_mut().zip(c.chunks_exact(LANES)).zip(q) {
-            let t = simd::load(k) - Vector::splat(q);
-            *o = live.select(e * t.abs(), Vector::ZERO);
+            let t = V::load(k) - V::splat(q);
+            *o = live.select(e * t.abs(), V::ZERO);
         }
     }
 }
@@ -268,7 +270,7 @@ impl<P: Profile> Product for CompactNd<P> {
     }
 
     #[inline(always)]
-    fn add_v(s: Vector, t: Vector) -> Vector {
+    fn add_v<V: Simd>(s: V, t: V) -> V {
         s.fast_max(t.abs())
     }
 
@@ -285,14 +287,14 @@ impl<P: Profile> Product for CompactNd<P> {
     }
 
     #[inline(always)]
-    fn weight_v(c: &[f32], q: &[f32], _smin: Vector) -> Vector {
-        let (mut p, mut umax) = (Vector::ONE, Vector::ZERO);
+    fn weight_v<V: Simd>(c: &[f32], q: &[f32], _smin: V) -> V {
+        let (mut p, mut umax) = (V::ONE, V::ZERO);
         for (k, &q) in c.chunks_exact(LANES).zip(q) {
-            let t = simd::load(k) - Vector::splat(q);
+            let t = V::load(k) - V::splat(q);
             umax = Self::add_v(umax, t);
             p *= P::p_v(t.abs());
         }
-        umax.simd_le(Vector::ONE).select(p, Vector::ZERO)
+        umax.simd_le(V::ONE).select(p, V::ZERO)
     }
 
     /// `slope(u_l) prod_{m != l} P(u_m)`, as a prefix product times a suffix product (no
@@ -319,11 +321,11 @@ impl<P: Profile> Product for CompactNd<P> {
     }
 
     #[inline(always)]
-    fn slopes_v(c: &[f32], q: &[f32], _e: Vector, out: &mut [Vector], buf: &mut [Vector]) {
+    fn slopes_v<V: Simd>(c: &[f32], q: &[f32], _e: V, out: &mut [V], buf: &mut [V]) {
         let d = q.len();
         let (us, ps) = buf[..2 * d].split_at_mut(d);
-        let mut umax = Vector::ZERO;
-        let mut pre = Vector::ONE;
+        let mut umax = V::ZERO;
+        let mut pre = V::ONE;
         for ((((o, k), &q), u), p) in out
             .iter_mut()
             .zip(c.chunks_exact(LANES))
@@ -331,17 +333,17 @@ impl<P: Profile> Product for CompactNd<P> {
             .zip(us.iter_mut())
             .zip(ps.iter_mut())
         {
-            let t = simd::load(k) - Vector::splat(q);
+            let t = V::load(k) - V::splat(q);
             umax = Self::add_v(umax, t);
             *u = t.abs();
             *p = P::p_v(*u);
             *o = pre;
             pre *= *p;
         }
-        let inside = umax.simd_le(Vector::ONE);
-        let mut suf = Vector::ONE;
+        let inside = umax.simd_le(V::ONE);
+        let mut suf = V::ONE;
         for ((o, u), p) in out.iter_mut().zip(us.iter()).zip(ps.iter()).rev() {
-            *o = inside.select(*o * suf * P::slope_v(*u), Vector::ZERO);
+            *o = inside.select(*o * suf * P::slope_v(*u), V::ZERO);
             suf *= *p;
         }
     }

@@ -36,7 +36,7 @@
 use super::compact::{
     Biweight, Compact, Cosine, Epanechnikov, Triangular, Tricube, Triweight, Uniform,
 };
-use super::simd::Vector;
+use super::isa::Simd;
 use super::{scalar, simd};
 
 /// One query's weighted sums over its keys, in f64: the fused kernels' running state.
@@ -106,7 +106,7 @@ pub trait Radial: Copy + Send + Sync {
     fn weight(&self, anchor: &Self::Anchor, t: f32) -> f32;
 
     /// [`weight`](Radial::weight) lane by lane.
-    fn weight_v(&self, anchor: &Self::Anchor, t: Vector) -> Vector;
+    fn weight_v<V: Simd>(&self, anchor: &Self::Anchor, t: V) -> V;
 
     /// `e g(u)` for a key at `t` of relative weight `e`, with `g = d ln K(u/h) / d ln h`
     /// (`-u K'(u) / K(u)`): the key's share in a gradient with respect to the log-bandwidth.
@@ -114,7 +114,7 @@ pub trait Radial: Copy + Send + Sync {
     fn slope(&self, anchor: &Self::Anchor, t: f32, e: f32) -> f32;
 
     /// [`slope`](Radial::slope) lane by lane.
-    fn slope_v(&self, anchor: &Self::Anchor, t: Vector, e: Vector) -> Vector;
+    fn slope_v<V: Simd>(&self, anchor: &Self::Anchor, t: V, e: V) -> V;
 }
 
 /// A kernel family with a bandwidth: the member of bandwidth `h`.
@@ -372,10 +372,10 @@ impl Radial for Gaussian {
     }
 
     #[inline(always)]
-    fn weight_v(&self, a: &GaussianAnchor, t: Vector) -> Vector {
+    fn weight_v<V: Simd>(&self, a: &GaussianAnchor, t: V) -> V {
         let d = t.abs();
-        let near = d - Vector::splat(a.near);
-        let far = d.mul_add(Vector::splat(a.neg_c), Vector::splat(a.neg_c_far));
+        let near = d - V::splat(a.near);
+        let far = d.mul_add(V::splat(a.neg_c), V::splat(a.neg_c_far));
         simd::exp2(near * far)
     }
 
@@ -387,8 +387,8 @@ impl Radial for Gaussian {
     }
 
     #[inline(always)]
-    fn slope_v(&self, a: &GaussianAnchor, t: Vector, e: Vector) -> Vector {
-        let u = (t.abs() + Vector::splat(a.to_d)) * Vector::splat(a.w);
+    fn slope_v<V: Simd>(&self, a: &GaussianAnchor, t: V, e: V) -> V {
+        let u = (t.abs() + V::splat(a.to_d)) * V::splat(a.w);
         e * (u * u)
     }
 }
@@ -452,8 +452,8 @@ impl Radial for Laplace {
     }
 
     #[inline(always)]
-    fn weight_v(&self, a: &LaplaceAnchor, t: Vector) -> Vector {
-        simd::exp2((t.abs() - Vector::splat(a.near)) * Vector::splat(a.neg_c))
+    fn weight_v<V: Simd>(&self, a: &LaplaceAnchor, t: V) -> V {
+        simd::exp2((t.abs() - V::splat(a.near)) * V::splat(a.neg_c))
     }
 
     /// `g(u) = |u|`.
@@ -463,8 +463,8 @@ impl Radial for Laplace {
     }
 
     #[inline(always)]
-    fn slope_v(&self, a: &LaplaceAnchor, t: Vector, e: Vector) -> Vector {
-        e * ((t.abs() + Vector::splat(a.to_d)) * Vector::splat(a.inv_h))
+    fn slope_v<V: Simd>(&self, a: &LaplaceAnchor, t: V, e: V) -> V {
+        e * ((t.abs() + V::splat(a.to_d)) * V::splat(a.inv_h))
     }
 }
 
@@ -527,7 +527,7 @@ impl<K: Bandwidth> Radial for Adaptive<K> {
     }
 
     #[inline(always)]
-    fn weight_v(&self, anchor: &K::Anchor, t: Vector) -> Vector {
+    fn weight_v<V: Simd>(&self, anchor: &K::Anchor, t: V) -> V {
         self.base.weight_v(anchor, t)
     }
 
@@ -537,7 +537,7 @@ impl<K: Bandwidth> Radial for Adaptive<K> {
     }
 
     #[inline(always)]
-    fn slope_v(&self, anchor: &K::Anchor, t: Vector, e: Vector) -> Vector {
+    fn slope_v<V: Simd>(&self, anchor: &K::Anchor, t: V, e: V) -> V {
         self.base.slope_v(anchor, t, e)
     }
 }

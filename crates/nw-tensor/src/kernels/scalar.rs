@@ -3,27 +3,26 @@
 //! Each function here has a vector twin of the same name in [`super::simd`]. Read this file
 //! to learn what a kernel computes; read the other to see how it is made fast.
 
+use super::isa::Level;
 use super::product::{Dims, Product, score};
 use super::radial::{Moments, Radial, Sums};
 use super::{LANES, MR, NR};
 
-/// `a * b + c`, fused exactly when `wide`'s `mul_add` is fused on this build.
-///
-/// `wide` emits a fused multiply-add only when the `fma` target feature is on and falls back
-/// to a multiply and an add otherwise; the twins must round the same way to agree bit for bit.
+/// `a * b + c`, fused exactly when the active level's vector kernels fuse theirs
+/// ([`Level::fused`]): the twins must round the same way to agree bit for bit.
 #[inline(always)]
 pub fn fma(a: f32, b: f32, c: f32) -> f32 {
-    if cfg!(target_feature = "fma") {
+    if Level::active().fused() {
         a.mul_add(b, c)
     } else {
         a * b + c
     }
 }
 
-/// [`fma`] in f64: `a * b + c`, fused exactly when `wide`'s f64 `mul_add` is on this build.
+/// [`fma`] in f64.
 #[inline(always)]
 pub fn fma64(a: f64, b: f64, c: f64) -> f64 {
-    if cfg!(target_feature = "fma") {
+    if Level::active().fused() {
         a.mul_add(b, c)
     } else {
         a * b + c

@@ -66,9 +66,10 @@
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::kernels::isa::{self, Simd};
 use crate::kernels::radial::{Moments, Radial};
 use crate::kernels::{scalar, simd};
-use crate::ops::pool::{NO_SKIP, Plan, QUERY_BLOCK, SortedKeys, check_loo, plan, tiles};
+use crate::ops::pool::{NO_SKIP, Plan, QUERY_BLOCK, SortedKeys, TileTerms, Tiles, check_loo, plan};
 use crate::ops::wls;
 use crate::par::Par;
 
@@ -335,8 +336,33 @@ fn stream<K: Radial>(
     keys: &SortedKeys,
     skip_base: usize,
 ) -> Vec<Moments> {
-    tiles(plans, skip_base, |p, range, skip, m: &mut Moments| {
-        simd::linear_sums(
+    isa::run(Tiles {
+        kernel,
+        plans,
+        keys,
+        skip_base,
+        terms: Terms,
+    })
+}
+
+/// The moments ([`simd::linear_sums`]).
+#[derive(Clone, Copy)]
+struct Terms;
+
+impl<K: Radial> TileTerms<K> for Terms {
+    type Acc = Moments;
+
+    #[inline(always)]
+    fn add<V: Simd>(
+        self,
+        kernel: &K,
+        p: &Plan<K>,
+        keys: &SortedKeys,
+        range: (usize, usize),
+        skip: usize,
+        m: &mut Moments,
+    ) {
+        simd::linear_sums::<V, K>(
             kernel,
             &p.anchor,
             p.pivot,
@@ -346,7 +372,7 @@ fn stream<K: Radial>(
             skip,
             m,
         );
-    })
+    }
 }
 
 /// One query's moments in f64, key by key.

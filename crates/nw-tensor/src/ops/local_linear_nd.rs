@@ -48,9 +48,12 @@
 //! fused pass) and, from the same moments plus its own term (`t = 0`, its own relative weight
 //! `K(0)` over the anchor), its full fit and leverage ([`LooLocal`]).
 
+use std::marker::PhantomData;
+
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::kernels::isa::{self, Simd, Task};
 use crate::kernels::product::{self, Dims, Dyn, Product, ProductJob};
 use crate::kernels::radial::KernelKind;
 use crate::kernels::{LANES, scalar, simd};
@@ -290,39 +293,73 @@ fn stream<K: Product, D: Dims>(
     plans: &[Option<Plan>],
     skip_base: usize,
 ) -> Vec<f64> {
-    let d = dims.get();
-    let len = scalar::linear_nd_len(d);
-    let mut moments = vec![0.0; plans.len() * len];
-    let mut scratch = vec![[0.0; LANES]; 2 * len + 2 * (d + 1)];
-    let (lo, hi) = plans
-        .iter()
-        .flatten()
-        .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
-    if lo >= hi {
-        return moments;
-    }
-    // Tiles are fixed in absolute key positions: a query's sums do not depend on its block.
-    for t0 in (lo - lo % TILE..hi).step_by(TILE) {
-        let t1 = t0 + TILE;
-        for (i, p) in plans.iter().enumerate() {
-            let Some(p) = p else { continue };
-            let range = (p.lo.max(t0), p.hi.min(t1));
-            if range.0 >= range.1 {
-                continue;
-            }
-            simd::linear_sums_nd::<K, D>(
-                dims,
-                &f.panels,
-                &qs[i * d..(i + 1) * d],
-                p.smin,
-                range,
-                skip_base.checked_add(i).unwrap_or(NO_SKIP),
-                &mut moments[i * len..(i + 1) * len],
-                &mut scratch,
-            );
+    isa::run(Stream::<K, D> {
+        dims,
+        f,
+        qs,
+        plans,
+        skip_base,
+        kernel: PhantomData,
+    })
+}
+
+/// [`stream`]'s arguments: the work of one dispatch.
+struct Stream<'a, K, D> {
+    dims: D,
+    f: &'a Frame,
+    qs: &'a [f32],
+    plans: &'a [Option<Plan>],
+    skip_base: usize,
+    kernel: PhantomData<K>,
+}
+
+impl<K: Product, D: Dims> Task for Stream<'_, K, D> {
+    type Output = Vec<f64>;
+
+    #[inline(always)]
+    fn run<V: Simd>(self) -> Vec<f64> {
+        let Stream {
+            dims,
+            f,
+            qs,
+            plans,
+            skip_base,
+            ..
+        } = self;
+        let d = dims.get();
+        let len = scalar::linear_nd_len(d);
+        let mut moments = vec![0.0; plans.len() * len];
+        let mut scratch = vec![[0.0; LANES]; 2 * len + 2 * (d + 1)];
+        let (lo, hi) = plans
+            .iter()
+            .flatten()
+            .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
+        if lo >= hi {
+            return moments;
         }
+        // Tiles are fixed in absolute key positions: a query's sums do not depend on its block.
+        for t0 in (lo - lo % TILE..hi).step_by(TILE) {
+            let t1 = t0 + TILE;
+            for (i, p) in plans.iter().enumerate() {
+                let Some(p) = p else { continue };
+                let range = (p.lo.max(t0), p.hi.min(t1));
+                if range.0 >= range.1 {
+                    continue;
+                }
+                simd::linear_sums_nd::<V, K, D>(
+                    dims,
+                    &f.panels,
+                    &qs[i * d..(i + 1) * d],
+                    p.smin,
+                    range,
+                    skip_base.checked_add(i).unwrap_or(NO_SKIP),
+                    &mut moments[i * len..(i + 1) * len],
+                    &mut scratch,
+                );
+            }
+        }
+        moments
     }
-    moments
 }
 
 /// The scalar twin's moments: every key of each plan's range, in order, in f64.

@@ -32,12 +32,13 @@
 //! and its full fit and leverage ([`LooLocal`]).
 
 use crate::error::Result;
+use crate::kernels::isa::{self, Simd};
 use crate::kernels::radial::Radial;
 use crate::kernels::{scalar, simd};
 use crate::ops::local_linear::{
     Local1d, LooLocal, LooRow, loo_local, loo_local_scalar, pool_local, pool_local_scalar,
 };
-use crate::ops::pool::{Plan, SortedKeys, tiles};
+use crate::ops::pool::{Plan, SortedKeys, TileTerms, Tiles};
 use crate::ops::wls::{self, Factor};
 use crate::par::Par;
 
@@ -133,8 +134,33 @@ fn stream<K: Radial>(
     keys: &SortedKeys,
     skip_base: usize,
 ) -> Vec<Moments> {
-    tiles(plans, skip_base, |p, range, skip, m: &mut Moments| {
-        simd::quadratic_sums(
+    isa::run(Tiles {
+        kernel,
+        plans,
+        keys,
+        skip_base,
+        terms: Terms,
+    })
+}
+
+/// The moments ([`simd::quadratic_sums`]).
+#[derive(Clone, Copy)]
+struct Terms;
+
+impl<K: Radial> TileTerms<K> for Terms {
+    type Acc = Moments;
+
+    #[inline(always)]
+    fn add<V: Simd>(
+        self,
+        kernel: &K,
+        p: &Plan<K>,
+        keys: &SortedKeys,
+        range: (usize, usize),
+        skip: usize,
+        m: &mut Moments,
+    ) {
+        simd::quadratic_sums::<V, K>(
             kernel,
             &p.anchor,
             p.pivot,
@@ -144,7 +170,7 @@ fn stream<K: Radial>(
             skip,
             m,
         );
-    })
+    }
 }
 
 /// One query's moments in f64, key by key.

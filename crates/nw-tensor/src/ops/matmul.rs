@@ -26,6 +26,7 @@
 
 use rayon::prelude::*;
 
+use crate::kernels::isa::{self, Simd, Task};
 use crate::kernels::{MR, NR, scalar, simd};
 use crate::par::Par;
 
@@ -179,31 +180,19 @@ fn gemm_packed(
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
             let panels = pack_b(kc, nc, &b[p0 * n..], n, j0, packed, par);
-            let first = p0 == 0;
             let block = |(ib, c_rows): (usize, &mut [f32])| {
-                let i0 = ib * MC;
-                let rows = c_rows.len() / n;
-                for (jp, panel) in panels.chunks_exact(kc * NR).enumerate() {
-                    let j = j0 + jp * NR;
-                    let nr = NR.min(n - j);
-                    for ir in (0..rows).step_by(MR) {
-                        let mr = MR.min(rows - ir);
-                        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| {
-                            if r < mr {
-                                let start = (i0 + ir + r) * k + p0;
-                                &a[start..start + kc]
-                            } else {
-                                &ZERO_ROW[..kc]
-                            }
-                        });
-                        let c_tile = &mut c_rows[ir * n + j..];
-                        if mr == MR && nr == NR {
-                            simd::gemm_tile(&a_rows, panel, c_tile, n, first);
-                        } else {
-                            edge_tile(&a_rows, panel, c_tile, n, first, (mr, nr));
-                        }
-                    }
-                }
+                isa::run(Block {
+                    a,
+                    k,
+                    n,
+                    i0: ib * MC,
+                    j0,
+                    p0,
+                    kc,
+                    panels,
+                    c_rows,
+                    first: p0 == 0,
+                })
             };
             // Rows are split between threads above; fewer than two register tiles of rows are
             // not worth a hand-off.
@@ -212,8 +201,63 @@ fn gemm_packed(
     }
 }
 
+/// One block of `MC` rows of C against every packed panel of one `KC` block: the work one
+/// dispatch runs on the active level's vectors.
+struct Block<'a> {
+    a: &'a [f32],
+    k: usize,
+    n: usize,
+    i0: usize,
+    j0: usize,
+    p0: usize,
+    kc: usize,
+    panels: &'a [f32],
+    c_rows: &'a mut [f32],
+    first: bool,
+}
+
+impl Task for Block<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Simd>(self) {
+        let Block {
+            a,
+            k,
+            n,
+            i0,
+            j0,
+            p0,
+            kc,
+            panels,
+            c_rows,
+            first,
+        } = self;
+        let rows = c_rows.len() / n;
+        for (jp, panel) in panels.chunks_exact(kc * NR).enumerate() {
+            let j = j0 + jp * NR;
+            let nr = NR.min(n - j);
+            for ir in (0..rows).step_by(MR) {
+                let mr = MR.min(rows - ir);
+                let mut a_rows: [&[f32]; MR] = [&ZERO_ROW[..kc]; MR];
+                for (r, row) in a_rows.iter_mut().enumerate().take(mr) {
+                    let start = (i0 + ir + r) * k + p0;
+                    *row = &a[start..start + kc];
+                }
+                let c_tile = &mut c_rows[ir * n + j..];
+                if mr == MR && nr == NR {
+                    simd::gemm_tile::<V>(&a_rows, panel, c_tile, n, first);
+                } else {
+                    edge_tile::<V>(&a_rows, panel, c_tile, n, first, (mr, nr));
+                }
+            }
+        }
+    }
+}
+
 /// A tile that hangs over the edge of C: computed whole into scratch, only `mr x nr` kept.
-fn edge_tile(
+#[inline(always)]
+fn edge_tile<V: Simd>(
     a_rows: &[&[f32]; MR],
     panel: &[f32],
     c: &mut [f32],
@@ -222,7 +266,7 @@ fn edge_tile(
     (mr, nr): (usize, usize),
 ) {
     let mut tile = [0.0; MR * NR];
-    simd::gemm_tile(a_rows, panel, &mut tile, NR, true);
+    simd::gemm_tile::<V>(a_rows, panel, &mut tile, NR, true);
     for (r, t) in tile.chunks_exact(NR).take(mr).enumerate() {
         let c_row = &mut c[r * ldc..r * ldc + nr];
         if first {
@@ -274,14 +318,32 @@ fn pack_b<'p>(
 /// The one-column case (`n == 1`, the chapter's weighted averages): a dot product per row.
 fn gemv(k: usize, a: &[f32], b: &[f32], c: &mut [f32], par: Par) {
     let rows = |(ib, c_rows): (usize, &mut [f32])| {
-        for (r, cv) in c_rows.iter_mut().enumerate() {
-            let i = ib * GEMV_ROWS + r;
-            *cv = simd::dot(&a[i * k..(i + 1) * k], b);
-        }
+        let a = &a[ib * GEMV_ROWS * k..];
+        isa::run(Dots { k, a, b, c_rows })
     };
     if par.is_parallel() && c.len() > GEMV_ROWS {
         c.par_chunks_mut(GEMV_ROWS).enumerate().for_each(rows);
     } else {
         c.chunks_mut(GEMV_ROWS).enumerate().for_each(rows);
+    }
+}
+
+/// Rows of [`gemv`]: `c_rows[r]` is row `r` of `a` (`k` values each) dotted with `b`.
+struct Dots<'a> {
+    k: usize,
+    a: &'a [f32],
+    b: &'a [f32],
+    c_rows: &'a mut [f32],
+}
+
+impl Task for Dots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Simd>(self) {
+        let k = self.k;
+        for (r, cv) in self.c_rows.iter_mut().enumerate() {
+            *cv = simd::dot::<V>(&self.a[r * k..(r + 1) * k], self.b);
+        }
     }
 }

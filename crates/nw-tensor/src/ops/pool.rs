@@ -49,6 +49,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::{Result, TensorError};
+use crate::kernels::isa::{self, Simd, Task};
 use crate::kernels::radial::{Radial, Sums};
 use crate::kernels::{LANES, scalar, simd};
 use crate::par::Par;
@@ -668,8 +669,34 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
     keys: &SortedKeys,
     skip_base: usize,
 ) -> Vec<Sums> {
-    tiles(plans, skip_base, |p, range, skip, s: &mut Sums| {
-        simd::pool_sums::<K, GRAD, SQUARES>(
+    isa::run(Tiles {
+        kernel,
+        plans,
+        keys,
+        skip_base,
+        terms: PoolTerms::<GRAD, SQUARES>,
+    })
+}
+
+/// The Nadaraya-Watson sums ([`simd::pool_sums`]), with slopes if `GRAD` and squared weights
+/// if `SQUARES`.
+#[derive(Clone, Copy)]
+struct PoolTerms<const GRAD: bool, const SQUARES: bool>;
+
+impl<K: Radial, const GRAD: bool, const SQUARES: bool> TileTerms<K> for PoolTerms<GRAD, SQUARES> {
+    type Acc = Sums;
+
+    #[inline(always)]
+    fn add<V: Simd>(
+        self,
+        kernel: &K,
+        p: &Plan<K>,
+        keys: &SortedKeys,
+        range: (usize, usize),
+        skip: usize,
+        s: &mut Sums,
+    ) {
+        simd::pool_sums::<V, K, GRAD, SQUARES>(
             kernel,
             &p.anchor,
             p.pivot,
@@ -679,37 +706,79 @@ fn stream<K: Radial, const GRAD: bool, const SQUARES: bool>(
             skip,
             s,
         );
-    })
+    }
 }
 
-/// The tile loop shared by the fused passes: for each tile of [`TILE`] keys in order, `add`
-/// adds each planned query's terms over its range within the tile (leaving out key
-/// `skip_base + i` for query `i`) to that query's accumulator `S`.
-pub(crate) fn tiles<K: Radial, S: Default + Clone>(
-    plans: &[Option<Plan<K>>],
-    skip_base: usize,
-    mut add: impl FnMut(&Plan<K>, (usize, usize), usize, &mut S),
-) -> Vec<S> {
-    let mut sums = vec![S::default(); plans.len()];
-    let (lo, hi) = plans
-        .iter()
-        .flatten()
-        .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
-    if lo >= hi {
-        return sums;
-    }
-    // Tiles are fixed in absolute key positions, so a query's sums do not depend on its
-    // block: the same tiles, in the same order.
-    for t0 in (lo - lo % TILE..hi).step_by(TILE) {
-        let t1 = t0 + TILE;
-        for (i, (p, s)) in plans.iter().zip(&mut sums).enumerate() {
-            let Some(p) = p else { continue };
-            let range = (p.lo.max(t0), p.hi.min(t1));
-            let skip = skip_base.checked_add(i).unwrap_or(NO_SKIP);
-            add(p, range, skip, s);
+/// What a fused 1-D pass adds for one query over a range of keys: its vector kernel.
+///
+/// A trait rather than a closure, so the kernel is compiled inside the level's dispatch
+/// (see [`isa::Task`]).
+pub(crate) trait TileTerms<K: Radial>: Copy {
+    /// One query's running sums.
+    type Acc: Default + Clone;
+
+    /// Adds the terms of keys `range` (leaving out `skip`) for plan `p` to `acc`.
+    #[allow(clippy::too_many_arguments)]
+    fn add<V: Simd>(
+        self,
+        kernel: &K,
+        p: &Plan<K>,
+        keys: &SortedKeys,
+        range: (usize, usize),
+        skip: usize,
+        acc: &mut Self::Acc,
+    );
+}
+
+/// The tile loop shared by the fused passes, as one dispatch: for each tile of [`TILE`] keys
+/// in order, `terms` adds each planned query's terms over its range within the tile (leaving
+/// out key `skip_base + i` for query `i`) to that query's accumulator.
+pub(crate) struct Tiles<'a, K: Radial, T> {
+    /// The kernel.
+    pub(crate) kernel: &'a K,
+    /// One plan per query of the block.
+    pub(crate) plans: &'a [Option<Plan<K>>],
+    /// The keys.
+    pub(crate) keys: &'a SortedKeys,
+    /// Query `i` leaves out key `skip_base + i`.
+    pub(crate) skip_base: usize,
+    /// The terms to add.
+    pub(crate) terms: T,
+}
+
+impl<K: Radial, T: TileTerms<K>> Task for Tiles<'_, K, T> {
+    type Output = Vec<T::Acc>;
+
+    #[inline(always)]
+    fn run<V: Simd>(self) -> Vec<T::Acc> {
+        let Tiles {
+            kernel,
+            plans,
+            keys,
+            skip_base,
+            terms,
+        } = self;
+        let mut sums = vec![T::Acc::default(); plans.len()];
+        let (lo, hi) = plans
+            .iter()
+            .flatten()
+            .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
+        if lo >= hi {
+            return sums;
         }
+        // Tiles are fixed in absolute key positions, so a query's sums do not depend on its
+        // block: the same tiles, in the same order.
+        for t0 in (lo - lo % TILE..hi).step_by(TILE) {
+            let t1 = t0 + TILE;
+            for (i, (p, s)) in plans.iter().zip(&mut sums).enumerate() {
+                let Some(p) = p else { continue };
+                let range = (p.lo.max(t0), p.hi.min(t1));
+                let skip = skip_base.checked_add(i).unwrap_or(NO_SKIP);
+                terms.add::<V>(kernel, p, keys, range, skip, s);
+            }
+        }
+        sums
     }
-    sums
 }
 
 /// The first index of sorted `x` where `below` turns false (`below` is true, then false,

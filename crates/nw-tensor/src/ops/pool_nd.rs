@@ -74,12 +74,14 @@
 //! [`loo_nd`] pools every training example against all the others, and returns the summed
 //! squared loss and its gradient with respect to each log-bandwidth from the same pass.
 
+use std::marker::PhantomData;
+
 use rayon::prelude::*;
 
 use crate::error::{Result, TensorError};
+use crate::kernels::isa::{self, Simd, Task};
 use crate::kernels::product::{self, Dims, Dyn, Product, ProductJob};
 use crate::kernels::radial::{KernelKind, Sums};
-use crate::kernels::simd::Vector;
 use crate::kernels::{LANES, scalar, simd};
 use crate::ops::pool::{
     Pooled, QUERY_BLOCK, Row, TILE, ValueScale, check_examples, check_finite, nothing, sort_order,
@@ -347,7 +349,14 @@ pub(crate) fn plan<K: Product, D: Dims>(
         .map(|j| scalar::min_score_nd::<K, _>(dims, &f.panels, q, (j, j + 1), NO_SKIP, scratch))
         .fold(f32::INFINITY, f32::min);
     let range = window::<K>(&f.sort, qs, f64::from(s_up));
-    let smin = simd::min_score_nd::<K, D>(dims, &f.panels, q, range, skip);
+    let smin = isa::run(MinScore::<K, D> {
+        dims,
+        panels: &f.panels,
+        q,
+        range,
+        skip,
+        kernel: PhantomData,
+    });
     let (lo, hi) = if !smin.is_finite() {
         (0, 0)
     } else if K::WHOLE_LINE {
@@ -409,40 +418,101 @@ fn stream<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool>(
     sums: &mut [Sums],
     grads: &mut [f64],
 ) {
-    let d = dims.get();
-    let mut scratch = vec![Vector::ZERO; if GRAD { 5 * d } else { 0 }];
-    let (lo, hi) = plans
-        .iter()
-        .flatten()
-        .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
-    if lo >= hi {
-        return;
+    isa::run(Stream::<K, D, GRAD, SQUARES> {
+        dims,
+        f,
+        qs,
+        plans,
+        skip_base,
+        sums,
+        grads,
+        kernel: PhantomData,
+    });
+}
+
+/// [`simd::min_score_nd`] of one query, as one dispatch.
+struct MinScore<'a, K, D> {
+    dims: D,
+    panels: &'a [f32],
+    q: &'a [f32],
+    range: (usize, usize),
+    skip: usize,
+    kernel: PhantomData<K>,
+}
+
+impl<K: Product, D: Dims> Task for MinScore<'_, K, D> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn run<V: Simd>(self) -> f32 {
+        simd::min_score_nd::<V, K, D>(self.dims, self.panels, self.q, self.range, self.skip)
     }
-    // Tiles are fixed in absolute key positions: a query's sums do not depend on its block.
-    for t0 in (lo - lo % TILE..hi).step_by(TILE) {
-        let t1 = t0 + TILE;
-        for (i, (p, s)) in plans.iter().zip(sums.iter_mut()).enumerate() {
-            let Some(p) = p else { continue };
-            let range = (p.lo.max(t0), p.hi.min(t1));
-            if range.0 >= range.1 {
-                continue;
+}
+
+/// [`stream`]'s arguments: the work of one dispatch.
+struct Stream<'a, K, D, const GRAD: bool, const SQUARES: bool> {
+    dims: D,
+    f: &'a Frame,
+    qs: &'a [f32],
+    plans: &'a [Option<Plan>],
+    skip_base: usize,
+    sums: &'a mut [Sums],
+    grads: &'a mut [f64],
+    kernel: PhantomData<K>,
+}
+
+impl<K: Product, D: Dims, const GRAD: bool, const SQUARES: bool> Task
+    for Stream<'_, K, D, GRAD, SQUARES>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Simd>(self) {
+        let Stream {
+            dims,
+            f,
+            qs,
+            plans,
+            skip_base,
+            sums,
+            grads,
+            ..
+        } = self;
+        let d = dims.get();
+        let mut scratch = vec![V::ZERO; if GRAD { 5 * d } else { 0 }];
+        let (lo, hi) = plans
+            .iter()
+            .flatten()
+            .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.lo), hi.max(p.hi)));
+        if lo >= hi {
+            return;
+        }
+        // Tiles are fixed in absolute key positions: a query's sums do not depend on its block.
+        for t0 in (lo - lo % TILE..hi).step_by(TILE) {
+            let t1 = t0 + TILE;
+            for (i, (p, s)) in plans.iter().zip(sums.iter_mut()).enumerate() {
+                let Some(p) = p else { continue };
+                let range = (p.lo.max(t0), p.hi.min(t1));
+                if range.0 >= range.1 {
+                    continue;
+                }
+                let g: &mut [f64] = if GRAD {
+                    &mut grads[i * 2 * d..(i + 1) * 2 * d]
+                } else {
+                    &mut []
+                };
+                simd::pool_sums_nd::<V, K, D, GRAD, SQUARES>(
+                    dims,
+                    &f.panels,
+                    &qs[i * d..(i + 1) * d],
+                    p.smin,
+                    range,
+                    skip_base.checked_add(i).unwrap_or(NO_SKIP),
+                    s,
+                    g,
+                    &mut scratch,
+                );
             }
-            let g: &mut [f64] = if GRAD {
-                &mut grads[i * 2 * d..(i + 1) * 2 * d]
-            } else {
-                &mut []
-            };
-            simd::pool_sums_nd::<K, D, GRAD, SQUARES>(
-                dims,
-                &f.panels,
-                &qs[i * d..(i + 1) * d],
-                p.smin,
-                range,
-                skip_base.checked_add(i).unwrap_or(NO_SKIP),
-                s,
-                g,
-                &mut scratch,
-            );
         }
     }
 }

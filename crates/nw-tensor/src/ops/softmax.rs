@@ -37,12 +37,12 @@ pub fn softmax_rows(data: &mut [f32], cols: usize, par: Par) {
         "softmax: {} values do not split into rows of {cols}",
         data.len()
     );
+    let on = simd::On::active();
     if par.is_parallel() && data.len() > cols {
-        data.par_chunks_mut(cols)
-            .with_min_len(ROWS_PER_TASK)
-            .for_each(simd::softmax_row);
+        data.par_chunks_mut(cols * ROWS_PER_TASK)
+            .for_each(|rows| on.softmax_rows(rows, cols));
     } else {
-        data.chunks_mut(cols).for_each(simd::softmax_row);
+        on.softmax_rows(data, cols);
     }
 }
 
