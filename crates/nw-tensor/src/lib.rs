@@ -3,7 +3,7 @@
 //! Attention pooling is a row softmax followed by a weighted sum:
 //! `f(x) = sum_i softmax_i(-(x - x_i)^2 / 2) y_i`. This crate holds the pieces: a small row-major
 //! [`Tensor`], batched matrix multiplication ([`Tensor::bmm`], [`ops::matmul`]) and row
-//! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on `wide` SIMD vectors; and
+//! softmax ([`Tensor::softmax`], [`ops::softmax`]), hand-written on SIMD vectors; and
 //! the same pooling fused into one streaming pass that never builds the weight matrix
 //! ([`ops::pool`], generic over the kernel in [`kernels::radial`]), and in `d` dimensions with
 //! product kernels and one bandwidth per dimension ([`ops::pool_nd`], [`kernels::product`]).
@@ -39,9 +39,11 @@
 //! [`ops::softmax`], [`ops::pool`], [`kernels::scalar::exp`] and [`kernels::scalar::exp2`].
 //!
 //! # SIMD
-//! Every vector kernel in [`kernels::simd`] has a scalar twin in [`kernels::scalar`]. `wide`
-//! picks its instructions when the crate is compiled, so the workspace builds with
-//! `-C target-cpu=native`; a portable build is correct and slower.
+//! Every vector kernel in [`kernels::simd`] has a scalar twin in [`kernels::scalar`]. The
+//! vector kernels are compiled for AVX-512, AVX2 with FMA and the baseline, and the level is
+//! chosen once, at run time ([`kernels::isa::Level::active`], capped by `NW_SIMD`): no build
+//! flags needed. The AVX-512 and AVX2 levels give the same bits; the baseline, which has no
+//! fused multiply-add, differs from them within each kernel's stated error bound.
 //!
 //! # Errors
 //! Shape checks return [`TensorError`], naming the operation and the shapes. Storage whose

@@ -1,4 +1,11 @@
-//! The vector twins: the same kernels as [`super::scalar`], on `wide` vectors.
+//! The vector twins: the same kernels as [`super::scalar`], on the vectors of any level
+//! ([`super::isa::Simd`]).
+//!
+//! Every kernel here is `#[inline(always)]` and generic over the vector type; the ops call
+//! them inside an [`isa::Task`], so each is compiled once per level, inside that level's
+//! `#[target_feature]` entry. Loops that repeat a step use a local macro, not a closure: a
+//! closure is a function of its own, which LLVM may leave out of line, without the level's
+//! instructions (measured: 10x slower, every vector operation a call).
 //!
 //! Main loops run on whole vectors, with several independent accumulators where a reduction
 //! would otherwise wait on one register; tails go to the scalar twin. Nothing is padded: a
