@@ -22,12 +22,13 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  bench [--quick] [--portable] [CRITERION_ARGS...]
-      run the nw-bench criterion benches (release build), print ours beside each peer as a
-      markdown table and write it to docs/performance.md. --quick shortens warm-up and
-      measurement for a smoke run; --portable builds for any x86-64 (RUSTFLAGS=\"-C
-      target-cpu=x86-64\", in target/portable) and writes docs/performance-portable.md; other
-      arguments go to the bench binaries (e.g. a filter such as `pool`, or `--sample-size 20`).
+  bench [--quick] [--native] [CRITERION_ARGS...]
+      run the nw-bench criterion benches (release build, no RUSTFLAGS: the kernels are
+      chosen at run time), print ours beside each peer as a markdown table and write it to
+      docs/performance.md. --quick shortens warm-up and measurement for a smoke run;
+      --native builds for this CPU (RUSTFLAGS=\"-C target-cpu=native\", in target/native),
+      the old way, and writes docs/performance-native.md; other arguments go to the bench
+      binaries (e.g. a filter such as `pool`, or `--sample-size 20`).
   dependent [--rounds N] [--max-ratio X]
       build a crate outside the workspace that depends on nw-model by path, with plain
       `cargo build --release` and with RUSTFLAGS=\"-C target-cpu=native\" (target dirs under
