@@ -35,41 +35,71 @@ const QUICK_ARGS: &[(&str, &str)] = &[
 
 /// Where the report goes, relative to the workspace root.
 const REPORT_PATH: &str = "docs/performance.md";
-/// Where `--portable`'s report goes.
-const PORTABLE_REPORT_PATH: &str = "docs/performance-portable.md";
-/// The flags of a portable build: any x86-64 (SSE2 lanes, no FMA).
-const PORTABLE_FLAGS: &str = "-C target-cpu=x86-64";
+/// How the report describes a build without flags.
+const DEFAULT_BUILD: &str = "default build (no RUSTFLAGS): kernels chosen at run time";
+/// Where `--native`'s report goes.
+const NATIVE_REPORT_PATH: &str = "docs/performance-native.md";
+/// The flags of `--native`: the build for this CPU that `.cargo/config.toml` made before the
+/// kernels were chosen at run time (issue 14), to compare against.
+const NATIVE_FLAGS: &str = "-C target-cpu=native";
 /// statsmodels' `KernelReg` on Boston housing, as its peer script recorded it (relative to the
 /// workspace root).
 const STATSMODELS_PATH: &str = "crates/nw-model/tests/data/statsmodels_boston.json";
 
-/// Runs `cargo xtask bench [--quick] [--portable] [CRITERION_ARGS...]`.
-pub(crate) fn run(args: &[String]) -> Result<()> {
-    let quick = args.iter().any(|a| a == "--quick");
-    let portable = args.iter().any(|a| a == "--portable");
-    let mut criterion_args: Vec<String> = Vec::new();
-    if quick {
-        // A flag the user gave wins over the quick default (criterion rejects repeats).
-        for &(flag, value) in QUICK_ARGS {
-            let given = |a: &String| a == flag || a.starts_with(&format!("{flag}="));
-            if !args.iter().any(given) {
-                criterion_args.extend([flag.to_owned(), value.to_owned()]);
+/// The arguments of `cargo xtask bench`: its own flags, and the rest for criterion.
+#[derive(Clone, Debug, PartialEq)]
+struct Args {
+    /// `--quick`: short warm-up and measurement ([`QUICK_ARGS`]).
+    quick: bool,
+    /// `--native`: built with [`NATIVE_FLAGS`] in its own target folder.
+    native: bool,
+    /// What goes to the bench binaries: `--quick`'s flags (unless given), then the rest.
+    criterion: Vec<String>,
+}
+
+impl Args {
+    /// Splits `args` into ours and criterion's.
+    fn parse(args: &[String]) -> Args {
+        let quick = args.iter().any(|a| a == "--quick");
+        let native = args.iter().any(|a| a == "--native");
+        let mut criterion: Vec<String> = Vec::new();
+        if quick {
+            // A flag the user gave wins over the quick default (criterion rejects repeats).
+            for &(flag, value) in QUICK_ARGS {
+                let given = |a: &String| a == flag || a.starts_with(&format!("{flag}="));
+                if !args.iter().any(given) {
+                    criterion.extend([flag.to_owned(), value.to_owned()]);
+                }
             }
         }
+        criterion.extend(
+            args.iter()
+                .filter(|a| *a != "--quick" && *a != "--native")
+                .cloned(),
+        );
+        Args {
+            quick,
+            native,
+            criterion,
+        }
     }
-    criterion_args.extend(
-        args.iter()
-            .filter(|a| *a != "--quick" && *a != "--portable")
-            .cloned(),
-    );
+}
+
+/// Runs `cargo xtask bench [--quick] [--native] [CRITERION_ARGS...]`.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let Args {
+        quick,
+        native,
+        criterion: criterion_args,
+    } = Args::parse(args);
 
     let root = workspace_root();
     let mut target = target_dir(&root)?;
     let mut machine = Machine::probe(&root);
-    if portable {
-        // Its own target dir, so the native build's artifacts survive.
-        target = target.join("portable");
-        machine.flags = format!("`RUSTFLAGS=\"{PORTABLE_FLAGS}\"` (`--portable`)");
+    if native {
+        // Its own target dir, so the default build's artifacts survive.
+        target = target.join("native");
+        machine.flags = format!("`RUSTFLAGS=\"{NATIVE_FLAGS}\"` (`--native`)");
     }
     // Files written before this moment belong to an earlier run (with a second of slack for
     // file systems that round their times).
@@ -80,11 +110,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     bench
         .current_dir(&root)
         .args(["bench", "--package", "nw-bench"]);
-    if portable {
+    if native {
         // The environment variable, not `--target-dir`: criterion finds its output folder
         // from `CARGO_TARGET_DIR` too.
         bench
-            .env("RUSTFLAGS", PORTABLE_FLAGS)
+            .env("RUSTFLAGS", NATIVE_FLAGS)
             .env("CARGO_TARGET_DIR", &target);
     }
     let status = bench
@@ -128,8 +158,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         command.push_str(arg);
     }
     let doc = report.document(&machine, &command, quick);
-    let path = root.join(if portable {
-        PORTABLE_REPORT_PATH
+    let path = root.join(if native {
+        NATIVE_REPORT_PATH
     } else {
         REPORT_PATH
     });
@@ -965,12 +995,12 @@ impl Machine {
                 || "unknown".to_owned(),
                 |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
             );
-        // An environment RUSTFLAGS replaces the config's flags for the whole build.
+        // An environment RUSTFLAGS replaces the config's flags (none) for the whole build.
         let flags = match std::env::var("RUSTFLAGS") {
             Ok(f) if !f.trim().is_empty() => {
                 format!("`RUSTFLAGS={}` from the environment", f.trim())
             }
-            _ => "`-C target-cpu=native` from `.cargo/config.toml`".to_owned(),
+            _ => DEFAULT_BUILD.to_owned(),
         };
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -1322,6 +1352,33 @@ mod tests {
         assert!(
             doc.contains("M = 10^6), whole runs (`bands_bootstrap`) their time;"),
             "{doc}"
+        );
+    }
+
+    #[test]
+    fn native_and_quick_are_ours_the_rest_is_criterions() {
+        let strings = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let args = Args::parse(&strings(&["--native", "pool", "--sample-size", "20"]));
+        assert!(args.native && !args.quick);
+        assert_eq!(args.criterion, ["pool", "--sample-size", "20"]);
+        // --quick adds its flags, except one the caller gave.
+        let args = Args::parse(&strings(&["--quick", "--sample-size=20", "exp"]));
+        assert!(args.quick && !args.native);
+        assert_eq!(
+            args.criterion,
+            [
+                "--warm-up-time",
+                "0.2",
+                "--measurement-time",
+                "0.5",
+                "--sample-size=20",
+                "exp"
+            ]
+        );
+        // The old flag is no longer ours: criterion refuses it, loudly.
+        assert_eq!(
+            Args::parse(&strings(&["--portable"])).criterion,
+            ["--portable"]
         );
     }
 
