@@ -4,13 +4,15 @@
 //!
 //! It fits Gaussian Nadaraya-Watson to 200,000 keys with a fixed bandwidth, predicts 2000
 //! queries by the direct path (the one the vector kernels run) on one thread, several times,
-//! and prints one JSON line: the best time, and the predictions' bits as a hash and their sum.
+//! and prints one JSON line: the best time, the predictions' bits as a hash and their sum, and
+//! the instruction set the kernels chose.
 //!
 //! Usage: `nw-dependent [REPEATS]` (default 10).
 
 use std::time::Instant;
 
 use nw_model::{Algorithm, Bandwidth, Inputs, KernelKind, NadarayaWatson, Par};
+use nw_tensor::kernels::isa::Level;
 
 /// Keys and queries of the issue's check: 2000 x 200,000.
 const KEYS: usize = 200_000;
@@ -94,6 +96,7 @@ fn main() {
     let sum: f64 = y.iter().sum();
     println!(
         "{{\"keys\": {KEYS}, \"queries\": {QUERIES}, \"repeats\": {repeats}, \"best_ns\": {best}, \
-         \"bits\": \"{bits:016x}\", \"sum\": {sum:?}}}"
+         \"bits\": \"{bits:016x}\", \"sum\": {sum:?}, \"level\": \"{}\"}}",
+        Level::active().name()
     );
 }

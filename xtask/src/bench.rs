@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use nw_bench::{
     BANDWIDTH_ND, CASES, Case, DATA_FITS, GOALS, Goal, Group, OURS, Peer, SPLITS, Split, Target,
     Unit,
 };
+use nw_tensor::kernels::isa::{self, Level};
 use serde_json::Value;
 
 /// Criterion flags and values that `--quick` adds: short warm-up and measurement, the fewest
@@ -53,45 +54,96 @@ struct Args {
     quick: bool,
     /// `--native`: built with [`NATIVE_FLAGS`] in its own target folder.
     native: bool,
+    /// `--simd <level>`: the cap set in `NW_SIMD` for the benches.
+    simd: Option<Level>,
     /// What goes to the bench binaries: `--quick`'s flags (unless given), then the rest.
     criterion: Vec<String>,
 }
 
 impl Args {
-    /// Splits `args` into ours and criterion's.
-    fn parse(args: &[String]) -> Args {
-        let quick = args.iter().any(|a| a == "--quick");
-        let native = args.iter().any(|a| a == "--native");
+    /// Splits `args` into ours and criterion's; an unknown `--simd` level is an error.
+    fn parse(args: &[String]) -> Result<Args> {
+        let mut quick = false;
+        let mut native = false;
+        let mut simd = None;
+        let mut rest: Vec<String> = Vec::new();
+        let mut args_iter = args.iter();
+        while let Some(arg) = args_iter.next() {
+            match arg.as_str() {
+                "--quick" => quick = true,
+                "--native" => native = true,
+                "--simd" => {
+                    let name = args_iter.next().map_or("", String::as_str);
+                    simd = Some(simd_level(name)?);
+                }
+                a if a.starts_with("--simd=") => simd = Some(simd_level(&a["--simd=".len()..])?),
+                _ => rest.push(arg.clone()),
+            }
+        }
         let mut criterion: Vec<String> = Vec::new();
         if quick {
             // A flag the user gave wins over the quick default (criterion rejects repeats).
             for &(flag, value) in QUICK_ARGS {
                 let given = |a: &String| a == flag || a.starts_with(&format!("{flag}="));
-                if !args.iter().any(given) {
+                if !rest.iter().any(given) {
                     criterion.extend([flag.to_owned(), value.to_owned()]);
                 }
             }
         }
-        criterion.extend(
-            args.iter()
-                .filter(|a| *a != "--quick" && *a != "--native")
-                .cloned(),
-        );
-        Args {
+        criterion.extend(rest);
+        Ok(Args {
             quick,
             native,
+            simd,
             criterion,
-        }
+        })
     }
 }
 
-/// Runs `cargo xtask bench [--quick] [--native] [CRITERION_ARGS...]`.
+/// The level named `name`, or an error listing the names.
+fn simd_level(name: &str) -> Result<Level> {
+    Level::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+        anyhow!("--simd takes one of {}, got {name:?}", names.join(", "))
+    })
+}
+
+/// The instruction set the benches' kernels run on: this CPU's best, capped by `--simd` or
+/// else by an inherited `NW_SIMD` (checked here, since the kernels ignore a value that names
+/// no level), and how the report words it.
+fn simd_of_run(flag: Option<Level>) -> Result<(Level, String)> {
+    let detected = Level::detected();
+    let (cap, from) = match flag {
+        Some(level) => (Some(level), "`--simd`"),
+        None => match Level::requested() {
+            Ok(cap) => (cap, "`NW_SIMD` from the environment"),
+            Err(v) => bail!(
+                "{}={v} names no instruction set (avx512, avx2 or baseline)",
+                isa::ENV
+            ),
+        },
+    };
+    Ok(match cap {
+        None => (detected, format!("{detected}, this CPU's best")),
+        Some(cap) => {
+            let level = detected.min(cap);
+            (
+                level,
+                format!("{level}: this CPU's best is {detected}, capped at {cap} by {from}"),
+            )
+        }
+    })
+}
+
+/// Runs `cargo xtask bench [--quick] [--native] [--simd LEVEL] [CRITERION_ARGS...]`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let Args {
         quick,
         native,
+        simd,
         criterion: criterion_args,
-    } = Args::parse(args);
+    } = Args::parse(args)?;
+    let (level, level_note) = simd_of_run(simd)?;
 
     let root = workspace_root();
     let mut target = target_dir(&root)?;
@@ -101,6 +153,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         target = target.join("native");
         machine.flags = format!("`RUSTFLAGS=\"{NATIVE_FLAGS}\"` (`--native`)");
     }
+    machine.simd = level_note;
     // Files written before this moment belong to an earlier run (with a second of slack for
     // file systems that round their times).
     let started = SystemTime::now() - Duration::from_secs(1);
@@ -117,6 +170,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .env("RUSTFLAGS", NATIVE_FLAGS)
             .env("CARGO_TARGET_DIR", &target);
     }
+    if let Some(cap) = simd {
+        bench.env(isa::ENV, cap.name());
+    }
     let status = bench
         .arg("--")
         .args(&criterion_args)
@@ -127,7 +183,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
 
     let results = read_results(&target.join("criterion"), started)?;
-    let mut report = Report::build(CASES, SPLITS, &results);
+    let mut report = Report::build(CASES, SPLITS, &results, level);
     // A missing or unreadable reference costs its section, not the run's results.
     match read_statsmodels(&root.join(STATSMODELS_PATH)) {
         Ok(recorded) => report.recorded = recorded,
@@ -296,6 +352,8 @@ struct Row {
     dims: &'static [usize],
     work: u64,
     threads: usize,
+    /// The instruction set our kernels ran on.
+    simd: Level,
     unit: Unit,
     /// The case whose rate bounds this one's, if any.
     bound: Option<&'static Case>,
@@ -347,9 +405,15 @@ fn this_run<'a>(
 
 impl Report {
     /// Pairs ours with each peer for every case and thread count in `cases`, and times the
-    /// steps of every command in `splits`. A pair or step with a side missing, from an
-    /// earlier run, or counted differently from the table is left out with a note.
-    fn build(cases: &'static [Case], splits: &'static [Split], results: &Results) -> Report {
+    /// steps of every command in `splits`, our kernels having run on `simd`. A pair or step
+    /// with a side missing, from an earlier run, or counted differently from the table is
+    /// left out with a note.
+    fn build(
+        cases: &'static [Case],
+        splits: &'static [Split],
+        results: &Results,
+        simd: Level,
+    ) -> Report {
         let mut report = Report::default();
         for case in cases {
             for &threads in case.threads {
@@ -381,6 +445,7 @@ impl Report {
                                 dims: case.dims,
                                 work: case.work,
                                 threads,
+                                simd,
                                 unit: case.group.unit,
                                 bound: case.bound,
                                 ours,
@@ -433,8 +498,8 @@ impl Report {
     /// is faster).
     fn markdown(&self) -> String {
         let mut out = String::from(
-            "| bench | shape | threads | ours | peer | peer name | ratio (ours/peer) |\n\
-             |---|---|---:|---:|---:|---|---:|\n",
+            "| bench | shape | threads | simd | ours | peer | peer name | ratio (ours/peer) |\n\
+             |---|---|---:|---|---:|---:|---|---:|\n",
         );
         for r in &self.rows {
             let shown = |x: f64| match (x.is_nan(), r.unit) {
@@ -450,17 +515,18 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {ratio} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {ratio} |",
                 r.group,
                 r.shape,
                 r.threads,
+                r.simd,
                 shown(r.ours),
                 shown(r.peer),
                 r.peer_name,
             );
         }
         if self.rows.is_empty() {
-            out.push_str("| (no paired results) | | | | | | |\n");
+            out.push_str("| (no paired results) | | | | | | | |\n");
         }
         out
     }
@@ -702,6 +768,7 @@ impl Report {
         let _ = writeln!(doc, "- Load average at the start: {}", machine.load);
         let _ = writeln!(doc, "- Compiler: `{}`", machine.rustc);
         let _ = writeln!(doc, "- Build: the `bench` profile, {}", machine.flags);
+        let _ = writeln!(doc, "- Our kernels' instruction set: {}", machine.simd);
         let _ = writeln!(doc, "- Command: `{command}`");
         if quick {
             let _ = writeln!(
@@ -823,6 +890,11 @@ impl Report {
              the machine is shared and noisy (2-thread figures can wander by up to 2x between \
              runs, and other builds may have been running), so compare rows of one run, not \
              runs.\n\
+             - `simd` is the instruction set our kernels ran on: the CPU's best \
+             (`nw_tensor::kernels::isa::Level::detected`) capped by `NW_SIMD` (`--simd`). \
+             Peers do not go through that choice: those on `wide` (`wide-exp`) and plain \
+             loops run on what the build targets (SSE2 without `--native`), and \
+             `matrixmultiply` picks its own kernel at run time.\n\
              - Threads: each side runs inside `ThreadPool::install` of a rayon pool of exactly \
              that many threads; ours gets `Par::Seq` on 1 thread and `Par::Rayon` on more.\n",
         );
@@ -960,6 +1032,8 @@ struct Machine {
     load: String,
     rustc: String,
     flags: String,
+    /// The instruction set of our kernels, and why (see [`simd_of_run`]).
+    simd: String,
 }
 
 impl Machine {
@@ -1012,6 +1086,7 @@ impl Machine {
             load,
             rustc,
             flags,
+            simd: String::new(),
         }
     }
 }
@@ -1049,6 +1124,7 @@ mod tests {
             load: "0.00 0.00 0.00".into(),
             rustc: "rustc 0".into(),
             flags: "none".into(),
+            simd: "avx512, this CPU's best".into(),
         }
     }
 
@@ -1071,7 +1147,7 @@ mod tests {
         stale.fresh = false;
         results.insert(bmm.full_id(bmm.peers[0].name, 2), stale);
 
-        let report = Report::build(CASES, SPLITS, &results);
+        let report = Report::build(CASES, SPLITS, &results, Level::Avx512);
         assert_eq!(report.rows.len(), 1);
         let row = &report.rows[0];
         assert_eq!(
@@ -1093,7 +1169,10 @@ mod tests {
         assert!(report.notes.iter().any(|n| n.contains("earlier run")));
 
         let table = report.markdown();
-        assert!(table.contains("| bmm | 256x64x64x64 | 1 |"), "{table}");
+        assert!(
+            table.contains("| bmm | 256x64x64x64 | 1 | avx512 |"),
+            "{table}"
+        );
         assert!(table.contains("GFLOP/s"));
         assert!(table.contains("| 2.00 |"));
     }
@@ -1104,7 +1183,7 @@ mod tests {
         let mut results = Results::new();
         results.insert(case.full_id(OURS, 1), fresh(1e6, case.work + 1));
         results.insert(case.full_id(case.peers[0].name, 1), fresh(1e6, case.work));
-        let report = Report::build(&CASES[..1], &[], &results);
+        let report = Report::build(&CASES[..1], &[], &results, Level::Avx512);
         assert!(report.rows.is_empty());
         assert!(
             report.notes[0].contains("units of work"),
@@ -1130,13 +1209,13 @@ mod tests {
             case.full_id(case.peers[1].name, 1),
             fresh(4.0 * case.work as f64, case.work),
         );
-        let report = Report::build(std::slice::from_ref(case), &[], &results);
+        let report = Report::build(std::slice::from_ref(case), &[], &results, Level::Avx512);
         assert_eq!(report.rows.len(), 2, "{:?}", report.notes);
         let table = report.markdown();
         let shape = case.shape();
         assert!(
             table.contains(&format!(
-                "| read | {shape} | 1 | 1000 MB/s | 500 MB/s | {} | 2.00 |",
+                "| read | {shape} | 1 | avx512 | 1000 MB/s | 500 MB/s | {} | 2.00 |",
                 case.peers[0].name
             )),
             "{table}"
@@ -1164,7 +1243,7 @@ mod tests {
         assert!(!read.parallel && pool.parallel);
         results.insert(split.full_id(read, 1), fresh(10e6, 1));
         results.insert(split.full_id(pool, 1), fresh(30e6, 1));
-        let report = Report::build(&[], std::slice::from_ref(split), &results);
+        let report = Report::build(&[], std::slice::from_ref(split), &results, Level::Avx512);
         // 2 threads: the pooling is missing, so that line is left out with a note.
         assert_eq!(report.splits.len(), 1);
         assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
@@ -1179,7 +1258,7 @@ mod tests {
 
     #[test]
     fn empty_results_make_a_document_not_a_crash() {
-        let report = Report::build(CASES, SPLITS, &Results::new());
+        let report = Report::build(CASES, SPLITS, &Results::new(), Level::Avx512);
         let doc = report.document(&test_machine(), "cargo xtask bench", true);
         assert!(doc.contains("no paired results"));
         assert!(doc.contains("Quick smoke run"));
@@ -1213,7 +1292,7 @@ mod tests {
         results.insert(pool.full_id(peer, 1), fresh(pool.work as f64, pool.work));
         results.insert(exp.full_id(OURS, 1), fresh(exp.work as f64 / 8.0, exp.work));
         results.insert(exp.full_id(exp.peers[0].name, 1), fresh(1.0, exp.work));
-        let report = Report::build(CASES, &[], &results);
+        let report = Report::build(CASES, &[], &results, Level::Avx512);
         let md = report.bound_markdown();
         assert_eq!(md.lines().count(), 4, "two cases with bounds: {md}");
         assert!(
@@ -1289,7 +1368,7 @@ mod tests {
         let mut results = Results::new();
         results.insert(boston.full_id(OURS, 1), fresh(25e6, 1));
         results.insert(other.full_id(OURS, 1), fresh(1e9, 1));
-        let mut report = Report::build(CASES, &[], &results);
+        let mut report = Report::build(CASES, &[], &results, Level::Avx512);
         report.recorded = recorded;
         let md = report.statsmodels_markdown();
         assert_eq!(
@@ -1329,7 +1408,7 @@ mod tests {
         // The band in 2 s, the prediction in 50 ms: 40 times.
         results.insert(boot.full_id(OURS, 2), fresh(2e9, 1));
         results.insert(boot.full_id("predict", 2), fresh(50e6, 1));
-        let report = Report::build(CASES, &[], &results);
+        let report = Report::build(CASES, &[], &results, Level::Avx512);
         let md = report.goal_markdown(GOALS);
         assert_eq!(md.lines().count(), 4, "{md}");
         assert!(
@@ -1355,15 +1434,26 @@ mod tests {
         );
     }
 
+    fn strings(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
     #[test]
-    fn native_and_quick_are_ours_the_rest_is_criterions() {
-        let strings = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let args = Args::parse(&strings(&["--native", "pool", "--sample-size", "20"]));
-        assert!(args.native && !args.quick);
+    fn native_quick_and_simd_are_ours_the_rest_is_criterions() {
+        let args = Args::parse(&strings(&["--native", "pool", "--sample-size", "20"])).unwrap();
+        assert!(args.native && !args.quick && args.simd.is_none());
         assert_eq!(args.criterion, ["pool", "--sample-size", "20"]);
         // --quick adds its flags, except one the caller gave.
-        let args = Args::parse(&strings(&["--quick", "--sample-size=20", "exp"]));
+        let args = Args::parse(&strings(&[
+            "--quick",
+            "--sample-size=20",
+            "--simd",
+            "avx2",
+            "exp",
+        ]))
+        .unwrap();
         assert!(args.quick && !args.native);
+        assert_eq!(args.simd, Some(Level::Avx2));
         assert_eq!(
             args.criterion,
             [
@@ -1375,10 +1465,54 @@ mod tests {
                 "exp"
             ]
         );
-        // The old flag is no longer ours: criterion refuses it, loudly.
+        let args = Args::parse(&strings(&["--simd=baseline"])).unwrap();
+        assert_eq!(args.simd, Some(Level::Baseline));
+        assert!(args.criterion.is_empty());
+        for bad in [
+            &["--simd"][..],
+            &["--simd", "sse2"],
+            &["--simd="],
+            &["--simd=AVX2"],
+        ] {
+            let err = Args::parse(&strings(bad)).unwrap_err().to_string();
+            assert!(err.contains("baseline, avx2, avx512"), "{bad:?}: {err}");
+        }
+        // The old flag is no longer ours: it goes on to criterion, which refuses it.
         assert_eq!(
-            Args::parse(&strings(&["--portable"])).criterion,
+            Args::parse(&strings(&["--portable"])).unwrap().criterion,
             ["--portable"]
+        );
+    }
+
+    #[test]
+    fn a_cap_lowers_the_level_and_says_so() {
+        // No CPU runs below the baseline, so a baseline cap is the level on every machine.
+        let (level, note) = simd_of_run(Some(Level::Baseline)).unwrap();
+        assert_eq!(level, Level::Baseline);
+        assert!(note.starts_with("baseline: this CPU's best is "), "{note}");
+        assert!(note.ends_with("capped at baseline by `--simd`"), "{note}");
+        // A cap above the CPU's best changes nothing.
+        let (level, _) = simd_of_run(Some(Level::Avx512)).unwrap();
+        assert_eq!(level, Level::detected());
+
+        let mut results = Results::new();
+        let bmm = &CASES[0];
+        results.insert(bmm.full_id(OURS, 1), fresh(1e6, bmm.work));
+        results.insert(bmm.full_id(bmm.peers[0].name, 1), fresh(2e6, bmm.work));
+        let report = Report::build(&CASES[..1], &[], &results, Level::Avx2);
+        assert!(
+            report
+                .markdown()
+                .contains("| bmm | 256x64x64x64 | 1 | avx2 |"),
+            "{}",
+            report.markdown()
+        );
+        let mut machine = test_machine();
+        machine.simd = note;
+        let doc = report.document(&machine, "cargo xtask bench", false);
+        assert!(
+            doc.contains("- Our kernels' instruction set: baseline: this CPU's best is"),
+            "{doc}"
         );
     }
 

@@ -8,9 +8,10 @@
 //! `cargo build --release`: *plain*, with every `RUSTFLAGS`-like and `CARGO_*` build variable
 //! removed, and *native*, with `RUSTFLAGS="-C target-cpu=native"`. The two binaries run
 //! alternately (ABAB..., so a change in the machine's load falls on both), each side's best
-//! time is kept, and the check fails when plain/native exceeds `--max-ratio` (1.10) or the
-//! two predictions differ in any bit (both builds pick their kernels at run time, so they
-//! should run the same instructions; a difference means the dispatch misbehaved).
+//! time is kept, and the check fails when plain/native exceeds `--max-ratio` (1.10), when the
+//! two builds chose different instruction sets (`Level::active`, which each binary reports),
+//! or when their predictions differ in any bit (both builds pick their kernels at run time,
+//! so they should run the same instructions; a difference means the dispatch misbehaved).
 //!
 //! Where things go: the crate is written to a temporary folder named after the workspace
 //! (`<tmp>/nw-dependent-<hash>`), removed afterwards; the two target folders are the
@@ -103,6 +104,8 @@ struct Run {
     bits: String,
     /// The predictions' sum (for a reader: how far apart two hashes' predictions are).
     sum: f64,
+    /// The instruction set the kernels chose (`Level::active`'s name).
+    level: String,
 }
 
 impl Run {
@@ -113,12 +116,13 @@ impl Run {
         };
         let json: Value = serde_json::from_str(line)
             .with_context(|| format!("the dependent binary printed {line:?}, not JSON"))?;
-        let (Some(best_ns), Some(bits), Some(sum)) = (
+        let (Some(best_ns), Some(bits), Some(sum), Some(level)) = (
             json["best_ns"].as_f64(),
             json["bits"].as_str(),
             json["sum"].as_f64(),
+            json["level"].as_str(),
         ) else {
-            bail!("the dependent binary's line {line:?} lacks best_ns, bits or sum");
+            bail!("the dependent binary's line {line:?} lacks best_ns, bits, sum or level");
         };
         if best_ns.is_nan() || best_ns <= 0.0 {
             bail!("the dependent binary timed {best_ns} ns");
@@ -127,6 +131,7 @@ impl Run {
             best_ns,
             bits: bits.to_owned(),
             sum,
+            level: level.to_owned(),
         })
     }
 }
@@ -159,6 +164,12 @@ impl Verdict {
                 failures.push(format!("the {side} build's runs disagree with each other"));
             }
         }
+        if p.level != n.level {
+            failures.push(format!(
+                "the builds chose different instruction sets: {} (plain) and {} (native)",
+                p.level, n.level
+            ));
+        }
         if p.bits != n.bits {
             failures.push(format!(
                 "the builds' predictions differ (bits {} vs {}; sums {:?} vs {:?}, relative \
@@ -187,7 +198,8 @@ impl Verdict {
     /// The two sides, the ratio and the bits, as a markdown table.
     fn markdown(&self, max_ratio: f64) -> String {
         let mut out = String::from(
-            "| build | best time | predictions' bits (FNV-1a) | sum |\n|---|---:|---|---:|\n",
+            "| build | simd | best time | predictions' bits (FNV-1a) | sum |\n\
+             |---|---|---:|---|---:|\n",
         );
         for (name, r) in [
             ("plain `cargo build --release`", &self.plain),
@@ -195,7 +207,8 @@ impl Verdict {
         ] {
             let _ = writeln!(
                 out,
-                "| {name} | {:.2} ms | `{}` | {:?} |",
+                "| {name} | {} | {:.2} ms | `{}` | {:?} |",
+                r.level,
                 r.best_ns / 1e6,
                 r.bits,
                 r.sum
@@ -247,12 +260,15 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 /// the workspace's `Cargo.lock` (the same versions as the in-repo build, and no registry
 /// query to resolve them) and [`PROGRAM`].
 fn write_crate(dir: &Path, root: &Path) -> Result<()> {
-    let model = root.join("crates").join("nw-model");
-    let Some(model) = model.to_str() else {
-        bail!("the workspace path {} is not UTF-8", root.display());
-    };
     // A TOML basic string: escape what it cannot hold as it is.
-    let model = model.replace('\\', "\\\\").replace('"', "\\\"");
+    let path = |name: &str| -> Result<String> {
+        let dir = root.join("crates").join(name);
+        let Some(dir) = dir.to_str() else {
+            bail!("the workspace path {} is not UTF-8", root.display());
+        };
+        Ok(dir.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    let (model, tensor) = (path("nw-model")?, path("nw-tensor")?);
     let manifest = format!(
         "[package]\n\
          name = \"nw-dependent\"\n\
@@ -264,7 +280,9 @@ fn write_crate(dir: &Path, root: &Path) -> Result<()> {
          [workspace]\n\
          \n\
          [dependencies]\n\
-         nw-model = {{ path = \"{model}\" }}\n"
+         nw-model = {{ path = \"{model}\" }}\n\
+         # For `Level::active`: which instruction set the kernels chose.\n\
+         nw-tensor = {{ path = \"{tensor}\" }}\n"
     );
     let src = dir.join("src");
     fs::create_dir_all(&src).with_context(|| format!("cannot create {}", src.display()))?;
@@ -379,6 +397,7 @@ mod tests {
             best_ns: ns,
             bits: bits.to_owned(),
             sum,
+            level: "avx512".to_owned(),
         }
     }
 
@@ -389,7 +408,7 @@ mod tests {
     #[test]
     fn reads_the_binary_line() {
         let out = "\n{\"keys\": 200000, \"queries\": 2000, \"repeats\": 10, \"best_ns\": 54321000, \
-                   \"bits\": \"00ff00ff00ff00ff\", \"sum\": 1234.5}\n\n";
+                   \"bits\": \"00ff00ff00ff00ff\", \"sum\": 1234.5, \"level\": \"avx512\"}\n\n";
         assert_eq!(
             Run::parse(out).unwrap(),
             run(54_321_000.0, "00ff00ff00ff00ff", 1234.5)
@@ -402,7 +421,10 @@ mod tests {
             err("time: 5 ms")
         );
         assert!(err("{\"best_ns\": 5, \"sum\": 1}").contains("lacks"));
-        assert!(err("{\"best_ns\": 0, \"bits\": \"0\", \"sum\": 1}").contains("timed 0 ns"));
+        assert!(
+            err("{\"best_ns\": 0, \"bits\": \"0\", \"sum\": 1, \"level\": \"avx2\"}")
+                .contains("timed 0 ns")
+        );
     }
 
     #[test]
@@ -418,7 +440,7 @@ mod tests {
             md.contains("plain/native: 1.050 (at most 1.1); bits equal"),
             "{md}"
         );
-        assert!(md.contains("| 0.00 ms | `a` | 1.0 |"), "{md}");
+        assert!(md.contains("| avx512 | 0.00 ms | `a` | 1.0 |"), "{md}");
     }
 
     #[test]
@@ -449,6 +471,16 @@ mod tests {
             v.failures
         );
         assert!(Verdict::judge(&[], &[run(1.0, "a", 1.0)], 1.1).is_err());
+        // Another instruction set is named as such (and here gives other bits too).
+        let mut avx2 = run(100.0, "b", 1.0);
+        avx2.level = "avx2".to_owned();
+        let v = Verdict::judge(&[avx2], &[run(100.0, "a", 1.0)], 1.1).unwrap();
+        assert_eq!(v.failures.len(), 2, "{:?}", v.failures);
+        assert!(
+            v.failures[0].contains("avx2 (plain) and avx512 (native)"),
+            "{:?}",
+            v.failures
+        );
     }
 
     #[test]

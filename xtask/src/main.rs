@@ -22,13 +22,15 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  bench [--quick] [--native] [CRITERION_ARGS...]
+  bench [--quick] [--native] [--simd LEVEL] [CRITERION_ARGS...]
       run the nw-bench criterion benches (release build, no RUSTFLAGS: the kernels are
       chosen at run time), print ours beside each peer as a markdown table and write it to
       docs/performance.md. --quick shortens warm-up and measurement for a smoke run;
       --native builds for this CPU (RUSTFLAGS=\"-C target-cpu=native\", in target/native),
-      the old way, and writes docs/performance-native.md; other arguments go to the bench
-      binaries (e.g. a filter such as `pool`, or `--sample-size 20`).
+      the old way, and writes docs/performance-native.md; --simd caps the kernels'
+      instruction set (NW_SIMD=avx512|avx2|baseline; the tables' simd column names the one
+      each row ran on); other arguments go to the bench binaries (e.g. a filter such as
+      `pool`, or `--sample-size 20`).
   dependent [--rounds N] [--max-ratio X]
       build a crate outside the workspace that depends on nw-model by path, with plain
       `cargo build --release` and with RUSTFLAGS=\"-C target-cpu=native\" (target dirs under
