@@ -125,6 +125,7 @@ impl Separable {
 
     /// Whether a window must be split at the query: the weight is not one formula in `u` on
     /// both sides.
+    #[inline(always)]
     pub fn splits(&self) -> bool {
         match &self.family {
             Family::Polynomial { left, right, .. } => left != right,
@@ -135,6 +136,7 @@ impl Separable {
 
     /// The width of a segment of keys, in bandwidths: keys are at most half of it from their
     /// segment's centre.
+    #[inline(always)]
     pub fn width(&self) -> f64 {
         match self.family {
             // Laplace's reach is 44 bandwidths: wide segments keep its pieces few, and its
@@ -145,6 +147,7 @@ impl Separable {
     }
 
     /// The number of features.
+    #[inline(always)]
     pub fn features(&self) -> usize {
         let m = self.max_m as usize;
         match &self.family {
@@ -159,6 +162,7 @@ impl Separable {
     }
 
     /// `beta_f(b)` for every feature, into `out` (length [`features`](Self::features)).
+    #[inline(always)]
     pub fn feature_values(&self, b: f64, out: &mut [f64]) {
         match &self.family {
             Family::Polynomial { .. } => powers(b, 1.0, out),
@@ -181,6 +185,7 @@ impl Separable {
     }
 
     /// Bounds of `|beta_f(b)|` over the keys of a segment (`|b| <= width / 2`).
+    #[inline(always)]
     pub fn feature_bounds(&self, out: &mut [f64]) {
         let half = self.width() / 2.0;
         match &self.family {
@@ -207,6 +212,7 @@ impl Separable {
     ///
     /// # Panics
     /// If a moment above the `max_m` this was made with is asked for.
+    #[inline(always)]
     pub fn coefficients(&self, a: f64, side: Side, what: Functional, out: &mut [f64]) {
         // The tables' path writes every coefficient; the others add into zeros.
         if !matches!(self.family, Family::Polynomial { .. })
@@ -282,6 +288,7 @@ impl Separable {
 }
 
 /// `out[p] = scale * b^p`.
+#[inline(always)]
 fn powers(b: f64, scale: f64, out: &mut [f64]) {
     let mut p = scale;
     for o in out {
@@ -292,6 +299,7 @@ fn powers(b: f64, scale: f64, out: &mut [f64]) {
 
 /// Calls `add(i, C(m, i) (-a)^(m - i))` for `i = 0..=m`: the expansion of `u^m = (b - a)^m` in
 /// powers `b^i`.
+#[inline(always)]
 fn times_u_power(m: u32, a: f64, mut add: impl FnMut(usize, f64)) {
     let m = m as usize;
     let mut binomial = 1.0;
@@ -303,6 +311,7 @@ fn times_u_power(m: u32, a: f64, mut add: impl FnMut(usize, f64)) {
 
 /// The coefficients in `b` of the polynomial `sum_r in_u[r] u^r` at `u = b - a`: a Taylor
 /// shift by repeated synthetic division, O(degree^2).
+#[inline(always)]
 fn taylor_shift(in_u: &[f64], a: f64, out: &mut [f64]) {
     out[..in_u.len()].copy_from_slice(in_u);
     let n = in_u.len();
@@ -316,12 +325,14 @@ fn taylor_shift(in_u: &[f64], a: f64, out: &mut [f64]) {
 
 /// `K(u) / K(0)` in f64, from the kernel's one definition ([`KernelKind::ln_k`]): the
 /// sweeps' direct fallback.
+#[inline(always)]
 pub fn profile(kind: KernelKind, u: f64) -> f64 {
     (kind.ln_k(u) - kind.ln_k(0.0)).exp()
 }
 
 /// `K(u) g(u) / K(0)` in f64, `g = d ln K(u / h) / d ln h = -u K'(u) / K(u)`: the slope the
 /// sweeps' direct fallback sums for gradients.
+#[inline(always)]
 pub fn slope_profile(kind: KernelKind, u: f64) -> f64 {
     let a = u.abs();
     if kind.support().is_some_and(|s| a > s) {

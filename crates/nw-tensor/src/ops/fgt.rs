@@ -147,15 +147,18 @@ impl Expansions {
     }
 
     /// The grid cell of input `x`.
+    #[inline(always)]
     pub(crate) fn cell_of(&self, x: f64) -> i64 {
         ((x - self.x0) / self.width).floor() as i64
     }
 
+    #[inline(always)]
     fn centre(&self, cell: i64) -> f64 {
         self.x0 + (cell as f64 + 0.5) * self.width
     }
 
     /// The polynomials of target cell `cell`, with the slope sums when `grad`.
+    #[inline(always)]
     pub(crate) fn target(&self, cell: i64, grad: bool) -> Target {
         let mut t = Target {
             cell,
@@ -207,6 +210,7 @@ impl Expansions {
     }
 
     /// `(z, v, f, fv)` at query `q` of target cell `t`, and the bounds of `z` and `v`.
+    #[inline(always)]
     pub(crate) fn eval(&self, t: &Target, q: f32) -> ([f64; 4], f64, f64) {
         let alpha = (f64::from(q) - self.centre(t.cell)) / self.h;
         let horner = |c: &[f64; P]| c.iter().rev().fold(0.0, |acc, &b| acc * alpha + b);

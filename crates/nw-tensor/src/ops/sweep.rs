@@ -54,6 +54,7 @@ use super::fgt::{self, Expansions, Target};
 use super::pool::{self, LooFit, Pooled, Row, SortedKeys, gallop};
 use crate::Par;
 use crate::error::Result;
+use crate::kernels::isa::{self, Simd, Task};
 use crate::kernels::radial::{Bandwidth, KernelKind, KernelVisitor};
 use crate::kernels::scalar::EXP2_FLUSH_BELOW;
 use crate::kernels::separable::{Functional, Separable, Side, profile, slope_profile};
@@ -164,6 +165,7 @@ impl Groups {
     /// The distance from `q` to its nearest input, in f32 as the direct path measures it,
     /// leaving out group `skip` when it holds a single row (`usize::MAX`: none), and where `q`
     /// falls among the inputs (the first not below it); `hint` is a guess of the latter.
+    #[inline(always)]
     fn nearest(&self, q: f32, skip: usize, hint: usize) -> (f32, usize) {
         let p = gallop(&self.x, hint, |k| k < q);
         let alone = |j: usize| j == skip && self.count[j] <= 1.0;
@@ -403,6 +405,7 @@ impl<'a> Prefix<'a> {
 
     /// `sum_f alpha_f (sum of beta_f)` over groups `start..end` of segment `s`, for counts
     /// and for values.
+    #[inline(always)]
     fn piece(&self, alpha: &[f64], start: usize, end: usize, s: usize) -> [f64; 2] {
         let f = self.f;
         let (last, before) = (
@@ -420,6 +423,7 @@ impl<'a> Prefix<'a> {
 
     /// The sums of `Functional::Moment(0)` (weights and weighted values) over groups
     /// `lo..hi` on `side` of query `q`, with their rounding bounds: `(z, v, bound_z, bound_v)`.
+    #[inline(always)]
     fn window(&self, q: f64, lo: usize, hi: usize, side: Side, alpha: &mut [f64]) -> [f64; 6] {
         let mut out = [0.0; 6];
         let Some(sep) = &self.sep else {
@@ -471,6 +475,7 @@ impl<'a> Prefix<'a> {
     /// A query's full sums: `(ln scale, z, v, bound_z, bound_v)` with `z` the sum of
     /// `K(u) / K(0)` times `e^{ln scale}`, or `None` when the query is for the direct path.
     /// `dmin` is its distance to the nearest key (f32, as the direct path has it).
+    #[inline(always)]
     fn sums(
         &self,
         q: f32,
@@ -538,6 +543,7 @@ impl<'a> Prefix<'a> {
     }
 
     /// The largest `|value|` of the segments over groups `lo..hi`.
+    #[inline(always)]
     fn vmax(&self, lo: usize, hi: usize) -> f64 {
         if lo >= hi {
             return 0.0;
@@ -549,6 +555,7 @@ impl<'a> Prefix<'a> {
     /// The groups a query reaches: `|x - q| <= h` for a compact kernel, else the keys whose
     /// weight can be at least `2^-64` of the nearest one's (the direct path's reach); the
     /// searches start from a guess, the last query's reach when queries ascend.
+    #[inline(always)]
     fn reach(&self, q: f32, dmin: f32, (lo, hi): (usize, usize)) -> (usize, usize) {
         let r = match self.kind.support() {
             Some(s) => s * self.h,
@@ -574,6 +581,7 @@ impl<'a> Prefix<'a> {
     /// out one row of value `own` from group `skip` (`usize::MAX`: none): `(ln scale, z, v)`,
     /// with whole-line kernels weighed against the nearest key (distance `dmin`) so that
     /// nothing underflows.
+    #[inline(always)]
     fn direct(&self, q: f32, dmin: f32, (lo, hi): (usize, usize), skip: usize, own: f64) -> Direct {
         let umin = f64::from(dmin) / self.h;
         let (scale, shift): (f64, fn(f64, f64) -> f64) = match self.kind {
@@ -630,6 +638,7 @@ struct Swept {
 impl Swept {
     /// `(z, v)` after taking `(dz, dv)` away, if the bound still holds them to
     /// [`TOLERANCE`] of the rest.
+    #[inline(always)]
     fn trusted(&self, dz: f64, dv: f64, own: f64) -> Option<(f64, f64)> {
         let (z, v) = (self.z - dz, self.v - dv);
         (self.bz <= TOLERANCE * z && self.bv <= TOLERANCE * z * self.vmax.max(own.abs()))
@@ -650,6 +659,7 @@ struct Direct {
 /// and `pc`.
 type Chunk<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64]);
 
+#[inline(always)]
 fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
     let t = *sum + x;
     if sum.abs() >= x.abs() {
@@ -658,6 +668,72 @@ fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
         *comp += (x - t) + *sum;
     }
     *sum = t;
+}
+
+/// What a block of swept queries reads: the sweep's sums, the groups, `ln K(0)`.
+struct PoolBlock<'a> {
+    prefix: &'a Prefix<'a>,
+    groups: &'a Groups,
+    ln_k0: f64,
+}
+
+impl PoolBlock<'_> {
+    /// Query `q`'s row; `hint` is where the last query's searches ended.
+    #[inline(always)]
+    fn one(
+        &self,
+        q: f32,
+        alpha: &mut [f64],
+        hint: &mut (usize, usize, usize),
+        cache: &mut Option<Target>,
+    ) -> Row {
+        let (prefix, groups) = (self.prefix, self.groups);
+        if !q.is_finite() {
+            return (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
+        }
+        let (dmin, at) = groups.nearest(q, usize::MAX, hint.0);
+        // The transform needs no window; the prefix sums do.
+        let reach = if prefix.fgt.is_some() {
+            (at, at)
+        } else {
+            prefix.reach(q, dmin, (hint.1, hint.2))
+        };
+        *hint = (at, reach.0, reach.1);
+        let swept = prefix.sums(q, dmin, reach, alpha, cache);
+        let trusted = match &swept {
+            Some(s) => s.trusted(0.0, 0.0, 0.0),
+            None => None,
+        };
+        let (scale, z, v) = match trusted {
+            Some((z, v)) => (0.0, z, v),
+            None => {
+                let reach = prefix.reach(q, dmin, reach);
+                let d = prefix.direct(q, dmin, reach, usize::MAX, 0.0);
+                (d.scale, d.z, d.v)
+            }
+        };
+        finish(z, v, scale + self.ln_k0, dmin, groups)
+    }
+}
+
+/// One block of sorted queries: the work of one dispatch (see [`LooRun`]).
+struct PoolRun<'a, 'b> {
+    block: &'a PoolBlock<'b>,
+    q: &'a [f32],
+    out: &'a mut [Row],
+}
+
+impl Task for PoolRun<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Simd>(self) {
+        let PoolRun { block, q, out } = self;
+        let (mut alpha, mut hint, mut cache) = (vec![0.0; block.prefix.f], (0, 0, 0), None);
+        for (o, &qi) in out.iter_mut().zip(q) {
+            *o = block.one(qi, &mut alpha, &mut hint, &mut cache);
+        }
+    }
 }
 
 /// Pools `queries` over `keys` with `kind` at bandwidth `h` by sorted sweeps: the same
@@ -678,39 +754,17 @@ pub fn pool_sweep(
     }
     let groups = Groups::new(keys);
     let prefix = Prefix::new(kind, h, &groups, false, par);
-    let ln_k0 = kind.ln_k(0.0);
-    let one = |q: f32,
-               alpha: &mut Vec<f64>,
-               hint: &mut (usize, usize, usize),
-               cache: &mut Option<Target>|
-     -> Row {
-        if !q.is_finite() {
-            return (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
-        }
-        let (dmin, at) = groups.nearest(q, usize::MAX, hint.0);
-        // The transform needs no window; the prefix sums do.
-        let reach = if prefix.fgt.is_some() {
-            (at, at)
-        } else {
-            prefix.reach(q, dmin, (hint.1, hint.2))
-        };
-        *hint = (at, reach.0, reach.1);
-        let swept = prefix.sums(q, dmin, reach, alpha, cache);
-        let (scale, z, v) = match swept.as_ref().and_then(|s| s.trusted(0.0, 0.0, 0.0)) {
-            Some((z, v)) => (0.0, z, v),
-            None => {
-                let reach = prefix.reach(q, dmin, reach);
-                let d = prefix.direct(q, dmin, reach, usize::MAX, 0.0);
-                (d.scale, d.z, d.v)
-            }
-        };
-        finish(z, v, scale + ln_k0, dmin, &groups)
+    let block = PoolBlock {
+        prefix: &prefix,
+        groups: &groups,
+        ln_k0: kind.ln_k(0.0),
     };
     let run = |(q, out): (&[f32], &mut [Row])| {
-        let (mut alpha, mut hint, mut cache) = (vec![0.0; prefix.f], (0, 0, 0), None);
-        for (o, &qi) in out.iter_mut().zip(q) {
-            *o = one(qi, &mut alpha, &mut hint, &mut cache);
-        }
+        isa::run(PoolRun {
+            block: &block,
+            q,
+            out,
+        })
     };
     // In ascending order, each query's searches start where the last one's ended, and
     // neighbouring queries read the same prefix sums.
@@ -736,6 +790,7 @@ pub fn pool_sweep(
 }
 
 /// A query's `(y, lse, dmin, effective)` from its sums: no estimate without weight.
+#[inline(always)]
 fn finish(z: f64, v: f64, log_scale: f64, dmin: f32, groups: &Groups) -> Row {
     if z > 0.0 {
         let (lo, hi) = groups.range;
@@ -770,21 +825,27 @@ pub fn loo_sweep_grad(kind: KernelKind, h: f32, data: &SortedKeys, par: Par) -> 
 /// One row's leave-one-out results: `(y_hat, squared error, gradient term)`.
 type LooRow = (f32, f64, f64);
 
-fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -> Result<LooFit> {
-    pool::check_loo(data)?;
-    if !sweepable(h, data) {
-        return kind.visit(h, HandLoo { data, par, grad });
-    }
-    let groups = Groups::new(data);
-    let prefix = Prefix::new(kind, h, &groups, grad, par);
-    let ys = data.values();
-    // Rows of one group share their full sums; each then leaves itself out.
-    let group = |g: usize,
-                 rows: &mut [LooRow],
-                 alpha: &mut Vec<f64>,
-                 first_row: usize,
-                 hint: &mut (usize, usize),
-                 cache: &mut Option<Target>| {
+/// What a block of leave-one-out rows reads: the sweep's sums, the groups, the values.
+struct LooBlock<'a> {
+    prefix: &'a Prefix<'a>,
+    groups: &'a Groups,
+    ys: &'a [f32],
+}
+
+impl LooBlock<'_> {
+    /// The rows of group `g` (from row `first_row` on): its full sums, shared, then each row
+    /// leaves itself out.
+    #[inline(always)]
+    fn group(
+        &self,
+        g: usize,
+        rows: &mut [LooRow],
+        alpha: &mut [f64],
+        first_row: usize,
+        hint: &mut (usize, usize),
+        cache: &mut Option<Target>,
+    ) {
+        let (prefix, groups) = (self.prefix, self.groups);
         let q = groups.x[g];
         let (dmin, _) = groups.nearest(q, g, g);
         // The transform needs no window; the prefix sums do.
@@ -796,16 +857,21 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
         *hint = reach;
         let full = prefix.sums(q, dmin, reach, alpha, cache);
         for (i, out) in rows.iter_mut().enumerate() {
-            let own = f64::from(ys[first_row + i]);
-            let swept = full
-                .as_ref()
-                .and_then(|s| s.trusted(1.0, own, own).map(|(z, v)| [z, v, s.f, s.fv]));
-            let [z, v, f, fv] = swept.unwrap_or_else(|| {
-                let reach = prefix.reach(q, dmin, reach);
-                let d = prefix.direct(q, dmin, reach, g, own);
-                [d.z, d.v, d.f, d.fv]
-            });
-            let y_hat = finish(z, v, 0.0, dmin, &groups).0;
+            let own = f64::from(self.ys[first_row + i]);
+            // Matches, not closures: this runs inside a level's dispatch (`isa::Task`).
+            let swept = match &full {
+                Some(s) => s.trusted(1.0, own, own).map(|(z, v)| [z, v, s.f, s.fv]),
+                None => None,
+            };
+            let [z, v, f, fv] = match swept {
+                Some(sums) => sums,
+                None => {
+                    let reach = prefix.reach(q, dmin, reach);
+                    let d = prefix.direct(q, dmin, reach, g, own);
+                    [d.z, d.v, d.f, d.fv]
+                }
+            };
+            let y_hat = finish(z, v, 0.0, dmin, groups).0;
             // The error and gradient from the f64 prediction, as the direct path has them.
             *out = if y_hat.is_nan() {
                 (y_hat, 0.0, 0.0)
@@ -815,6 +881,56 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
                 (y_hat, r * r, 2.0 * r * dy)
             };
         }
+    }
+}
+
+/// One block of whole groups' rows, from row `start`: the work of one dispatch. The sweep is
+/// scalar f64 code, but compiled with the level's features its loops vectorize wider and
+/// `floor` is one instruction; Rust never fuses `a * b + c` by itself, so the bits are the
+/// same on every level.
+struct LooRun<'a, 'b> {
+    block: &'a LooBlock<'b>,
+    start: usize,
+    out: &'a mut [LooRow],
+}
+
+impl Task for LooRun<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Simd>(self) {
+        let LooRun { block, start, out } = self;
+        let mut alpha = vec![0.0; 2 * block.prefix.f];
+        let first = block.groups.group_of[start] as usize;
+        let (mut i, mut hint, mut cache) = (0, (first, first), None);
+        while i < out.len() {
+            let g = block.groups.group_of[start + i] as usize;
+            let c = block.groups.count[g] as usize;
+            block.group(
+                g,
+                &mut out[i..i + c],
+                &mut alpha,
+                start + i,
+                &mut hint,
+                &mut cache,
+            );
+            i += c;
+        }
+    }
+}
+
+fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -> Result<LooFit> {
+    pool::check_loo(data)?;
+    if !sweepable(h, data) {
+        return kind.visit(h, HandLoo { data, par, grad });
+    }
+    let groups = Groups::new(data);
+    let prefix = Prefix::new(kind, h, &groups, grad, par);
+    let ys = data.values();
+    let block = LooBlock {
+        prefix: &prefix,
+        groups: &groups,
+        ys,
     };
     // Blocks of whole groups, so each block knows its rows.
     let mut starts = vec![0usize];
@@ -836,22 +952,11 @@ fn loo_with(kind: KernelKind, h: f32, data: &SortedKeys, par: Par, grad: bool) -
         }
     }
     let run = |(start, out): (usize, &mut [LooRow])| {
-        let mut alpha = vec![0.0; 2 * prefix.f];
-        let first = groups.group_of[start] as usize;
-        let (mut i, mut hint, mut cache) = (0, (first, first), None);
-        while i < out.len() {
-            let g = groups.group_of[start + i] as usize;
-            let c = groups.count[g] as usize;
-            group(
-                g,
-                &mut out[i..i + c],
-                &mut alpha,
-                start + i,
-                &mut hint,
-                &mut cache,
-            );
-            i += c;
-        }
+        isa::run(LooRun {
+            block: &block,
+            start,
+            out,
+        })
     };
     if par.is_parallel() {
         pieces.into_par_iter().for_each(run);
