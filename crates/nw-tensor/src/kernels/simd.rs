@@ -174,6 +174,9 @@ pub fn dot<V: Simd>(a: &[f32], b: &[f32]) -> f32 {
 pub fn gemm_tile<V: Simd>(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize, first: bool) {
     let kc = b.len() / NR;
     let a: [&[f32]; MR] = std::array::from_fn(|i| &a[i][..kc]);
+    if V::TILE_ROWS < MR {
+        return gemm_tile_in_passes::<V>(&a, b, c, ldc, first);
+    }
     let mut acc = [[V::ZERO; 2]; MR];
     for (p, bp) in b.chunks_exact(NR).enumerate() {
         let b0 = V::load(bp);
@@ -193,6 +196,45 @@ pub fn gemm_tile<V: Simd>(a: &[&[f32]; MR], b: &[f32], c: &mut [f32], ldc: usize
         } else {
             (V::load(c0) + acc_i[0]).store(c0);
             (V::load(c1) + acc_i[1]).store(c1);
+        }
+    }
+}
+
+/// [`gemm_tile`] where the whole tile's accumulators would not fit in the registers: in
+/// passes of `V::TILE_ROWS` rows and one vector of columns, each over the whole panel.
+///
+/// Each C entry is still one fused running sum over `p` in order, so the bits are the whole
+/// tile's: AVX2 (passes of 4 rows) gives AVX-512's (one pass). The panel is read once per
+/// pass, from L1.
+#[inline(always)]
+fn gemm_tile_in_passes<V: Simd>(
+    a: &[&[f32]; MR],
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    first: bool,
+) {
+    const MAX_ROWS: usize = 4;
+    let rows = V::TILE_ROWS;
+    debug_assert!(rows <= MAX_ROWS && MR.is_multiple_of(rows));
+    for half in 0..2 {
+        for r0 in (0..MR).step_by(rows) {
+            let mut acc = [V::ZERO; MAX_ROWS];
+            for (p, bp) in b.chunks_exact(NR).enumerate() {
+                let bv = V::load(&bp[half * LANES..]);
+                for (acc_r, a_r) in acc[..rows].iter_mut().zip(&a[r0..r0 + rows]) {
+                    *acc_r = V::splat(a_r[p]).mul_add(bv, *acc_r);
+                }
+            }
+            for (r, acc_r) in acc[..rows].iter().enumerate() {
+                let at = (r0 + r) * ldc + half * LANES;
+                let cv = &mut c[at..at + LANES];
+                if first {
+                    acc_r.store(cv);
+                } else {
+                    (V::load(cv) + *acc_r).store(cv);
+                }
+            }
         }
     }
 }

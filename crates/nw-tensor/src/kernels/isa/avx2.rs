@@ -141,6 +141,7 @@ impl Simd for F32x16 {
     type F64 = F64x8;
     type Rounding = Fused;
     const LEVEL: Level = Level::Avx2;
+    const TILE_ROWS: usize = 4;
     // SAFETY: plain bits: two `__m256` are sixteen f32 lanes.
     const ZERO: F32x16 =
         F32x16(unsafe { std::mem::transmute::<[f32; LANES], [__m256; 2]>([0.0; LANES]) });

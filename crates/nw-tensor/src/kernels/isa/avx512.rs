@@ -121,6 +121,7 @@ impl Simd for F32x16 {
     type F64 = F64x8;
     type Rounding = Fused;
     const LEVEL: Level = Level::Avx512;
+    const TILE_ROWS: usize = 8;
     // SAFETY: plain bits: an `__m512` is sixteen f32 lanes.
     const ZERO: F32x16 =
         F32x16(unsafe { std::mem::transmute::<[f32; LANES], __m512>([0.0; LANES]) });

@@ -205,6 +205,10 @@ pub trait Simd:
     type Rounding: Rounding;
     /// The level these vectors run on.
     const LEVEL: Level;
+    /// Rows of the matmul tile ([`super::simd::gemm_tile`]) that keep their accumulators in
+    /// registers: all 8 rows of two vectors with AVX-512's 32 registers; fewer, one vector of
+    /// columns at a time, where a vector takes two (AVX2) or four (SSE2) of 16 registers.
+    const TILE_ROWS: usize;
     /// Every lane 0.
     const ZERO: Self;
     /// Every lane 1.

@@ -86,6 +86,7 @@ impl Simd for F32x16 {
     type F64 = F64x8;
     type Rounding = Separate;
     const LEVEL: Level = Level::Baseline;
+    const TILE_ROWS: usize = 2;
     const ZERO: F32x16 = F32x16(f32x16::ZERO);
     const ONE: F32x16 = F32x16(f32x16::ONE);
 
