@@ -9,7 +9,7 @@
 use std::arch::x86_64::*;
 use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
 
-use super::{F64s, Fused, LANES, Level, Mask, Sealed, Simd, Task};
+use super::{F64s, LANES, Level, Mask, Sealed, Simd, Task};
 
 /// Runs `task` on AVX2 vectors, compiled with the `x86-64-v3` features.
 ///
@@ -139,7 +139,6 @@ pub(super) unsafe fn reduce4(v: __m256d) -> f64 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    type Rounding = Fused;
     const LEVEL: Level = Level::Avx2;
     const TILE_ROWS: usize = 4;
     // SAFETY: plain bits: two `__m256` are sixteen f32 lanes.

@@ -9,7 +9,7 @@
 use std::arch::x86_64::*;
 use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
 
-use super::{F64s, Fused, LANES, Level, Mask, Sealed, Simd, Task};
+use super::{F64s, LANES, Level, Mask, Sealed, Simd, Task};
 
 /// Runs `task` on AVX-512 vectors, compiled with the `x86-64-v4` features.
 ///
@@ -119,7 +119,6 @@ impl F32x16 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    type Rounding = Fused;
     const LEVEL: Level = Level::Avx512;
     const TILE_ROWS: usize = 8;
     // SAFETY: plain bits: an `__m512` is sixteen f32 lanes.

@@ -15,7 +15,7 @@
 //! reduction adds the same lanes in the same order on every path. The AVX-512 and AVX2 paths
 //! both fuse multiply-adds and give the same bits; the baseline path never fuses (x86-64 has
 //! no FMA before `x86-64-v3`) and differs from them only by that rounding
-//! ([`Simd::Rounding`]).
+//! ([`Level::fused`]; the scalar twins follow the active level's rule).
 
 use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
 use std::sync::OnceLock;
@@ -130,51 +130,6 @@ impl std::fmt::Display for Level {
     }
 }
 
-/// How a scalar twin rounds `a * b + c`: as its vector kernel does on the active level.
-///
-/// The scalar twins are generic over it, so a vector kernel's tail (and a test) rounds exactly
-/// as the vector lanes do.
-pub trait Rounding: Copy + Send + Sync + 'static {
-    /// Whether `a * b + c` is one rounding (fused) or two.
-    const FUSED: bool;
-
-    /// `a * b + c` in f32.
-    #[inline(always)]
-    fn fma(a: f32, b: f32, c: f32) -> f32 {
-        if Self::FUSED {
-            a.mul_add(b, c)
-        } else {
-            a * b + c
-        }
-    }
-
-    /// `a * b + c` in f64.
-    #[inline(always)]
-    fn fma64(a: f64, b: f64, c: f64) -> f64 {
-        if Self::FUSED {
-            a.mul_add(b, c)
-        } else {
-            a * b + c
-        }
-    }
-}
-
-/// One rounding for `a * b + c`: the AVX-512 and AVX2 paths.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Fused;
-
-impl Rounding for Fused {
-    const FUSED: bool = true;
-}
-
-/// Two roundings for `a * b + c`: the baseline path.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Separate;
-
-impl Rounding for Separate {
-    const FUSED: bool = false;
-}
-
 mod sealed {
     pub trait Sealed {}
 }
@@ -201,8 +156,6 @@ pub trait Simd:
     type Mask: Mask<Self>;
     /// Eight f64 lanes: half a vector, widened.
     type F64: F64s;
-    /// How the scalar twins round to agree with these lanes.
-    type Rounding: Rounding;
     /// The level these vectors run on.
     const LEVEL: Level;
     /// Rows of the matmul tile ([`super::simd::gemm_tile`]) that keep their accumulators in
@@ -230,7 +183,7 @@ pub trait Simd:
     /// # Panics
     /// If `s` holds fewer.
     fn store(self, s: &mut [f32]);
-    /// `self * m + a`, fused exactly when [`Simd::Rounding`] says so.
+    /// `self * m + a`, fused exactly when the level fuses ([`Level::fused`]).
     fn mul_add(self, m: Self, a: Self) -> Self;
     /// The larger lane; when either is NaN, `o` (x86's rule: put a constant first).
     fn fast_max(self, o: Self) -> Self;
@@ -268,7 +221,7 @@ pub trait Mask<V>: Copy + BitAnd<Output = Self> {
 pub trait F64s: Copy + Add<Output = Self> + Mul<Output = Self> + AddAssign {
     /// Every lane 0.
     const ZERO: Self;
-    /// `self * m + a`, fused exactly when the f32 lanes' [`Simd::Rounding`] says so.
+    /// `self * m + a`, fused exactly when the f32 lanes' level fuses ([`Level::fused`]).
     fn mul_add(self, m: Self, a: Self) -> Self;
     /// The sum of the lanes, as a tree: lane `i` plus lane `i + 4`, then `i + 2`, `i + 1`.
     fn reduce_add(self) -> f64;

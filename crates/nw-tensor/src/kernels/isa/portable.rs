@@ -8,7 +8,7 @@ use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
 
 use wide::{f32x16, f64x8};
 
-use super::{F64s, LANES, Level, Mask, Sealed, Separate, Simd, tree8};
+use super::{F64s, LANES, Level, Mask, Sealed, Simd, tree8};
 
 /// Sixteen f32 lanes in `wide`'s `f32x16`.
 #[derive(Clone, Copy, Debug)]
@@ -84,7 +84,6 @@ impl Mask<F32x16> for Mask16 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    type Rounding = Separate;
     const LEVEL: Level = Level::Baseline;
     const TILE_ROWS: usize = 2;
     const ZERO: F32x16 = F32x16(f32x16::ZERO);
