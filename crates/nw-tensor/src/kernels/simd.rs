@@ -297,13 +297,8 @@ pub fn pool_sums<V: Simd, K: Radial, const GRAD: bool, const SQUARES: bool>(
                 V::ZERO
             };
             if j < lo || j + LANES > hi || skip.wrapping_sub(j) < LANES {
-                // Lane i is key j + i: keep it if lo <= j + i < hi and j + i != skip. The bounds
-                // are clamped to small integers first, which f32 holds exactly.
-                let rel = |x: usize| x.wrapping_sub(j).min(LANES + 1) as f32;
-                let from = if lo > j { rel(lo) } else { 0.0 };
-                let keep = offsets.simd_ge(V::splat(from))
-                    & offsets.simd_lt(V::splat(rel(hi)))
-                    & offsets.simd_ne(V::splat(rel(skip)));
+                // Lane i is key j + i: keep it if lo <= j + i < hi and j + i != skip.
+                let keep = keep_mask(offsets, j, lo, hi, skip);
                 e = keep.select(e, V::ZERO);
                 ef = keep.select(ef, V::ZERO);
             }

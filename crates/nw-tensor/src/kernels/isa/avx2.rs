@@ -7,9 +7,9 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::*;
-use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
+use std::ops::{Add, BitAnd, Mul, Neg, Sub};
 
-use super::{F64s, LANES, Level, Mask, Sealed, Simd, Task};
+use super::{F64s, LANES, Mask, Sealed, Simd, Task};
 
 /// Runs `task` on AVX2 vectors, compiled with the `x86-64-v3` features.
 ///
@@ -54,28 +54,8 @@ binary!(Sub, sub, F32x16, _mm256_sub_ps);
 binary!(Mul, mul, F32x16, _mm256_mul_ps);
 binary!(BitAnd, bitand, Mask16, _mm256_and_ps);
 binary!(Add, add, F64x8, _mm256_add_pd);
+super::assign_ops!(F32x16, F64x8);
 binary!(Mul, mul, F64x8, _mm256_mul_pd);
-
-impl AddAssign for F32x16 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F32x16) {
-        *self = *self + o;
-    }
-}
-
-impl MulAssign for F32x16 {
-    #[inline(always)]
-    fn mul_assign(&mut self, o: F32x16) {
-        *self = *self * o;
-    }
-}
-
-impl AddAssign for F64x8 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F64x8) {
-        *self = *self + o;
-    }
-}
 
 impl Neg for F32x16 {
     type Output = F32x16;
@@ -139,7 +119,6 @@ pub(super) unsafe fn reduce4(v: __m256d) -> f64 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    const LEVEL: Level = Level::Avx2;
     const TILE_ROWS: usize = 4;
     // SAFETY: plain bits: two `__m256` are sixteen f32 lanes.
     const ZERO: F32x16 =

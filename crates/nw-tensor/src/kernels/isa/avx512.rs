@@ -7,9 +7,9 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::*;
-use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
+use std::ops::{Add, BitAnd, Mul, Neg, Sub};
 
-use super::{F64s, LANES, Level, Mask, Sealed, Simd, Task};
+use super::{F64s, LANES, Mask, Sealed, Simd, Task};
 
 /// Runs `task` on AVX-512 vectors, compiled with the `x86-64-v4` features.
 ///
@@ -54,28 +54,8 @@ binary!(Add, add, F32x16, _mm512_add_ps);
 binary!(Sub, sub, F32x16, _mm512_sub_ps);
 binary!(Mul, mul, F32x16, _mm512_mul_ps);
 binary!(Add, add, F64x8, _mm512_add_pd);
+super::assign_ops!(F32x16, F64x8);
 binary!(Mul, mul, F64x8, _mm512_mul_pd);
-
-impl AddAssign for F32x16 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F32x16) {
-        *self = *self + o;
-    }
-}
-
-impl MulAssign for F32x16 {
-    #[inline(always)]
-    fn mul_assign(&mut self, o: F32x16) {
-        *self = *self * o;
-    }
-}
-
-impl AddAssign for F64x8 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F64x8) {
-        *self = *self + o;
-    }
-}
 
 impl Neg for F32x16 {
     type Output = F32x16;
@@ -119,7 +99,6 @@ impl F32x16 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    const LEVEL: Level = Level::Avx512;
     const TILE_ROWS: usize = 8;
     // SAFETY: plain bits: an `__m512` is sixteen f32 lanes.
     const ZERO: F32x16 =

@@ -115,7 +115,7 @@ impl Level {
     pub fn active() -> Level {
         static ACTIVE: OnceLock<Level> = OnceLock::new();
         *ACTIVE.get_or_init(|| {
-            let cpu = Level::detected();
+            let cpu = Level::detected_cached();
             match Level::requested() {
                 Ok(Some(cap)) => cpu.min(cap),
                 _ => cpu,
@@ -129,6 +129,34 @@ impl std::fmt::Display for Level {
         f.write_str(self.name())
     }
 }
+
+/// `+=` and `*=` on a level's f32 vector and `+=` on its f64 one, from its `+` and `*`: the
+/// same on every level.
+macro_rules! assign_ops {
+    ($f32:ty, $f64:ty) => {
+        impl std::ops::AddAssign for $f32 {
+            #[inline(always)]
+            fn add_assign(&mut self, o: $f32) {
+                *self = *self + o;
+            }
+        }
+
+        impl std::ops::MulAssign for $f32 {
+            #[inline(always)]
+            fn mul_assign(&mut self, o: $f32) {
+                *self = *self * o;
+            }
+        }
+
+        impl std::ops::AddAssign for $f64 {
+            #[inline(always)]
+            fn add_assign(&mut self, o: $f64) {
+                *self = *self + o;
+            }
+        }
+    };
+}
+use assign_ops;
 
 mod sealed {
     pub trait Sealed {}
@@ -156,8 +184,6 @@ pub trait Simd:
     type Mask: Mask<Self>;
     /// Eight f64 lanes: half a vector, widened.
     type F64: F64s;
-    /// The level these vectors run on.
-    const LEVEL: Level;
     /// Rows of the matmul tile ([`super::simd::gemm_tile`]) that keep their accumulators in
     /// registers: all 8 rows of two vectors with AVX-512's 32 registers; fewer, one vector of
     /// columns at a time, where a vector takes two (AVX2) or four (SSE2) of 16 registers.

@@ -4,11 +4,11 @@
 //! `wide` fuses `mul_add` only on builds with the `fma` feature; this path multiplies and
 //! adds separately on every build, so its results do not depend on the build's flags.
 
-use std::ops::{Add, AddAssign, BitAnd, Mul, MulAssign, Neg, Sub};
+use std::ops::{Add, BitAnd, Mul, Neg, Sub};
 
 use wide::{f32x16, f64x8};
 
-use super::{F64s, LANES, Level, Mask, Sealed, Simd, tree8};
+use super::{F64s, LANES, Mask, Sealed, Simd, tree8};
 
 /// Sixteen f32 lanes in `wide`'s `f32x16`.
 #[derive(Clone, Copy, Debug)]
@@ -43,28 +43,8 @@ binary!(Sub, sub, F32x16, -);
 binary!(Mul, mul, F32x16, *);
 binary!(BitAnd, bitand, Mask16, &);
 binary!(Add, add, F64x8, +);
+super::assign_ops!(F32x16, F64x8);
 binary!(Mul, mul, F64x8, *);
-
-impl AddAssign for F32x16 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F32x16) {
-        *self = *self + o;
-    }
-}
-
-impl MulAssign for F32x16 {
-    #[inline(always)]
-    fn mul_assign(&mut self, o: F32x16) {
-        *self = *self * o;
-    }
-}
-
-impl AddAssign for F64x8 {
-    #[inline(always)]
-    fn add_assign(&mut self, o: F64x8) {
-        *self = *self + o;
-    }
-}
 
 impl Neg for F32x16 {
     type Output = F32x16;
@@ -84,7 +64,6 @@ impl Mask<F32x16> for Mask16 {
 impl Simd for F32x16 {
     type Mask = Mask16;
     type F64 = F64x8;
-    const LEVEL: Level = Level::Baseline;
     const TILE_ROWS: usize = 2;
     const ZERO: F32x16 = F32x16(f32x16::ZERO);
     const ONE: F32x16 = F32x16(f32x16::ONE);
